@@ -1,0 +1,65 @@
+# digisapo: `make run` to try it, `make test` to check it. Everything else is a helper of those two.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# Django 6.1 needs Python >= 3.12: take one from PATH, else from pyenv's versions.
+PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
+		p=$$(command -v $$c 2>/dev/null) && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit 0; }; \
+	done; \
+	for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
+		$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit 0; }; \
+	done)
+
+.PHONY: help run test lint format messages migrate seed worker clean
+
+help:
+	@echo "make run    set up and start digisapo on http://127.0.0.1:$(PORT) with demo data"
+	@echo "make test   set up and run the checks and the whole test suite"
+	@echo "make lint | format | messages | clean"
+
+$(VENV)/.installed-%: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "digisapo needs Python 3.12 or newer. Install it (e.g. 'pyenv install 3.12' or 'apt-get install python3.12') and try again." >&2; exit 1; }
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".$(if $(filter dev,$*),[dev],)"
+	@rm -f $(VENV)/.installed-*; touch $@
+
+install: $(VENV)/.installed-app
+install-dev: $(VENV)/.installed-dev
+
+run: install-dev
+	@mkdir -p var
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "  digisapo: http://127.0.0.1:$(PORT)/   API docs: http://127.0.0.1:$(PORT)/api/docs"
+	@echo "  Stop the web app and the worker with Ctrl-C."
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+		$(PY) manage.py db_worker & \
+		$(PY) manage.py runserver 127.0.0.1:$(PORT) & \
+		wait
+
+test: install-dev lint
+	$(PY) -m pytest
+
+lint: install-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check_catalogs
+
+format: install-dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+messages: install-dev
+	$(PY) manage.py makemessages --no-location --no-obsolete -l ja -l en --ignore=.venv --ignore=var
+	$(PY) manage.py makemessages --no-location --no-obsolete -d djangojs -l ja -l en --ignore=.venv --ignore=var
+	$(PY) manage.py check_catalogs --fill-source --compile
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ConfigConfig(AppConfig):
+    """The project itself: home page, shared templates and static files, operator commands."""
+
+    name = "config"
+    verbose_name = _("digisapo")

@@ -1,0 +1,140 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from config.i18n import language_choices
+
+
+class Device(models.TextChoices):
+    IPHONE = "iphone", _("iPhone")
+    ANDROID = "android", _("Android")
+    RAKURAKU = "rakuraku", _("Raku-Raku Smartphone")
+    TABLET = "tablet", _("Tablet")
+    PC = "pc", _("PC")
+    OTHER = "other", _("Other")
+
+
+class AgeBand(models.TextChoices):
+    UNDER_20 = "under_20", _("Under 20")
+    AGE_20S_30S = "20s_30s", _("20s–30s")
+    AGE_40S_50S = "40s_50s", _("40s–50s")
+    AGE_60S = "60s", _("60s")
+    AGE_70S = "70s", _("70s")
+    AGE_80_PLUS = "80_plus", _("80 and over")
+    UNKNOWN = "unknown", _("Not asked")
+
+
+class Topic(models.Model):
+    """What a resident asked about; coordinators edit the list (seeded with the city's topics)."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self):
+        return self.name
+
+
+class Consultation(models.Model):
+    """One resident's question at a session, kept as statistics: never a name or a phone number."""
+
+    # Consultations are the annual statistics: sessions and topics in use cannot be deleted.
+    session = models.ForeignKey(
+        "helpdesk_sessions.Session",
+        on_delete=models.PROTECT,
+        related_name="consultations",
+        verbose_name=_("session"),
+    )
+    topic = models.ForeignKey(
+        Topic, on_delete=models.PROTECT, related_name="consultations", verbose_name=_("topic")
+    )
+    device = models.CharField(_("device"), max_length=10, choices=Device.choices)
+    age_band = models.CharField(
+        _("age band"), max_length=10, choices=AgeBand.choices, default=AgeBand.UNKNOWN
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=language_choices, default="ja"
+    )
+    is_resolved = models.BooleanField(_("resolved"), default=True)
+    minutes = models.PositiveSmallIntegerField(
+        _("minutes"), default=15, validators=[MinValueValidator(1), MaxValueValidator(240)]
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "recorded_at", "id"]
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        indexes = [models.Index(fields=["session", "topic"], name="consultation_session_topic_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gte=1) & Q(minutes__lte=240),
+                name="consultation_minutes_1_to_240",
+                violation_error_message=_("Minutes must be between 1 and 240."),
+            ),
+            models.CheckConstraint(
+                condition=Q(device__in=Device.values), name="consultation_device_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(age_band__in=AgeBand.values), name="consultation_age_band_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.topic} · {self.get_device_display()}"
+
+
+class SessionReport(models.Model):
+    """After a group visit or a class: how many residents came, and what happened."""
+
+    session = models.OneToOneField(
+        "helpdesk_sessions.Session",
+        on_delete=models.PROTECT,
+        related_name="report",
+        verbose_name=_("session"),
+    )
+    participants = models.PositiveSmallIntegerField(
+        _("participants who came"), validators=[MaxValueValidator(500)]
+    )
+    notes = models.TextField(
+        _("notes"), blank=True, help_text=_("What went well, what to follow up. No names, please.")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-session__starts_at"]
+        verbose_name = _("session report")
+        verbose_name_plural = _("session reports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(participants__lte=500), name="report_participants_plausible"
+            ),
+        ]
+
+    def __str__(self):
+        return _("Report: %(session)s") % {"session": self.session}

@@ -1,0 +1,561 @@
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from config.fiscal import FiscalYear
+from config.i18n import language_choices
+from supporters.phones import validate_e164
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
+
+
+def new_reference(prefix: str) -> str:
+    return prefix + "-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+class SessionQuerySet(models.QuerySet):
+    def upcoming(self):
+        return self.filter(ends_at__gte=timezone.now()).exclude(status=Session.Status.CANCELLED)
+
+    def between(self, start, end):
+        """Sessions starting in the half-open range [start, end)."""
+        return self.filter(starts_at__gte=start, starts_at__lt=end)
+
+    def in_fiscal_year(self, fiscal_year: FiscalYear):
+        return self.between(fiscal_year.starts_at, fiscal_year.ends_before)
+
+    def of_kind(self, kind):
+        return self.filter(kind=kind)
+
+    def at(self, venue):
+        return self.filter(venue=venue)
+
+    def held(self):
+        return self.filter(status=Session.Status.HELD)
+
+    def scheduled(self):
+        return self.filter(status=Session.Status.SCHEDULED)
+
+    def with_staffing(self):
+        """Annotate `staffed` (supporters holding a place) so lists need no query per row."""
+        return self.annotate(
+            staffed=Count("shifts", filter=Q(shifts__status__in=Shift.PLACE_HOLDING_STATUSES))
+        )
+
+    def with_seats_taken(self):
+        return self.annotate(
+            seats_taken=Count(
+                "registrations",
+                filter=Q(registrations__status__in=ClassRegistration.SEAT_HOLDING_STATUSES),
+            )
+        )
+
+
+class Session(models.Model):
+    """One scheduled activity: a help-desk sitting, a group dispatch or a smartphone class."""
+
+    class Kind(models.TextChoices):
+        HELPDESK = "helpdesk", _("Help desk")
+        DISPATCH = "dispatch", _("Group visit")
+        CLASS = "class", pgettext_lazy("lesson", "Smartphone class")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        HELD = "held", _("Held")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, db_index=True)
+    title = models.CharField(
+        _("title"),
+        max_length=100,
+        blank=True,
+        help_text=_("For classes, e.g. “LINE for beginners”."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    # Sessions are the programme's record: a venue with sessions cannot be deleted, only retired.
+    venue = models.ForeignKey(
+        "venues.Venue",
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("venue"),
+        null=True,
+        blank=True,
+    )
+    place_name = models.CharField(
+        _("place"),
+        max_length=100,
+        blank=True,
+        help_text=_("Where a group visit happens when it is not at a venue."),
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    district = models.ForeignKey(
+        "venues.District",
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    supporters_needed = models.PositiveSmallIntegerField(_("supporters needed"), default=2)
+    capacity = models.PositiveSmallIntegerField(
+        _("participant places"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Classes only: how many residents can register."),
+    )
+    loaner_devices = models.BooleanField(
+        _("devices lent"),
+        default=False,
+        help_text=_("Classes for residents without a smartphone: a carrier lends devices."),
+    )
+    min_level = models.PositiveSmallIntegerField(
+        _("minimum training level"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=language_choices, default="ja"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
+    )
+    cancellation_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
+    schedule = models.ForeignKey(
+        "venues.HelpdeskSchedule",
+        on_delete=models.SET_NULL,
+        related_name="sessions",
+        verbose_name=_("recurring schedule"),
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = pgettext_lazy("help desk sitting", "session")
+        verbose_name_plural = pgettext_lazy("help desk sitting", "sessions")
+        indexes = [
+            models.Index(fields=["starts_at"], name="session_starts_idx"),
+            models.Index(fields=["kind", "status", "starts_at"], name="session_kind_status_idx"),
+            models.Index(fields=["venue", "starts_at"], name="session_venue_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="session_ends_after_start",
+                violation_error_message=_("A session must end after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(venue__isnull=False) | ~Q(address=""),
+                name="session_has_a_place",
+                violation_error_message=_("Give a venue or an address."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="class") | Q(capacity__gte=1),
+                name="session_class_has_capacity",
+                violation_error_message=_("A class needs a number of participant places."),
+            ),
+            models.CheckConstraint(
+                condition=Q(min_level__gte=1) & Q(min_level__lte=5), name="session_level_1_to_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["helpdesk", "dispatch", "class"]), name="session_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "cancelled", "held"]),
+                name="session_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["schedule", "starts_at"],
+                condition=Q(schedule__isnull=False),
+                name="session_once_per_schedule_slot",
+            ),
+        ]
+
+    def __str__(self):
+        local = timezone.localtime(self.starts_at)
+        return f"{self.get_kind_display()} · {self.place_label} · {local:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        super().clean()
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("A session must end after it starts.")})
+        if self.kind == self.Kind.CLASS and not self.capacity:
+            raise ValidationError({"capacity": _("A class needs a number of participant places.")})
+        if not self.venue_id and not self.address:
+            raise ValidationError({"address": _("Give a venue or an address.")})
+
+    @property
+    def place_label(self) -> str:
+        if self.venue_id:
+            return self.venue.name
+        return self.place_name or self.address
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+    @property
+    def duration(self) -> timedelta:
+        return self.ends_at - self.starts_at
+
+    @property
+    def fiscal_year(self) -> FiscalYear:
+        return FiscalYear.of(timezone.localdate(self.starts_at))
+
+    def places_left(self) -> int:
+        """Supporter places still open; uses the `staffed` annotation when present."""
+        staffed = getattr(self, "staffed", None)
+        if staffed is None:
+            staffed = self.shifts.filter(status__in=Shift.PLACE_HOLDING_STATUSES).count()
+        return max(self.supporters_needed - staffed, 0)
+
+    def seats_left(self) -> int | None:
+        """Resident seats still open in a class (None for other kinds)."""
+        if self.capacity is None:
+            return None
+        taken = getattr(self, "seats_taken", None)
+        if taken is None:
+            taken = self.registrations.filter(
+                status__in=ClassRegistration.SEAT_HOLDING_STATUSES
+            ).count()
+        return max(self.capacity - taken, 0)
+
+
+class Shift(models.Model):
+    """A supporter's place on a session."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("Lead")
+        HELPER = "helper", _("Helper")
+
+    class Status(models.TextChoices):
+        SIGNED_UP = "signed_up", _("Signed up")
+        WAITLISTED = "waitlisted", _("On the waiting list")
+        OFFERED = "offered", _("Place offered")
+        CANCELLED = "cancelled", _("Cancelled")
+        ATTENDED = "attended", _("Attended")
+        NO_SHOW = "no_show", _("Did not come")
+
+    # Statuses that take one of the session's `supporters_needed` places. An offer holds the
+    # place while the waiting supporter decides (issue 5).
+    PLACE_HOLDING_STATUSES = ("signed_up", "offered", "attended", "no_show")
+
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="shifts", verbose_name=_("session")
+    )
+    supporter = models.ForeignKey(
+        "supporters.Supporter",
+        on_delete=models.PROTECT,
+        related_name="shifts",
+        verbose_name=_("supporter"),
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.HELPER)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.SIGNED_UP
+    )
+    waitlist_position = models.PositiveIntegerField(
+        _("waiting-list position"), null=True, blank=True
+    )
+    offer_expires_at = models.DateTimeField(_("offer expires at"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["session__starts_at", "role", "created_at"]
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
+        indexes = [
+            models.Index(fields=["supporter", "status"], name="shift_supporter_status_idx"),
+            models.Index(fields=["session", "status"], name="shift_session_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "supporter"],
+                condition=~Q(status="cancelled"),
+                name="shift_one_active_per_supporter",
+                violation_error_message=_("This supporter already has a place on this session."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="waitlisted", waitlist_position__isnull=False)
+                | (~Q(status="waitlisted") & Q(waitlist_position__isnull=True)),
+                name="shift_waitlist_position_iff_waiting",
+            ),
+            models.CheckConstraint(
+                condition=Q(checked_in_at__isnull=True) | Q(status="attended"),
+                name="shift_checkin_only_when_attended",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="offered", offer_expires_at__isnull=False)
+                | ~Q(status="offered"),
+                name="shift_offer_has_expiry",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "signed_up",
+                        "waitlisted",
+                        "offered",
+                        "cancelled",
+                        "attended",
+                        "no_show",
+                    ]
+                ),
+                name="shift_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.supporter} · {self.session}"
+
+    @property
+    def holds_place(self) -> bool:
+        return self.status in self.PLACE_HOLDING_STATUSES
+
+
+class DispatchRequestQuerySet(models.QuerySet):
+    def pending(self):
+        """Requests a coordinator still has to act on."""
+        return self.filter(
+            status__in=[DispatchRequest.Status.RECEIVED, DispatchRequest.Status.ACCEPTED]
+        )
+
+
+class DispatchRequest(models.Model):
+    """A group of three or more residents asking for a visit (学び合い出張サポート)."""
+
+    MIN_RESIDENTS = 3  # The city's rule for a dispatch.
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        ACCEPTED = "accepted", _("Accepted")
+        SCHEDULED = "scheduled", _("Scheduled")
+        DONE = "done", _("Done")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web form")
+        PHONE = "phone", _("Phone call")
+        PAPER = "paper", _("Paper form")
+
+    class TimeOfDay(models.TextChoices):
+        MORNING = "morning", _("Morning")
+        AFTERNOON = "afternoon", _("Afternoon")
+        EITHER = "either", _("Either")
+
+    class Wifi(models.TextChoices):
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        UNKNOWN = "unknown", _("Don't know")
+
+    reference = models.CharField(_("reference"), max_length=12, unique=True, editable=False)
+    group_name = models.CharField(_("group name"), max_length=100)
+    representative_name = models.CharField(_("representative's name"), max_length=100)
+    representative_kana = models.CharField(
+        _("representative's name (kana)"), max_length=200, blank=True
+    )
+    representative_phone = models.CharField(
+        _("representative's phone"), max_length=16, validators=[validate_e164]
+    )
+    representative_email = models.EmailField(_("representative's email"), blank=True)
+    residents_count = models.PositiveSmallIntegerField(
+        _("number of residents"), validators=[MinValueValidator(MIN_RESIDENTS)]
+    )
+    preferred_date_1 = models.DateField(_("first preferred date"))
+    preferred_date_2 = models.DateField(_("second preferred date"), null=True, blank=True)
+    preferred_date_3 = models.DateField(_("third preferred date"), null=True, blank=True)
+    preferred_time = models.CharField(
+        _("preferred time of day"),
+        max_length=10,
+        choices=TimeOfDay.choices,
+        default=TimeOfDay.EITHER,
+    )
+    place_name = models.CharField(_("place"), max_length=100)
+    address = models.CharField(_("address"), max_length=200)
+    district = models.ForeignKey(
+        "venues.District",
+        on_delete=models.PROTECT,
+        related_name="dispatch_requests",
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+    )
+    topics = models.ManyToManyField(
+        "consultations.Topic",
+        blank=True,
+        related_name="dispatch_requests",
+        verbose_name=_("topics"),
+    )
+    devices = models.JSONField(
+        _("devices the residents have"),
+        default=list,
+        blank=True,
+        help_text=_("Device kinds, as in consultation records."),
+    )
+    wifi = models.CharField(
+        _("Wi-Fi at the place"), max_length=10, choices=Wifi.choices, default=Wifi.UNKNOWN
+    )
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, choices=language_choices, default="ja"
+    )
+    message = models.TextField(_("message from the group"), blank=True)
+    channel = models.CharField(
+        _("received by"), max_length=10, choices=Channel.choices, default=Channel.WEB
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
+    session = models.OneToOneField(
+        Session,
+        on_delete=models.SET_NULL,
+        related_name="dispatch_request",
+        verbose_name=_("session"),
+        null=True,
+        blank=True,
+    )
+    coordinator_notes = models.TextField(_("coordinator's notes"), blank=True)
+    decline_reason = models.CharField(_("reason for declining"), max_length=200, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = DispatchRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("group visit request")
+        verbose_name_plural = _("group visit requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(residents_count__gte=3),
+                name="dispatch_request_three_or_more",
+                violation_error_message=_("A group visit is for three or more residents."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["scheduled", "done"]) | Q(session__isnull=False),
+                name="dispatch_request_scheduled_has_session",
+                violation_error_message=_("A scheduled or done request needs its session."),
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "received",
+                        "accepted",
+                        "scheduled",
+                        "done",
+                        "declined",
+                        "cancelled",
+                    ]
+                ),
+                name="dispatch_request_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.group_name}"
+
+    def save(self, *args, **kwargs):
+        if not self.reference:
+            self.reference = new_reference("G")
+        super().save(*args, **kwargs)
+
+    @property
+    def preferred_dates(self):
+        return [
+            d for d in (self.preferred_date_1, self.preferred_date_2, self.preferred_date_3) if d
+        ]
+
+
+class ClassRegistration(models.Model):
+    """A resident's place (or place in line) in a smartphone class."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        WAITLISTED = "waitlisted", _("On the waiting list")
+        CANCELLED = "cancelled", _("Cancelled")
+        ATTENDED = "attended", _("Attended")
+
+    SEAT_HOLDING_STATUSES = ("registered", "attended")
+
+    reference = models.CharField(_("reference"), max_length=12, unique=True, editable=False)
+    # Registrations are personal data tied to the class: a class with registrations is cancelled,
+    # not deleted.
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("class")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    name_kana = models.CharField(_("name (kana)"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=16, validators=[validate_e164])
+    language = models.CharField(
+        _("language"), max_length=10, choices=language_choices, default="ja"
+    )
+    needs_device = models.BooleanField(_("needs a device lent"), default=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED
+    )
+    waitlist_position = models.PositiveIntegerField(
+        _("waiting-list position"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["session", "status", "waitlist_position", "created_at"]
+        verbose_name = _("class registration")
+        verbose_name_plural = _("class registrations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="waitlisted", waitlist_position__isnull=False)
+                | (~Q(status="waitlisted") & Q(waitlist_position__isnull=True)),
+                name="registration_waitlist_position_iff_waiting",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "waitlist_position"],
+                condition=Q(waitlist_position__isnull=False),
+                name="registration_unique_waitlist_position",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "phone"],
+                condition=~Q(status="cancelled"),
+                name="registration_one_per_phone",
+                violation_error_message=_(
+                    "This phone number is already registered for this class."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["registered", "waitlisted", "cancelled", "attended"]),
+                name="registration_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} · {self.session}"
+
+    def save(self, *args, **kwargs):
+        if not self.reference:
+            self.reference = new_reference("C")
+        super().save(*args, **kwargs)

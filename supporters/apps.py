@@ -1,0 +1,19 @@
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class SupportersConfig(AppConfig):
+    name = "supporters"
+    verbose_name = _("Supporters")
+
+    def ready(self):
+        from supporters.roles import ensure_coordinators_group
+
+        # post_migrate runs once per app, with contrib.auth's permission step first. Hooking the
+        # last of our apps means every permission the group needs exists by then.
+        post_migrate.connect(
+            ensure_coordinators_group,
+            sender=apps.get_app_config("notifications"),
+            dispatch_uid="digisapo_coordinators_group",
+        )

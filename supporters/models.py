@@ -1,0 +1,290 @@
+import hashlib
+import secrets
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from config.i18n import language_choices
+from supporters.phones import validate_e164
+
+COORDINATORS_GROUP = "coordinators"
+COORDINATE_PERMISSION = "supporters.coordinate_programme"
+
+
+class User(AbstractUser):
+    """A person who signs in: supporter, coordinator or administrator.
+
+    Email is optional and phone is the usual way in (allauth's phone login, issue 5), so both are
+    unique only when given.
+    """
+
+    email = models.EmailField(_("email address"), blank=True)
+    phone = models.CharField(
+        _("mobile phone"), max_length=16, blank=True, validators=[validate_e164]
+    )
+    phone_verified = models.BooleanField(_("phone verified"), default=False)
+    language = models.CharField(
+        _("language"), max_length=10, choices=language_choices, default="ja"
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=~Q(phone=""),
+                name="user_phone_unique",
+                violation_error_message=_("A user with that phone number already exists."),
+            ),
+            models.UniqueConstraint(
+                models.functions.Lower("email"),
+                condition=~Q(email=""),
+                name="user_email_unique_ci",
+                violation_error_message=_("A user with that email address already exists."),
+            ),
+            models.CheckConstraint(
+                condition=Q(phone_verified=False) | ~Q(phone=""),
+                name="user_verified_phone_exists",
+            ),
+        ]
+
+    def __str__(self):
+        full = self.get_full_name()
+        return full or self.username
+
+    @cached_property
+    def is_coordinator(self) -> bool:
+        """Coordinators are the `coordinators` group's permission, never a flag on the user."""
+        return self.has_perm(COORDINATE_PERMISSION)
+
+    @cached_property
+    def supporter_or_none(self):
+        try:
+            return self.supporter
+        except Supporter.DoesNotExist:
+            return None
+
+
+class Skill(models.Model):
+    """Something a supporter can help with: iPhone, Android, LINE, マイナンバーカード, PC…"""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+
+    def __str__(self):
+        return self.name
+
+
+class SpokenLanguage(models.Model):
+    """A language a supporter can help in (BCP 47 code), matched to residents' requests."""
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("spoken language")
+        verbose_name_plural = _("spoken languages")
+
+    def __str__(self):
+        return self.name
+
+
+class SupporterQuerySet(models.QuerySet):
+    def active_on(self, day: date):
+        """Registered, not paused and not withdrawn on `day` (the annual report's サポーター数)."""
+        return self.filter(
+            Q(joined_on__lte=day),
+            Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day),
+            Q(paused_on__isnull=True) | Q(paused_on__gt=day),
+        )
+
+    def active(self):
+        return self.filter(status=Supporter.Status.ACTIVE)
+
+
+class Supporter(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Level(models.IntegerChoices):
+        # The city's five-step smartphone course, 入門編 … 活用編.
+        INTRODUCTION = 1, _("1 · Introduction (入門編)")
+        BASICS = 2, _("2 · Basics (基礎編)")
+        APPLIED = 3, _("3 · Applied (応用編)")
+        ADVANCED = 4, _("4 · Advanced (発展編)")
+        PRACTICAL = 5, _("5 · Practical use (活用編)")
+
+    # A supporter's history outlives their account: deleting a user with a profile is refused.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="supporter",
+        verbose_name=_("user account"),
+    )
+    family_name = models.CharField(_("family name"), max_length=50)
+    given_name = models.CharField(_("given name"), max_length=50)
+    family_name_kana = models.CharField(_("family name (kana)"), max_length=100, blank=True)
+    given_name_kana = models.CharField(_("given name (kana)"), max_length=100, blank=True)
+    district = models.ForeignKey(
+        "venues.District",
+        on_delete=models.PROTECT,
+        related_name="supporters",
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+    )
+    training_level = models.PositiveSmallIntegerField(
+        _("training level"),
+        choices=Level.choices,
+        default=Level.INTRODUCTION,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    skills = models.ManyToManyField(
+        Skill, blank=True, related_name="supporters", verbose_name=_("skills")
+    )
+    languages = models.ManyToManyField(
+        SpokenLanguage, blank=True, related_name="supporters", verbose_name=_("languages spoken")
+    )
+    sms_opt_in = models.BooleanField(
+        _("receives SMS"), default=True, help_text=_("Reminders and offers by text message.")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    joined_on = models.DateField(_("joined on"), default=timezone.localdate)
+    paused_on = models.DateField(_("paused on"), null=True, blank=True)
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    insurance_valid_until = models.DateField(
+        _("volunteer insurance valid until"), null=True, blank=True
+    )
+    notes = models.TextField(_("coordinator's notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = SupporterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name_kana", "given_name_kana", "family_name", "given_name"]
+        verbose_name = _("supporter")
+        verbose_name_plural = _("supporters")
+        permissions = [("coordinate_programme", _("Can coordinate the supporter programme"))]
+        indexes = [models.Index(fields=["joined_on", "withdrawn_on"], name="supporter_tenure_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(training_level__gte=1) & Q(training_level__lte=5),
+                name="supporter_level_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="withdrawn", withdrawn_on__isnull=False)
+                | (~Q(status="withdrawn") & Q(withdrawn_on__isnull=True)),
+                name="supporter_withdrawn_has_date",
+                violation_error_message=_(
+                    "A withdrawn supporter needs a withdrawal date, and only they do."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="paused", paused_on__isnull=False) | ~Q(status="paused"),
+                name="supporter_paused_has_date",
+                violation_error_message=_("A paused supporter needs the date they paused."),
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=models.F("joined_on")),
+                name="supporter_withdraws_after_joining",
+                violation_error_message=_(
+                    "The withdrawal date must not be before the joining date."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(paused_on__isnull=True) | Q(paused_on__gte=models.F("joined_on")),
+                name="supporter_pauses_after_joining",
+                violation_error_message=_("The pause date must not be before the joining date."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.family_name} {self.given_name}"
+
+    @property
+    def full_name(self) -> str:
+        return str(self)
+
+    @property
+    def phone(self) -> str:
+        """The number lives on the account (it is the sign-in), not copied onto the profile."""
+        return self.user.phone
+
+    @property
+    def short_name(self) -> str:
+        """How rosters show a supporter to other supporters: the given name only."""
+        return self.given_name
+
+    def is_insured_on(self, day: date) -> bool:
+        return self.insurance_valid_until is not None and self.insurance_valid_until >= day
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the secret is shown once, at creation."""
+
+    PREFIX = "dgs_"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    hint = models.CharField(
+        _("hint"),
+        max_length=12,
+        editable=False,
+        help_text=_("The first characters, to tell tokens apart."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.name} ({self.hint}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def generate_key(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

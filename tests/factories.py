@@ -1,0 +1,168 @@
+"""Plain factories: each makes one valid object with sensible defaults, overridable by keyword."""
+
+import itertools
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from consultations.models import Consultation, Device, SessionReport, Topic
+from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
+from supporters.models import COORDINATORS_GROUP, Supporter, User
+from venues.models import District, HelpdeskSchedule, Venue
+
+_seq = itertools.count(1)
+
+
+def _next() -> int:
+    return next(_seq)
+
+
+def phone_number() -> str:
+    """A distinct, valid Japanese mobile number in E.164."""
+    return f"+8190{_next():08d}"
+
+
+def district(**kwargs) -> District:
+    # Districts come from a data migration; transactional tests flush them, so create on demand.
+    code = kwargs.pop("code", "honcho")
+    defaults = {"name": kwargs.pop("name", f"district-{code}"), **kwargs}
+    return District.objects.get_or_create(code=code, defaults=defaults)[0]
+
+
+def topic(code="line", **kwargs) -> Topic:
+    return Topic.objects.get_or_create(code=code, defaults={"name": code, **kwargs})[0]
+
+
+def user(**kwargs) -> User:
+    n = _next()
+    password = kwargs.pop("password", "correct horse battery staple")
+    fields = {"username": f"user{n}", **kwargs}
+    made = User(**fields)
+    made.set_password(password)
+    made.save()
+    return made
+
+
+def coordinator(**kwargs) -> User:
+    made = user(**{"username": f"coordinator{_next()}", "first_name": "Kei", **kwargs})
+    made.groups.add(Group.objects.get_or_create(name=COORDINATORS_GROUP)[0])
+    return made
+
+
+def supporter(user_kwargs=None, **kwargs) -> Supporter:
+    account = (
+        kwargs.pop("user")
+        if "user" in kwargs
+        else user(phone=phone_number(), phone_verified=True, **(user_kwargs or {}))
+    )
+    fields = {
+        "family_name": "前橋",
+        "given_name": f"花子{_next()}",
+        "family_name_kana": "まえばし",
+        "given_name_kana": "はなこ",
+        "training_level": 3,
+        "joined_on": date(2024, 4, 1),
+        "insurance_valid_until": date(2099, 3, 31),
+        "district": kwargs.pop("district", None) or district(),
+        **kwargs,
+    }
+    return Supporter.objects.create(user=account, **fields)
+
+
+def venue(**kwargs) -> Venue:
+    n = _next()
+    fields = {
+        "name": f"テスト公民館{n}",
+        "name_kana": f"てすとこうみんかん{n}",
+        "address": "前橋市大手町2-12-1",
+        "district": kwargs.pop("district", None) or district(),
+        "is_helpdesk": True,
+        **kwargs,
+    }
+    return Venue.objects.create(**fields)
+
+
+def schedule(**kwargs) -> HelpdeskSchedule:
+    fields = {
+        "venue": kwargs.pop("venue", None) or venue(),
+        "weekday": HelpdeskSchedule.Weekday.TUESDAY,
+        "weeks_of_month": "2,4",
+        "start_time": datetime.strptime("10:00", "%H:%M").time(),
+        "end_time": datetime.strptime("12:00", "%H:%M").time(),
+        "supporters_needed": 2,
+        "valid_from": date(2024, 4, 1),
+        **kwargs,
+    }
+    return HelpdeskSchedule.objects.create(**fields)
+
+
+def session(**kwargs) -> Session:
+    starts_at = kwargs.pop("starts_at", None) or timezone.now() + timedelta(days=7)
+    kind = kwargs.pop("kind", Session.Kind.HELPDESK)
+    fields = {
+        "kind": kind,
+        "starts_at": starts_at,
+        "ends_at": kwargs.pop("ends_at", None) or starts_at + timedelta(hours=2),
+        "supporters_needed": 2,
+        **kwargs,
+    }
+    if "venue" not in fields and not fields.get("address"):
+        fields["venue"] = venue()
+    if kind == Session.Kind.CLASS:
+        fields.setdefault("capacity", 10)
+        fields.setdefault("title", "LINE入門")
+    return Session.objects.create(**fields)
+
+
+def shift(**kwargs) -> Shift:
+    fields = {
+        "session": kwargs.pop("session", None) or session(),
+        "supporter": kwargs.pop("supporter", None) or supporter(),
+        **kwargs,
+    }
+    return Shift.objects.create(**fields)
+
+
+def dispatch_request(**kwargs) -> DispatchRequest:
+    fields = {
+        "group_name": "大手町サロン",
+        "representative_name": "群馬 太郎",
+        "representative_phone": phone_number(),
+        "residents_count": 5,
+        "preferred_date_1": timezone.localdate() + timedelta(days=21),
+        "place_name": "大手町自治会館",
+        "address": "前橋市大手町1-1-1",
+        **kwargs,
+    }
+    return DispatchRequest.objects.create(**fields)
+
+
+def class_registration(**kwargs) -> ClassRegistration:
+    fields = {
+        "session": kwargs.pop("session", None) or session(kind=Session.Kind.CLASS),
+        "name": "赤城 花子",
+        "phone": phone_number(),
+        **kwargs,
+    }
+    return ClassRegistration.objects.create(**fields)
+
+
+def consultation(**kwargs) -> Consultation:
+    fields = {
+        "session": kwargs.pop("session", None) or session(status=Session.Status.HELD),
+        "topic": kwargs.pop("topic", None) or topic(),
+        "device": Device.IPHONE,
+        **kwargs,
+    }
+    return Consultation.objects.create(**fields)
+
+
+def session_report(**kwargs) -> SessionReport:
+    fields = {
+        "session": kwargs.pop("session", None)
+        or session(kind=Session.Kind.DISPATCH, status=Session.Status.HELD),
+        "participants": 9,
+        **kwargs,
+    }
+    return SessionReport.objects.create(**fields)

@@ -1,0 +1,229 @@
+import calendar
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from venues.closures import is_closed
+
+
+class District(models.Model):
+    """One of Maebashi's 16 districts (地区), used for venues, supporters and requests."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    name_kana = models.CharField(_("name (kana)"), max_length=100, blank=True)
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+
+    def __str__(self):
+        return self.name
+
+
+class VenueQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def helpdesks(self):
+        return self.filter(is_helpdesk=True, is_active=True)
+
+
+class Venue(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    name_kana = models.CharField(_("name (kana)"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=200)
+    # Venues outlive reorganisations of districts: a district in use cannot be deleted.
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="venues", verbose_name=_("district")
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    access_notes = models.TextField(
+        _("access"), blank=True, help_text=_("Bus stops, parking, which entrance to use.")
+    )
+    accessibility_notes = models.TextField(
+        _("accessibility"), blank=True, help_text=_("Step-free access, lifts, accessible toilets.")
+    )
+    has_wifi = models.BooleanField(_("Wi-Fi available"), default=False)
+    wifi_notes = models.CharField(_("Wi-Fi notes"), max_length=200, blank=True)
+    is_helpdesk = models.BooleanField(
+        _("help-desk venue"),
+        default=False,
+        help_text=_("One of the fixed venues of the digital help desk (デジタルよろず相談所)."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = VenueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name_kana", "name"]
+        verbose_name = _("venue")
+        verbose_name_plural = _("venues")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
+                | (
+                    Q(latitude__gte=-90)
+                    & Q(latitude__lte=90)
+                    & Q(longitude__gte=-180)
+                    & Q(longitude__lte=180)
+                ),
+                name="venue_coordinates_valid_pair",
+                violation_error_message=_("Give both latitude and longitude, or neither."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def map_url(self) -> str:
+        if self.latitude is None or self.longitude is None:
+            return ""
+        return f"geo:{self.latitude},{self.longitude}"
+
+
+week_ordinals_validator = RegexValidator(
+    r"^[1-5](,[1-5])*$", _("Give week numbers 1–5 separated by commas, for example 2,4.")
+)
+
+
+class HelpdeskScheduleQuerySet(models.QuerySet):
+    def in_force_on(self, day: date):
+        return self.filter(
+            Q(valid_from__lte=day), Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+        )
+
+
+class HelpdeskSchedule(models.Model):
+    """A venue's fixed help-desk time, e.g. the 2nd and 4th Tuesday, 10:00–12:00."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    venue = models.ForeignKey(
+        Venue, on_delete=models.CASCADE, related_name="schedules", verbose_name=_("venue")
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    weeks_of_month = models.CharField(
+        _("weeks of the month"),
+        max_length=9,
+        default="2,4",
+        validators=[week_ordinals_validator],
+        help_text=_("Which weekdays of the month, e.g. 2,4 for the 2nd and 4th."),
+    )
+    start_time = models.TimeField(_("start time"))
+    end_time = models.TimeField(_("end time"))
+    supporters_needed = models.PositiveSmallIntegerField(
+        _("supporters needed"), default=2, validators=[MinValueValidator(1)]
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    objects = HelpdeskScheduleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["venue", "weekday", "start_time"]
+        verbose_name = pgettext_lazy("recurring help desk", "help-desk schedule")
+        verbose_name_plural = pgettext_lazy("recurring help desk", "help-desk schedules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")),
+                name="schedule_ends_after_start",
+                violation_error_message=_("The end time must be after the start time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="schedule_valid_range",
+                violation_error_message=_("“Valid until” must not be before “valid from”."),
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="schedule_weekday_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(supporters_needed__gte=1), name="schedule_needs_supporters"
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(venue)s: weeks %(weeks)s of the month, %(weekday)s %(start)s–%(end)s") % {
+            "venue": self.venue,
+            "weeks": self.weeks_of_month,
+            "weekday": self.get_weekday_display(),
+            "start": self.start_time.strftime("%H:%M"),
+            "end": self.end_time.strftime("%H:%M"),
+        }
+
+    def clean(self):
+        super().clean()
+        if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
+            raise ValidationError(
+                {"valid_until": _("“Valid until” must not be before “valid from”.")}
+            )
+
+    @property
+    def week_ordinals(self) -> list[int]:
+        return sorted({int(part) for part in self.weeks_of_month.split(",") if part})
+
+    def dates_between(self, first: date, last: date) -> list[date]:
+        """Each date this schedule meets in [first, last], skipping holidays and the New Year."""
+        first = max(first, self.valid_from)
+        if self.valid_until:
+            last = min(last, self.valid_until)
+        days = []
+        year, month = first.year, first.month
+        while date(year, month, 1) <= last:
+            weekdays = [
+                week[self.weekday]
+                for week in calendar.monthcalendar(year, month)
+                if week[self.weekday] != 0
+            ]
+            for ordinal in self.week_ordinals:
+                if ordinal <= len(weekdays):
+                    day = date(year, month, weekdays[ordinal - 1])
+                    if first <= day <= last and not is_closed(day):
+                        days.append(day)
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return sorted(days)
+
+    def occurrence(self, day: date) -> tuple[datetime, datetime]:
+        tz = timezone.get_default_timezone()
+        return (
+            datetime.combine(day, self.start_time, tzinfo=tz),
+            datetime.combine(day, self.end_time, tzinfo=tz),
+        )
+
+    def next_dates(self, count: int, after: date | None = None) -> list[date]:
+        start = after or timezone.localdate()
+        return self.dates_between(start, start + timedelta(days=62 * count))[:count]
