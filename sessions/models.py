@@ -165,7 +165,7 @@ class Session(models.Model):
                 violation_error_message=_("Give a venue or an address."),
             ),
             models.CheckConstraint(
-                condition=~Q(kind="class") | Q(capacity__gte=1),
+                condition=~Q(kind="class") | (Q(capacity__isnull=False) & Q(capacity__gte=1)),
                 name="session_class_has_capacity",
                 violation_error_message=_("A class needs a number of participant places."),
             ),

@@ -85,7 +85,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'class'), _negated=True), ('capacity__gte', 1), _connector='OR'), name='session_class_has_capacity', violation_error_message='A class needs a number of participant places.'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'class'), _negated=True), models.Q(('capacity__isnull', False), ('capacity__gte', 1)), _connector='OR'), name='session_class_has_capacity', violation_error_message='A class needs a number of participant places.'),
         ),
         migrations.AddConstraint(
             model_name='session',
