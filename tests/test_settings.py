@@ -1,0 +1,78 @@
+"""Settings come from the environment, fail loudly on bad values, and harden for production."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from config import settings as settings_module
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "k3!v9#Lw2@qZ8$yT5^uR1&oP7*sD4(fG6)hJ0_lK-mN+bV=cX<zA>eW?",
+    "DJANGO_ALLOWED_HOSTS": "digisapo.example.jp",
+}
+
+
+def manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_check_with_nothing_reported():
+    result = manage("check", "--deploy", "--fail-level", "DEBUG", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {**PRODUCTION_ENV, "DJANGO_SECRET_KEY": ""}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_development_defaults_are_safe_to_run_locally():
+    assert settings.TIME_ZONE == "Asia/Tokyo"
+    assert settings.USE_TZ is True
+    assert settings.LANGUAGE_CODE == "ja"
+    assert "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+
+@pytest.mark.parametrize(
+    ("helper", "value"), [(settings_module.env_bool, "perhaps"), (settings_module.env_int, "ten")]
+)
+def test_bad_environment_values_fail_loudly(monkeypatch, helper, value):
+    monkeypatch.setenv("DIGISAPO_TEST_VALUE", value)
+    with pytest.raises(ImproperlyConfigured, match="DIGISAPO_TEST_VALUE"):
+        helper("DIGISAPO_TEST_VALUE", 0)
+
+
+def test_boolean_and_list_helpers_read_common_spellings(monkeypatch):
+    monkeypatch.setenv("DIGISAPO_TEST_VALUE", "Yes")
+    assert settings_module.env_bool("DIGISAPO_TEST_VALUE", False) is True
+    monkeypatch.setenv("DIGISAPO_TEST_VALUE", " a.jp, b.jp ,")
+    assert settings_module.env_list("DIGISAPO_TEST_VALUE", "") == ["a.jp", "b.jp"]
+
+
+def test_every_variable_read_is_listed_in_env_example():
+    source = (ROOT / "config" / "settings.py").read_text()
+    example = (ROOT / ".env.example").read_text()
+    names = set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z_]+)"', source))
+    names.add("DATABASE_URL")
+    missing = sorted(name for name in names if f"{name}=" not in example)
+    assert not missing, f".env.example lacks {missing}"
