@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config.i18n import language_choices
 from supporters.phones import validate_e164
@@ -175,6 +176,10 @@ class Supporter(models.Model):
         _("volunteer insurance valid until"), null=True, blank=True
     )
     notes = models.TextField(_("coordinator's notes"), blank=True)
+    # The secret in the supporter's calendar-feed URL; regenerating it revokes the old URL.
+    calendar_token = models.CharField(
+        _("calendar feed key"), max_length=64, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -211,6 +216,11 @@ class Supporter(models.Model):
                     "The withdrawal date must not be before the joining date."
                 ),
             ),
+            models.UniqueConstraint(
+                fields=["calendar_token"],
+                condition=~Q(calendar_token=""),
+                name="supporter_calendar_token_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(paused_on__isnull=True) | Q(paused_on__gte=models.F("joined_on")),
                 name="supporter_pauses_after_joining",
@@ -237,6 +247,106 @@ class Supporter(models.Model):
 
     def is_insured_on(self, day: date) -> bool:
         return self.insurance_valid_until is not None and self.insurance_valid_until >= day
+
+
+class InvitationQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class Invitation(models.Model):
+    """A coordinator's invitation to join as a supporter, sent by SMS or email with a link.
+
+    Only the SHA-256 of the link's secret is stored, like API tokens.
+    """
+
+    family_name = models.CharField(_("family name"), max_length=50)
+    given_name = models.CharField(_("given name"), max_length=50)
+    phone = models.CharField(
+        _("mobile phone"), max_length=16, blank=True, validators=[validate_e164]
+    )
+    email = models.EmailField(_("email address"), blank=True)
+    training_level = models.PositiveSmallIntegerField(
+        _("training level"),
+        choices=Supporter.Level.choices,
+        default=Supporter.Level.INTRODUCTION,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=language_choices, default="ja"
+    )
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    supporter = models.OneToOneField(
+        Supporter,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitation",
+        verbose_name=_("supporter"),
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class State(models.TextChoices):
+        OPEN = "open", pgettext_lazy("invitation", "Open")
+        ACCEPTED = "accepted", pgettext_lazy("invitation", "Accepted")
+        REVOKED = "revoked", pgettext_lazy("invitation", "Revoked")
+        EXPIRED = "expired", pgettext_lazy("invitation", "Expired")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(phone="") | ~Q(email=""),
+                name="invitation_has_a_way_to_reach",
+                violation_error_message=_("Give a phone number or an email address."),
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(supporter__isnull=False),
+                name="invitation_accepted_has_supporter",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.family_name} {self.given_name}"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def generate_key() -> str:
+        return secrets.token_urlsafe(24)
+
+    @property
+    def state(self) -> str:
+        """Accepted, revoked, expired or still open, in that order of precedence."""
+        if self.accepted_at:
+            return self.State.ACCEPTED
+        if self.revoked_at:
+            return self.State.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.State.EXPIRED
+        return self.State.OPEN
+
+    def get_state_display(self) -> str:
+        return self.State(self.state).label
 
 
 class ApiTokenQuerySet(models.QuerySet):
