@@ -1,16 +1,29 @@
 import secrets
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from config.fiscal import FiscalYear
+from config.fiscal import TOKYO, FiscalYear
 from config.i18n import language_choices
 from supporters.phones import validate_e164
 
@@ -28,6 +41,31 @@ class SessionQuerySet(models.QuerySet):
     def between(self, start, end):
         """Sessions starting in the half-open range [start, end)."""
         return self.filter(starts_at__gte=start, starts_at__lt=end)
+
+    def on_day(self, day: date):
+        """Sessions starting on `day`, Tokyo time."""
+        start = datetime.combine(day, time.min, tzinfo=TOKYO)
+        return self.between(start, start + timedelta(days=1))
+
+    def on_dates(self, first: date | None = None, last: date | None = None):
+        """Sessions starting from `first` to `last`, both included, Tokyo dates; None is open."""
+        sessions = self
+        if first:
+            sessions = sessions.filter(starts_at__gte=datetime.combine(first, time.min, TOKYO))
+        if last:
+            next_day = datetime.combine(last + timedelta(days=1), time.min, TOKYO)
+            sessions = sessions.filter(starts_at__lt=next_day)
+        return sessions
+
+    def not_ended(self):
+        """Not over yet, whatever the status (`upcoming()` also leaves out cancelled ones)."""
+        return self.filter(ends_at__gte=timezone.now())
+
+    def in_district(self, code: str):
+        """In the district with `code`: the session's own district, else its venue's."""
+        return self.filter(
+            Q(district__code=code) | Q(district__isnull=True, venue__district__code=code)
+        )
 
     def in_fiscal_year(self, fiscal_year: FiscalYear):
         return self.between(fiscal_year.starts_at, fiscal_year.ends_before)
@@ -47,7 +85,12 @@ class SessionQuerySet(models.QuerySet):
     def with_staffing(self):
         """Annotate `staffed` (supporters holding a place) so lists need no query per row."""
         return self.annotate(
-            staffed=Count("shifts", filter=Q(shifts__status__in=Shift.PLACE_HOLDING_STATUSES))
+            # distinct: with_seats_taken() joins another table, which would multiply rows.
+            staffed=Count(
+                "shifts",
+                filter=Q(shifts__status__in=Shift.PLACE_HOLDING_STATUSES),
+                distinct=True,
+            )
         )
 
     def with_seats_taken(self):
@@ -55,7 +98,74 @@ class SessionQuerySet(models.QuerySet):
             seats_taken=Count(
                 "registrations",
                 filter=Q(registrations__status__in=ClassRegistration.SEAT_HOLDING_STATUSES),
+                distinct=True,
             )
+        )
+
+    def open_for_shifts(self):
+        """Scheduled, not started yet and taking supporters: what the shift board lists."""
+        return self.filter(
+            status=Session.Status.SCHEDULED, starts_at__gt=timezone.now(), supporters_needed__gt=0
+        )
+
+    def needing(self, supporter=None):
+        """With a place open; given a supporter, one they could take (their level, and they
+        are not on the session already): the board's "only where I'm needed"."""
+        holding = (
+            Shift.objects.filter(session=OuterRef("pk"), status__in=Shift.PLACE_HOLDING_STATUSES)
+            .order_by()
+            .values("session")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        sessions = self.filter(supporters_needed__gt=Coalesce(Subquery(holding), 0))
+        if supporter is None:
+            return sessions
+        theirs = Shift.objects.active().filter(session=OuterRef("pk"), supporter=supporter)
+        return sessions.filter(min_level__lte=supporter.training_level).exclude(Exists(theirs))
+
+    def board(
+        self,
+        supporter=None,
+        *,
+        kind="",
+        venue=None,
+        district="",
+        first=None,
+        last=None,
+        needed=False,
+    ):
+        """The shift board's list with its filters, for the page and the API alike."""
+        sessions = self.open_for_shifts().on_dates(first, last)
+        if kind:
+            sessions = sessions.of_kind(kind)
+        if venue:
+            sessions = sessions.at(venue)
+        if district:
+            sessions = sessions.in_district(district)
+        if needed:
+            sessions = sessions.needing(supporter)
+        return sessions.for_board(supporter).order_by("starts_at", "id")
+
+    def for_board(self, supporter=None):
+        """What a shift-board card shows, in two queries whatever the number of sessions:
+        `staffed`, `day` (Tokyo), `active_shifts` with their supporters, and `viewer_shift_id`."""
+        theirs = Shift.objects.active().filter(session=OuterRef("pk"), supporter=supporter)
+        active_shifts = (
+            Shift.objects.active()
+            .select_related("supporter")
+            .order_by("waitlist_position", "created_at", "pk")
+        )
+        return (
+            self.with_staffing()
+            .select_related("venue__district", "district")
+            .annotate(
+                day=TruncDate("starts_at"),
+                viewer_shift_id=Subquery(theirs.values("pk")[:1])
+                if supporter
+                else Value(None, output_field=models.BigIntegerField()),
+            )
+            .prefetch_related(Prefetch("shifts", queryset=active_shifts, to_attr="active_shifts"))
         )
 
 
@@ -217,6 +327,50 @@ class Session(models.Model):
     def fiscal_year(self) -> FiscalYear:
         return FiscalYear.of(timezone.localdate(self.starts_at))
 
+    @property
+    def district_shown(self):
+        """The session's own district, else its venue's."""
+        return self.district or (self.venue.district if self.venue_id else None)
+
+    def _active_shifts(self) -> list:
+        # Prefetched by `for_board()`; a query otherwise.
+        if not hasattr(self, "active_shifts"):
+            self.active_shifts = list(
+                self.shifts.active()
+                .select_related("supporter")
+                .order_by("waitlist_position", "created_at", "pk")
+            )
+        return self.active_shifts
+
+    @property
+    def team(self) -> list:
+        """The shifts holding a place, leads first."""
+        holding = [shift for shift in self._active_shifts() if shift.holds_place]
+        return sorted(holding, key=lambda shift: shift.role != Shift.Role.LEAD)
+
+    @property
+    def waiting_list(self) -> list:
+        """Waiting shifts, first in line first."""
+        return [s for s in self._active_shifts() if s.status == Shift.Status.WAITLISTED]
+
+    @property
+    def viewer_shift(self):
+        """The viewing supporter's shift on this session (see `for_board()`), or None."""
+        wanted = getattr(self, "viewer_shift_id", None)
+        return next((s for s in self._active_shifts() if s.pk == wanted), None)
+
+    @property
+    def viewer_waiting_rank(self) -> int | None:
+        """The viewer's place in line, from 1, when they are waiting."""
+        shift = self.viewer_shift
+        if shift is None or shift.status != Shift.Status.WAITLISTED:
+            return None
+        return self.waiting_list.index(shift) + 1
+
+    @property
+    def has_started(self) -> bool:
+        return self.starts_at <= timezone.now()
+
     def places_left(self) -> int:
         """Supporter places still open; uses the `staffed` annotation when present."""
         staffed = getattr(self, "staffed", None)
@@ -234,6 +388,99 @@ class Session(models.Model):
                 status__in=ClassRegistration.SEAT_HOLDING_STATUSES
             ).count()
         return max(self.capacity - taken, 0)
+
+
+class ShiftQuerySet(models.QuerySet):
+    def holding_place(self):
+        return self.filter(status__in=Shift.PLACE_HOLDING_STATUSES)
+
+    def active(self):
+        """Not cancelled: holding a place, offered one, or waiting."""
+        return self.exclude(status=Shift.Status.CANCELLED)
+
+    def waiting(self):
+        """On the waiting list, first in line first."""
+        return self.filter(status=Shift.Status.WAITLISTED).order_by("waitlist_position", "pk")
+
+    def open_offers(self, now=None):
+        return self.filter(status=Shift.Status.OFFERED, offer_expires_at__gt=now or timezone.now())
+
+    def expired_offers(self, now=None):
+        return self.filter(status=Shift.Status.OFFERED, offer_expires_at__lte=now or timezone.now())
+
+    def overlapping(self, session):
+        """Shifts holding a place on another session, not cancelled, at the same time."""
+        return (
+            self.holding_place()
+            .filter(session__starts_at__lt=session.ends_at, session__ends_at__gt=session.starts_at)
+            .exclude(session=session.pk)
+            .exclude(session__status=Session.Status.CANCELLED)
+        )
+
+    def past(self):
+        """Shifts on sessions already over (cancelled sessions left out), latest first."""
+        return (
+            self.filter(session__ends_at__lt=timezone.now())
+            .exclude(session__status=Session.Status.CANCELLED)
+            .order_by("-session__starts_at", "-id")
+        )
+
+    def served(self):
+        """Shifts that count as served: attended, or signed up on a session now over (attendance
+        is not always recorded); no-shows and cancellations do not."""
+        return self.exclude(session__status=Session.Status.CANCELLED).filter(
+            Q(status=Shift.Status.ATTENDED)
+            | Q(status=Shift.Status.SIGNED_UP, session__ends_at__lt=timezone.now())
+        )
+
+    def hours_by_fiscal_year(self):
+        """[{"fiscal_year": 2025, "duration": timedelta, "shifts": n}], latest year first,
+        summed in the database; fiscal years run April to March, Tokyo time."""
+        year = ExtractYear("session__starts_at", tzinfo=TOKYO)
+        month = ExtractMonth("session__starts_at", tzinfo=TOKYO)
+        fiscal_year = Case(When(Q(month__lt=4), then=F("year") - 1), default=F("year"))
+        return (
+            self.order_by()
+            .annotate(year=year, month=month)
+            .annotate(fiscal_year=fiscal_year)
+            .values("fiscal_year")
+            .annotate(
+                duration=Sum(
+                    F("session__ends_at") - F("session__starts_at"),
+                    output_field=models.DurationField(),
+                ),
+                shifts=Count("pk"),
+            )
+            .order_by("-fiscal_year")
+        )
+
+    def upcoming(self):
+        """Shifts on sessions not over yet and not cancelled, soonest first."""
+        return (
+            self.filter(session__ends_at__gte=timezone.now())
+            .exclude(session__status=Session.Status.CANCELLED)
+            .order_by("session__starts_at", "id")
+        )
+
+    def in_calendar_feed(self, now: datetime):
+        """What a supporter's calendar feed lists (issue 5): shifts holding a place, from a year
+        back, and cancelled ones (the shift or its session) for 30 days after the cancellation.
+
+        A session has no cancellation time of its own: its `updated_at` stands for it.
+        """
+        kept_since = now - Shift.CALENDAR_CANCELLED_KEPT
+        holding = Q(status__in=Shift.PLACE_HOLDING_STATUSES)
+        session_on_or_recently_off = ~Q(session__status=Session.Status.CANCELLED) | Q(
+            session__updated_at__gte=kept_since
+        )
+        # A supporter who cancelled and then took a place again sees the new shift only.
+        taken_again = Shift.objects.filter(
+            holding, session=OuterRef("session"), supporter=OuterRef("supporter")
+        )
+        recently_cancelled = Q(status=Shift.Status.CANCELLED, cancelled_at__gte=kept_since)
+        return self.filter(session__starts_at__gte=now - Shift.CALENDAR_HISTORY).filter(
+            (holding & session_on_or_recently_off) | (recently_cancelled & ~Exists(taken_again))
+        )
 
 
 class Shift(models.Model):
@@ -254,6 +501,10 @@ class Shift(models.Model):
     # Statuses that take one of the session's `supporters_needed` places. An offer holds the
     # place while the waiting supporter decides (issue 5).
     PLACE_HOLDING_STATUSES = ("signed_up", "offered", "attended", "no_show")
+    # Calendar feeds: past shifts stay a year; cancelled ones show as cancelled for 30 days, long
+    # enough for every calendar app to have fetched the change, then leave the feed.
+    CALENDAR_HISTORY = timedelta(days=366)
+    CALENDAR_CANCELLED_KEPT = timedelta(days=30)
 
     session = models.ForeignKey(
         Session, on_delete=models.PROTECT, related_name="shifts", verbose_name=_("session")
@@ -273,9 +524,13 @@ class Shift(models.Model):
     )
     offer_expires_at = models.DateTimeField(_("offer expires at"), null=True, blank=True)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    # iCalendar SEQUENCE of this shift's event: bumped whenever the shift or its session changes.
+    sequence = models.PositiveIntegerField(_("calendar revision"), default=0, editable=False)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ShiftQuerySet.as_manager()
 
     class Meta:
         ordering = ["session__starts_at", "role", "created_at"]

@@ -109,6 +109,23 @@ class Venue(models.Model):
             return ""
         return f"geo:{self.latitude},{self.longitude}"
 
+    @property
+    def openstreetmap_url(self) -> str:
+        """A link to the venue on openstreetmap.org (a link only: pages never load from it)."""
+        if self.latitude is None or self.longitude is None:
+            return ""
+        lat, lon = self.latitude, self.longitude
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+
+    def next_helpdesk_dates(self, count: int, after: date | None = None):
+        """The next `count` (start, end) help-desk times from `schedules` (prefetch them)."""
+        occurrences = sorted(
+            schedule.occurrence(day)
+            for schedule in self.schedules.all()
+            for day in schedule.next_dates(count, after)
+        )
+        return occurrences[:count]
+
 
 week_ordinals_validator = RegexValidator(
     r"^[1-5](,[1-5])*$", _("Give week numbers 1–5 separated by commas, for example 2,4.")
@@ -120,6 +137,10 @@ class HelpdeskScheduleQuerySet(models.QuerySet):
         return self.filter(
             Q(valid_from__lte=day), Q(valid_until__isnull=True) | Q(valid_until__gte=day)
         )
+
+    def current_or_upcoming(self, day: date):
+        """In force on `day` or later: not expired yet."""
+        return self.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
 
 
 class HelpdeskSchedule(models.Model):

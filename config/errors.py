@@ -1,0 +1,49 @@
+"""Coded errors: services raise `ServiceError`s, API handlers may raise `ApiError`s.
+
+Both carry a machine-readable `code` and a translated `message`; `config.api` turns them into
+`{"code": ..., "message": ...}` JSON responses, described by `ErrorOut` in the OpenAPI document.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from ninja import Schema
+
+
+class ServiceError(Exception):
+    """A business rule refused the request; services subclass it (`BookingError("full")`).
+
+    Services never choose an HTTP status: the API maps `code` to one (`not_found` → 404,
+    `forbidden` → 403, `invalid` → 422, anything else → 409 Conflict).
+    """
+
+    def __init__(self, code: str, message=None):
+        self.code = code
+        self.message = message or _("This is not possible.")
+        super().__init__(code)
+
+    def __str__(self):
+        return str(self.message)
+
+
+class ApiError(Exception):
+    """An API handler's refusal with its HTTP status: `ApiError(409, "full", _("…"))`."""
+
+    def __init__(self, status: int, code: str, message, details: list | None = None):
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        super().__init__(status, code)
+
+    def __str__(self):
+        return f"{self.status} {self.code}: {self.message}"
+
+
+class ErrorDetailOut(Schema):
+    field: str
+    message: str
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: list[ErrorDetailOut] | None = None

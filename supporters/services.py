@@ -1,0 +1,410 @@
+"""Supporters' business rules: one place for the pages, the API and the management commands."""
+
+import hashlib
+import secrets
+import time
+import unicodedata
+import uuid
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from config.errors import ServiceError
+from notifications.models import OutboundMessage
+from notifications.services import queue_sms
+from notifications.texts import render_sms
+from supporters.models import COORDINATE_PERMISSION, ApiToken, Invitation, Supporter, User
+from supporters.phones import normalize_phone
+
+# Recording every request would write on every read; a minute is precise enough to spot
+# a token still in use.
+TOKEN_USE_RECORDED_EVERY = timedelta(minutes=1)
+TOKEN_NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
+
+
+class TokenError(ServiceError):
+    pass
+
+
+def create_api_token(user, name: str) -> tuple[ApiToken, str]:
+    """Create a personal API token; the secret is returned once and only its hash is kept."""
+    name = (name or "").strip()
+    if not name or len(name) > TOKEN_NAME_MAX_LENGTH:
+        raise TokenError(
+            "invalid",
+            gettext("Give the token a name of at most %(limit)d characters.")
+            % {"limit": TOKEN_NAME_MAX_LENGTH},
+        )
+    key = ApiToken.generate_key()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        key_hash=ApiToken.hash_key(key),
+        hint=key[: ApiToken._meta.get_field("hint").max_length],
+    )
+    return token, key
+
+
+def revoke_api_token(user, token_id: int) -> ApiToken:
+    """Revoke one of `user`'s own tokens; revoking twice keeps the first revocation time."""
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(pk=token_id, user=user).first()
+        if token is None:
+            raise TokenError("not_found", gettext("You have no API token with that number."))
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+    return token
+
+
+def user_for_api_token(key: str):
+    """The active user a live token belongs to, or None; notes the use at most once a minute."""
+    token = (
+        ApiToken.objects.live()
+        .filter(key_hash=ApiToken.hash_key(key), user__is_active=True)
+        .select_related("user")
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RECORDED_EVERY:
+        # A plain UPDATE: no row lock, and concurrent requests at worst write the same minute.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+# Calendar feed (issue 5): the supporter's secret feed URL is the only key to their shifts.
+
+
+def calendar_feed_token(supporter) -> str:
+    """The secret of `supporter`'s calendar-feed URL, made on first use."""
+    if not supporter.calendar_token:
+        with transaction.atomic():
+            # Two first visits at once (the page and the app) must end up with the same URL.
+            locked = Supporter.objects.select_for_update().get(pk=supporter.pk)
+            if not locked.calendar_token:
+                locked.calendar_token = secrets.token_urlsafe(32)
+                locked.save(update_fields=["calendar_token", "updated_at"])
+            supporter.calendar_token = locked.calendar_token
+    return supporter.calendar_token
+
+
+def regenerate_calendar_token(supporter) -> str:
+    """Give `supporter` a new feed URL; the old one stops working at once."""
+    supporter.calendar_token = secrets.token_urlsafe(32)
+    supporter.save(update_fields=["calendar_token", "updated_at"])
+    return supporter.calendar_token
+
+
+# Sign-in codes and invitations (issue 5). Supporters join only through a coordinator's
+# invitation: a link with a secret (only its hash kept), sent by SMS or else by email.
+
+
+class InvitationError(ServiceError):
+    pass
+
+
+class CodeError(ServiceError):
+    pass
+
+
+def site_url(request) -> str:
+    """Where links sent out start: DIGISAPO_PUBLIC_URL, else the address of this request."""
+    return settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+def generate_code() -> str:
+    """Six random digits, the format allauth's codes have (settings.ACCOUNT_LOGIN_BY_CODE_...)."""
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def send_code_by_sms(phone: str, code: str, *, language: str, related=None):
+    """Queue a one-time code: it goes out at once, at night too, even to a number that opted out."""
+    body = render_sms(
+        "sign_in_code", language, code=code, minutes=settings.SIGN_IN_CODE_MINUTES
+    )
+    return queue_sms(
+        phone,
+        body,
+        purpose=OutboundMessage.Purpose.SIGN_IN_CODE,
+        key=f"sign-in-code:{uuid.uuid4().hex}",  # one message per code, never merged
+        related=related,
+        language=language,
+    )
+
+
+def send_phone_code(phone: str, *, language: str, related=None) -> dict:
+    """Text a fresh code to `phone`; returns what to keep (server-side) to check the answer."""
+    code = generate_code()
+    send_code_by_sms(phone, code, language=language, related=related)
+    return {
+        "phone": phone,
+        "code_hash": hashlib.sha256(code.encode()).hexdigest(),
+        "sent_at": time.time(),
+        "failed_attempts": 0,
+    }
+
+
+def check_phone_code(state: dict, code: str) -> None:
+    """Accept `code` for `state` (from send_phone_code), or raise CodeError.
+
+    `incorrect` counts the try in `state`; `expired` and `too_many_attempts` end it: a new code
+    has to be asked for.
+    """
+    if time.time() - state["sent_at"] > settings.SIGN_IN_CODE_MINUTES * 60:
+        raise CodeError("expired", gettext("The code has expired. Ask for a new one."))
+    typed = unicodedata.normalize("NFKC", code or "").replace(" ", "").replace("-", "")
+    if secrets.compare_digest(hashlib.sha256(typed.encode()).hexdigest(), state["code_hash"]):
+        return
+    state["failed_attempts"] += 1
+    if state["failed_attempts"] >= settings.ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS:
+        raise CodeError(
+            "too_many_attempts",
+            gettext("That was the wrong code too many times. Ask for a new one."),
+        )
+    raise CodeError("incorrect", gettext("That is not the code we sent. Check it and try again."))
+
+
+def _require_coordinator(user) -> None:
+    if not (user and user.has_perm(COORDINATE_PERMISSION)):
+        raise InvitationError("forbidden", gettext("Only coordinators can invite supporters."))
+
+
+def invite_supporter(
+    *,
+    by,
+    family_name: str,
+    given_name: str,
+    phone: str = "",
+    email: str = "",
+    training_level: int = Supporter.Level.INTRODUCTION,
+    language: str = "ja",
+    base_url: str,
+) -> tuple[Invitation, str]:
+    """Invite someone to join as a supporter: the link goes by SMS, or by email without a phone.
+
+    Returns the invitation and its link; only the hash of the link's secret is kept. A new
+    invitation replaces one still open for the same number or address.
+    """
+    _require_coordinator(by)
+    family_name, given_name = (family_name or "").strip(), (given_name or "").strip()
+    phone, email = (phone or "").strip(), (email or "").strip()
+    if not family_name or not given_name:
+        raise InvitationError("invalid", gettext("Give the person's family name and given name."))
+    if phone:
+        try:
+            phone = normalize_phone(phone)
+        except ValidationError as error:
+            raise InvitationError("invalid", error.messages[0]) from error
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as error:
+            raise InvitationError("invalid", error.messages[0]) from error
+    if not phone and not email:
+        raise InvitationError(
+            "invalid", gettext("Give a mobile phone number or an email address to invite.")
+        )
+    if training_level not in Supporter.Level.values:
+        raise InvitationError("invalid", gettext("Choose a training level from 1 to 5."))
+    if language not in dict(settings.LANGUAGES):
+        raise InvitationError("invalid", gettext("Choose one of the languages offered."))
+    if phone and User.objects.filter(phone=phone).exists():
+        raise InvitationError(
+            "phone_taken", gettext("Someone already has an account with this phone number.")
+        )
+    if email and User.objects.filter(email__iexact=email).exists():
+        raise InvitationError(
+            "email_taken", gettext("Someone already has an account with this email address.")
+        )
+    key = Invitation.generate_key()
+    with transaction.atomic():
+        same_person = Q(phone=phone) if phone else Q(email__iexact=email)
+        revoke_invitations(Invitation.objects.filter(same_person))
+        invitation = Invitation.objects.create(
+            family_name=family_name,
+            given_name=given_name,
+            phone=phone,
+            email=email,
+            training_level=training_level,
+            language=language,
+            key_hash=Invitation.hash_key(key),
+            invited_by=by,
+            expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
+        )
+        link = base_url + reverse("supporters:join", args=[key])
+        texted = None
+        if phone:
+            body = render_sms(
+                "invitation",
+                language,
+                name=str(invitation),
+                deadline=invitation.expires_at,
+                link=link,
+            )
+            texted = queue_sms(
+                phone,
+                body,
+                purpose=OutboundMessage.Purpose.INVITATION,
+                key=f"invitation:{invitation.pk}",
+                related=invitation,
+                language=language,
+            )
+            if texted is None and not email:
+                raise InvitationError(
+                    "opted_out",
+                    gettext(
+                        "This number asked us to send no more texts. "
+                        "Give an email address to send the invitation to."
+                    ),
+                )
+        if email and texted is None:
+            transaction.on_commit(partial(_send_invitation_email, invitation, link))
+    return invitation, link
+
+
+def _send_invitation_email(invitation: Invitation, link: str) -> None:
+    with translation.override(invitation.language):
+        context = {"invitation": invitation, "link": link, "days": settings.INVITATION_VALID_DAYS}
+        subject = gettext("Your invitation to Maebashi Digital Supporters")
+        body = render_to_string("supporters/email/invitation.txt", context)
+    send_mail(subject, body, None, [invitation.email])
+
+
+def revoke_invitations(invitations) -> int:
+    """Revoke the open ones among `invitations` and call off their texts not yet sent."""
+    pks = list(invitations.open().values_list("pk", flat=True))
+    if not pks:
+        return 0
+    now = timezone.now()
+    # `open()` again in the UPDATE: an invitation accepted meanwhile stays accepted.
+    count = Invitation.objects.filter(pk__in=pks).open().update(revoked_at=now)
+    OutboundMessage.objects.filter(
+        content_type=ContentType.objects.get_for_model(Invitation),
+        object_id__in=pks,
+        status=OutboundMessage.Status.PENDING,
+    ).update(status=OutboundMessage.Status.CANCELLED, updated_at=now)
+    return count
+
+
+def revoke_invitation(invitation_id: int, *, by) -> Invitation:
+    """Withdraw one invitation so its link stops working; revoking twice changes nothing."""
+    _require_coordinator(by)
+    invitation = Invitation.objects.filter(pk=invitation_id).first()
+    if invitation is None:
+        raise InvitationError("not_found", gettext("There is no invitation with that number."))
+    if invitation.accepted_at:
+        raise InvitationError(
+            "accepted", gettext("This invitation has been accepted already: it cannot be revoked.")
+        )
+    revoke_invitations(Invitation.objects.filter(pk=invitation.pk))
+    invitation.refresh_from_db()
+    return invitation
+
+
+def _refuse_unless_open(invitation: Invitation) -> None:
+    state = invitation.state
+    if state == Invitation.State.ACCEPTED:
+        raise InvitationError(
+            "used",
+            gettext("This invitation has been used already. Sign in with your phone number."),
+        )
+    if state == Invitation.State.REVOKED:
+        raise InvitationError(
+            "revoked",
+            gettext("This invitation has been withdrawn. Please contact the support office."),
+        )
+    if state == Invitation.State.EXPIRED:
+        raise InvitationError(
+            "expired",
+            gettext("This invitation has expired. Please ask the support office for a new one."),
+        )
+
+
+def invitation_for_key(key: str) -> Invitation:
+    """The open invitation whose link holds `key`, or InvitationError saying why not."""
+    invitation = Invitation.objects.filter(key_hash=Invitation.hash_key(key or "")).first()
+    if invitation is None:
+        raise InvitationError(
+            "not_found",
+            gettext("This invitation link is not valid. Check that you opened the whole link."),
+        )
+    _refuse_unless_open(invitation)
+    return invitation
+
+
+def _unique_username() -> str:
+    while True:
+        username = f"sapo-{secrets.token_hex(4)}"
+        if not User.objects.filter(username=username).exists():
+            return username
+
+
+def accept_invitation(
+    invitation: Invitation, *, family_name: str, given_name: str, phone: str = ""
+) -> User:
+    """Make the invitee's account and supporter profile, and mark the invitation used.
+
+    `phone` must have been proven with a code (the join page does it); without one the
+    account signs in by the invitation's email address, which the link was sent to.
+    """
+    family_name, given_name = (family_name or "").strip(), (given_name or "").strip()
+    if not family_name or not given_name:
+        raise InvitationError("invalid", gettext("Give your family name and given name."))
+    try:
+        with transaction.atomic():
+            # Locked: the same link opened twice at once makes one account.
+            invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+            _refuse_unless_open(invitation)
+            if not phone and not invitation.email:
+                raise InvitationError("invalid", gettext("Give your mobile phone number."))
+            if phone and User.objects.filter(phone=phone).exists():
+                raise InvitationError(
+                    "phone_taken",
+                    gettext("An account with this phone number exists already. Sign in with it."),
+                )
+            if invitation.email and User.objects.filter(email__iexact=invitation.email).exists():
+                raise InvitationError(
+                    "email_taken",
+                    gettext("An account with this email address exists already. Sign in with it."),
+                )
+            user = User(
+                username=_unique_username(),
+                first_name=given_name,
+                last_name=family_name,
+                email=invitation.email,
+                phone=phone,
+                phone_verified=bool(phone),
+                language=invitation.language,
+            )
+            user.set_unusable_password()  # they sign in with codes; a password can be set later
+            user.save()
+            supporter = Supporter.objects.create(
+                user=user,
+                family_name=family_name,
+                given_name=given_name,
+                training_level=invitation.training_level,
+                joined_on=timezone.localdate(),
+            )
+            invitation.accepted_at = timezone.now()
+            invitation.supporter = supporter
+            invitation.save(update_fields=["accepted_at", "supporter"])
+    except IntegrityError as error:
+        # Another account took the number or address between the check and the insert.
+        raise InvitationError(
+            "phone_taken",
+            gettext("An account with this phone number exists already. Sign in with it."),
+        ) from error
+    return user

@@ -1,0 +1,73 @@
+from datetime import date, datetime, time
+
+from ninja import Field, Schema
+
+# Dates listed for a venue: about three months at the usual twice-a-month rhythm.
+NEXT_HELPDESK_DATES = 6
+
+
+class DistrictOut(Schema):
+    code: str
+    name: str
+    name_kana: str
+    population: int | None
+
+
+class DistrictRef(Schema):
+    code: str
+    name: str
+
+
+class VenueOut(Schema):
+    id: int
+    name: str
+    name_kana: str
+    address: str
+    district: DistrictRef
+    latitude: float | None
+    longitude: float | None
+    access_notes: str
+    accessibility_notes: str
+    has_wifi: bool
+    is_helpdesk: bool
+
+
+class ScheduleOut(Schema):
+    weekday: int = Field(description="0 = Monday … 6 = Sunday.")
+    weekday_name: str = Field(description="The weekday's name in the request's language.")
+    weeks_of_month: list[int] = Field(description="Which of the month's weekdays, e.g. [2, 4].")
+    start_time: time
+    end_time: time
+    valid_from: date
+    valid_until: date | None
+
+    @staticmethod
+    def resolve_weekday_name(schedule) -> str:
+        return str(schedule.get_weekday_display())
+
+    @staticmethod
+    def resolve_weeks_of_month(schedule) -> list[int]:
+        return schedule.week_ordinals
+
+
+class HelpdeskDateOut(Schema):
+    date: date
+    starts_at: datetime
+    ends_at: datetime
+
+
+class VenueDetailOut(VenueOut):
+    schedules: list[ScheduleOut] = Field(
+        description="Help-desk schedules in force now or later (empty for other venues)."
+    )
+    next_helpdesk_dates: list[HelpdeskDateOut] = Field(
+        description="The next help-desk dates from those schedules, skipping holidays and "
+        "the New Year closure. `GET /api/sessions?venue=` lists the sittings actually planned."
+    )
+
+    @staticmethod
+    def resolve_next_helpdesk_dates(venue) -> list[dict]:
+        return [
+            {"date": starts_at.date(), "starts_at": starts_at, "ends_at": ends_at}
+            for starts_at, ends_at in venue.next_helpdesk_dates(NEXT_HELPDESK_DATES)
+        ]
