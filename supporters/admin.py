@@ -1,0 +1,399 @@
+import contextlib
+import re
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from supporters.models import ApiToken, Skill, SpokenLanguage, Supporter, User
+from supporters.phones import format_national, normalize_phone
+
+# Something a person may type for a phone number: digits, +, spaces, dashes and brackets.
+PHONE_LIKE = re.compile(r"^\+?[\d\s()\-]{9,}$")
+
+
+class PhoneField(forms.CharField):
+    """Takes a number as coordinators write it (090-1234-5678) and cleans it to E.164."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "tel", "placeholder": "090-1234-5678"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_phone(value) if value else value
+
+
+class PhoneAdminMixin:
+    """Phone fields stored in E.164, entered and searched for the way people write numbers."""
+
+    phone_fields: tuple[str, ...] = ()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.phone_fields:
+            kwargs["form_class"] = PhoneField
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Coordinators search "090-1234-5678"; the database holds "+819012345678".
+        term = search_term.strip()
+        if PHONE_LIKE.match(term):
+            with contextlib.suppress(ValidationError):
+                search_term = normalize_phone(term)
+        return super().get_search_results(request, queryset, search_term)
+
+
+def national_phone(value: str) -> str:
+    return format_national(value) or "-"
+
+
+def warning(text) -> str:
+    """A list cell that needs a coordinator's attention, in the admin's error colour."""
+    return format_html('<strong style="color: var(--error-fg)">⚠ {}</strong>', text)
+
+
+class SupporterInline(admin.StackedInline):
+    model = Supporter
+    fk_name = "user"
+    extra = 0
+    max_num = 1
+    # A supporter's history outlives the profile's page: retire them with a status instead.
+    can_delete = False
+    fields = [
+        ("family_name", "given_name"),
+        ("family_name_kana", "given_name_kana"),
+        "district",
+        "training_level",
+        "skills",
+        "languages",
+        ("status", "joined_on", "paused_on", "withdrawn_on"),
+        "insurance_valid_until",
+        "sms_opt_in",
+        "notes",
+    ]
+    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
+
+
+class UserCreationForm(auth_forms.AdminUserCreationForm):
+    class Meta(auth_forms.AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "phone", "language")
+
+
+class UserChangeForm(auth_forms.UserChangeForm):
+    class Meta(auth_forms.UserChangeForm.Meta):
+        model = User
+
+
+def granted_permissions(user) -> set[str]:
+    """Every permission given to `user`, directly or by group, even while the account is off."""
+    if not hasattr(user, "_granted_permissions"):
+        rows = (
+            Permission.objects.filter(Q(user=user) | Q(group__user=user))
+            .values_list("content_type__app_label", "codename")
+            .distinct()
+        )
+        user._granted_permissions = {f"{app}.{codename}" for app, codename in rows}
+    return user._granted_permissions
+
+
+@admin.register(User)
+class UserAdmin(PhoneAdminMixin, DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    phone_fields = ("phone",)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (
+            _("Personal info"),
+            {
+                "fields": (
+                    ("last_name", "first_name"),
+                    "email",
+                    ("phone", "phone_verified"),
+                    "language",
+                )
+            },
+        ),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                    "phone",
+                    "language",
+                ),
+            },
+        ),
+    )
+    list_display = [
+        "username",
+        "full_name",
+        "national_phone",
+        "phone_verified",
+        "language",
+        "group_names",
+        "supporter_link",
+        "is_staff",
+        "is_active",
+    ]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups", "phone_verified", "language"]
+    list_select_related = ["supporter"]
+    search_fields = [
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "supporter__family_name",
+        "supporter__given_name",
+        "supporter__family_name_kana",
+        "supporter__given_name_kana",
+    ]
+    ordering = ["username"]
+    readonly_fields = ["last_login", "date_joined"]
+    # Only administrators hand out access: a coordinator who could tick these could make
+    # themselves (or anyone) a superuser.
+    access_fields = ["is_staff", "is_superuser", "groups", "user_permissions"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def get_inlines(self, request, obj):
+        # The profile is added once the account exists (the add page asks only for sign-in).
+        return [SupporterInline] if obj is not None else []
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += self.access_fields
+        return readonly
+
+    def has_change_permission(self, request, obj=None):
+        # Changing an account (its password, above all) is taking it over: nobody may do that to
+        # an account that holds a permission they do not hold themselves.
+        if obj is not None and not request.user.is_superuser and self._outranks(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser and self._outranks(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @staticmethod
+    def _outranks(request, account) -> bool:
+        """True when `account` holds powers the person asking does not."""
+        return account.is_superuser or not granted_permissions(account) <= (
+            request.user.get_all_permissions()
+        )
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def full_name(self, obj):
+        return obj.get_full_name()
+
+    @admin.display(description=_("mobile phone"), ordering="phone")
+    def national_phone(self, obj):
+        return national_phone(obj.phone)
+
+    @admin.display(description=_("groups"))
+    def group_names(self, obj):
+        return ", ".join(group.name for group in obj.groups.all())
+
+    @admin.display(description=_("supporter"))
+    def supporter_link(self, obj):
+        supporter = obj.supporter_or_none
+        if supporter is None:
+            return "-"
+        url = reverse("admin:supporters_supporter_change", args=[supporter.pk])
+        return format_html('<a href="{}">{}</a>', url, supporter)
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "sort_order"]
+    list_editable = ["sort_order"]
+    search_fields = ["name", "code"]
+    ordering = ["sort_order", "name"]
+
+
+@admin.register(SpokenLanguage)
+class SpokenLanguageAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "sort_order"]
+    list_editable = ["sort_order"]
+    search_fields = ["name", "code"]
+    ordering = ["sort_order", "code"]
+
+
+class InsuranceFilter(admin.SimpleListFilter):
+    title = _("volunteer insurance")
+    parameter_name = "insurance"
+
+    def lookups(self, request, model_admin):
+        return [("valid", _("Valid")), ("expired", _("Expired")), ("none", _("None recorded"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        match self.value():
+            case "valid":
+                return queryset.filter(insurance_valid_until__gte=today)
+            case "expired":
+                return queryset.filter(insurance_valid_until__lt=today)
+            case "none":
+                return queryset.filter(insurance_valid_until__isnull=True)
+        return queryset
+
+
+@admin.register(Supporter)
+class SupporterAdmin(PhoneAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "full_name",
+        "kana",
+        "training_level",
+        "status",
+        "district",
+        "national_phone",
+        "insurance",
+        "joined_on",
+    ]
+    list_filter = [
+        "status",
+        "training_level",
+        "district",
+        InsuranceFilter,
+        "sms_opt_in",
+        "skills",
+        "languages",
+    ]
+    list_select_related = ["user", "district"]
+    search_fields = [
+        "family_name",
+        "given_name",
+        "family_name_kana",
+        "given_name_kana",
+        "user__username",
+        "user__phone",
+    ]
+    autocomplete_fields = ["user"]
+    date_hierarchy = "joined_on"
+    ordering = ["family_name_kana", "given_name_kana", "family_name", "given_name"]
+    readonly_fields = ["user_phone", "created_at", "updated_at"]
+    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "user",
+                    "user_phone",
+                    ("family_name", "given_name"),
+                    ("family_name_kana", "given_name_kana"),
+                    "district",
+                ]
+            },
+        ),
+        (_("Training and skills"), {"fields": ["training_level", "skills", "languages"]}),
+        (
+            _("Status"),
+            {
+                "fields": [
+                    "status",
+                    ("joined_on", "paused_on", "withdrawn_on"),
+                    "insurance_valid_until",
+                    "sms_opt_in",
+                ]
+            },
+        ),
+        (_("Notes"), {"fields": ["notes", ("created_at", "updated_at")]}),
+    ]
+
+    @admin.display(description=_("name"), ordering="family_name")
+    def full_name(self, obj):
+        return obj.full_name
+
+    @admin.display(description=_("kana"), ordering="family_name_kana")
+    def kana(self, obj):
+        return f"{obj.family_name_kana} {obj.given_name_kana}".strip()
+
+    @admin.display(description=_("mobile phone"), ordering="user__phone")
+    def national_phone(self, obj):
+        return national_phone(obj.user.phone)
+
+    @admin.display(description=_("mobile phone"))
+    def user_phone(self, obj):
+        if obj.pk is None:
+            return "-"
+        url = reverse("admin:supporters_user_change", args=[obj.user_id])
+        return format_html(
+            '{} (<a href="{}">{}</a>)', national_phone(obj.user.phone), url, _("edit the account")
+        )
+
+    @admin.display(
+        description=_("volunteer insurance valid until"), ordering="insurance_valid_until"
+    )
+    def insurance(self, obj):
+        valid_until = obj.insurance_valid_until
+        if valid_until is None:
+            return warning(_("none recorded"))
+        shown = date_format(valid_until, "SHORT_DATE_FORMAT")
+        if obj.is_insured_on(timezone.localdate()):
+            return shown
+        return warning(_("%(date)s (expired)") % {"date": shown})
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by `issue_token` and the API; here they are only looked at and revoked."""
+
+    list_display = ["name", "user", "hint", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["name", "hint", "user__username", "user__first_name", "user__last_name"]
+    ordering = ["-created_at"]
+    # The hash is never shown: with it a leaked database is one step closer to a working token.
+    fields = ["name", "user", "hint", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["user", "hint", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    # Revoking only takes access away, like deleting does: whoever may delete a token may
+    # revoke it (roles.py withholds adding and changing tokens from coordinators, not this).
+    @admin.action(
+        permissions=["delete"],
+        description=_("Revoke this token"),
+        description_plural=_("Revoke selected tokens"),
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
+    def revoke(self, request, queryset):
+        # The first revocation time stands: a token revoked twice keeps its original date.
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(
+            request,
+            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

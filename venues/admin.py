@@ -1,0 +1,127 @@
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from sessions.models import Session
+from venues.models import District, HelpdeskSchedule, Venue
+from venues.services import generate_helpdesk_sessions
+
+# How far ahead the schedule action creates sessions: two months of a twice-monthly desk.
+GENERATE_WEEKS = 8
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_kana", "code", "population", "sort_order"]
+    list_editable = ["sort_order"]
+    search_fields = ["name", "name_kana", "code"]
+    ordering = ["sort_order", "name"]
+
+
+class HelpdeskScheduleInline(admin.TabularInline):
+    model = HelpdeskSchedule
+    extra = 0
+    fields = [
+        "weekday",
+        "weeks_of_month",
+        "start_time",
+        "end_time",
+        "supporters_needed",
+        "valid_from",
+        "valid_until",
+    ]
+
+
+@admin.register(Venue)
+class VenueAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "name_kana",
+        "district",
+        "address",
+        "phone",
+        "is_helpdesk",
+        "has_wifi",
+        "is_active",
+    ]
+    list_filter = ["is_helpdesk", "is_active", "district", "has_wifi"]
+    list_select_related = ["district"]
+    search_fields = ["name", "name_kana", "address"]
+    ordering = ["name_kana", "name"]
+    inlines = [HelpdeskScheduleInline]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["name", "name_kana", "address", "district", "phone", "is_helpdesk"]},
+        ),
+        (_("Getting there"), {"fields": ["access_notes", "accessibility_notes"]}),
+        (_("Wi-Fi"), {"fields": ["has_wifi", "wifi_notes"]}),
+        (_("Map"), {"fields": [("latitude", "longitude")]}),
+        (None, {"fields": ["is_active"]}),
+    ]
+
+
+class InForceFilter(admin.SimpleListFilter):
+    title = _("in force")
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("In force today")), ("no", _("Not in force today"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        in_force = HelpdeskSchedule.objects.in_force_on(today).values("pk")
+        match self.value():
+            case "yes":
+                return queryset.filter(pk__in=in_force)
+            case "no":
+                return queryset.exclude(pk__in=in_force)
+        return queryset
+
+
+@admin.register(HelpdeskSchedule)
+class HelpdeskScheduleAdmin(admin.ModelAdmin):
+    list_display = [
+        "venue",
+        "weekday",
+        "weeks_of_month",
+        "start_time",
+        "end_time",
+        "supporters_needed",
+        "valid_from",
+        "valid_until",
+    ]
+    list_filter = [InForceFilter, "weekday", "venue"]
+    list_select_related = ["venue"]
+    search_fields = ["venue__name", "venue__name_kana"]
+    autocomplete_fields = ["venue"]
+    ordering = ["venue__name_kana", "weekday", "start_time"]
+    actions = ["generate_sessions"]
+
+    def has_generate_permission(self, request):
+        return request.user.has_perm("helpdesk_sessions.add_session")
+
+    @admin.action(
+        permissions=["generate"],
+        description=_("Create sessions for the next 8 weeks"),
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
+    def generate_sessions(self, request, queryset):
+        first = timezone.localdate()
+        last = first + timedelta(weeks=GENERATE_WEEKS, days=-1)
+        # The service returns every session of the period; count only the ones it added.
+        already = set(Session.objects.filter(schedule__in=queryset).values_list("pk", flat=True))
+        created = sum(
+            session.pk not in already
+            for schedule in queryset
+            for session in generate_helpdesk_sessions(schedule, first, last)
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d session created.", "%(count)d sessions created.", created)
+            % {"count": created},
+            messages.SUCCESS,
+        )
