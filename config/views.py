@@ -1,10 +1,63 @@
+from datetime import timedelta
+
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+
+from notifications.services import outbox_problem
+from sessions.models import DispatchRequest, Session, Shift
+from venues.models import Venue
+
+# How far ahead the public page looks for help-desk dates, and how many it shows per venue.
+HELPDESK_HORIZON = timedelta(days=60)
+HELPDESK_DATES_PER_VENUE = 3
+NEXT_SHIFTS_SHOWN = 5
+PENDING_REQUESTS_SHOWN = 10
 
 
 def home(request):
-    return render(request, "config/home.html", {})
+    """The public page for everyone, with a supporter's shifts and a coordinator's day on top."""
+    context = {"helpdesk_venues": helpdesk_venues_with_dates()}
+    supporter = request.user.supporter_or_none if request.user.is_authenticated else None
+    if supporter:
+        context["next_shifts"] = (
+            Shift.objects.holding_place()
+            .upcoming()
+            .filter(supporter=supporter)
+            .select_related("session__venue")[:NEXT_SHIFTS_SHOWN]
+        )
+    if request.user.is_authenticated and request.user.is_coordinator:
+        pending = DispatchRequest.objects.pending()
+        context["todays_sessions"] = (
+            Session.objects.on_day(timezone.localdate()).with_staffing().select_related("venue")
+        )
+        context["pending_requests"] = pending.order_by("created_at")[:PENDING_REQUESTS_SHOWN]
+        context["pending_count"] = pending.count()
+    return render(request, "config/home.html", context)
+
+
+def helpdesk_venues_with_dates():
+    """Active help-desk venues, each with `next_sessions`: two queries whatever the data size."""
+    venues = list(Venue.objects.helpdesks())
+    by_venue = {venue.pk: venue for venue in venues}
+    for venue in venues:
+        venue.next_sessions = []
+    sessions = (
+        Session.objects.of_kind(Session.Kind.HELPDESK)
+        .scheduled()
+        .upcoming()
+        .filter(venue__in=by_venue, starts_at__lt=timezone.now() + HELPDESK_HORIZON)
+        .order_by("starts_at")
+    )
+    for session in sessions:
+        listed = by_venue[session.venue_id].next_sessions
+        if len(listed) < HELPDESK_DATES_PER_VENUE:
+            session.venue = by_venue[session.venue_id]
+            listed.append(session)
+    return venues
 
 
 def healthz(request):
+    if problem := outbox_problem():
+        return HttpResponse(problem, content_type="text/plain", status=503)
     return HttpResponse("ok", content_type="text/plain")

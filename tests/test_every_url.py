@@ -1,0 +1,140 @@
+"""Every page and endpoint of the site, visited by each persona, answers as the table says.
+
+A new URL must be added to PAGES: `test_every_named_url_is_in_the_table` walks the resolver.
+"""
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+
+from tests import factories
+from tests.pages import parse, third_party_urls, unlabelled_fields
+
+ROLES = ("anonymous", "supporter", "coordinator", "stranger")
+
+# What a persona should get: a status code, or a redirect to one of these places.
+LOGIN = "redirect to sign-in"
+ADMIN_LOGIN = "redirect to the admin's sign-in"
+HOME = "redirect to the home page"
+
+
+def everyone(expected):
+    return dict.fromkeys(ROLES, expected)
+
+
+def signed_in(expected, anonymous=LOGIN):
+    return {**everyone(expected), "anonymous": anonymous}
+
+
+# (url name, kwargs, method, data, {role: expected})
+PAGES = [
+    ("home", {}, "get", None, everyone(200)),
+    ("healthz", {}, "get", None, everyone(200)),
+    ("helpdesk_sessions:classes", {}, "get", None, everyone(200)),
+    ("helpdesk_sessions:visits", {}, "get", None, everyone(200)),
+    ("set_language", {}, "post", {"language": "en", "next": "/"}, everyone(HOME)),
+    ("javascript-catalog", {}, "get", None, everyone(200)),
+    # allauth sends a signed-in person on from its sign-in page.
+    ("account_login", {}, "get", None, signed_in(HOME, anonymous=200)),
+    ("supporters:tokens", {}, "get", None, signed_in(200)),
+    ("admin:index", {}, "get", None, {**everyone(ADMIN_LOGIN), "coordinator": 200}),
+    # Twilio's webhooks refuse anything Twilio did not sign, whoever sends it.
+    ("notifications:twilio_status", {}, "post", {"MessageStatus": "delivered"}, everyone(403)),
+    ("notifications:twilio_inbound", {}, "post", {"Body": "STOP"}, everyone(403)),
+    ("api:api-root", {}, "get", None, everyone(404)),
+    ("api:openapi-view", {}, "get", None, everyone(200)),
+    ("api:openapi-json", {}, "get", None, everyone(200)),
+    ("api:list_districts", {}, "get", None, everyone(200)),
+    ("api:list_venues", {}, "get", None, everyone(200)),
+    ("api:list_sessions", {}, "get", None, everyone(200)),
+    ("api:me", {}, "get", None, signed_in(200, anonymous=401)),
+    ("api:list_tokens", {}, "get", None, signed_in(200, anonymous=401)),
+    # An empty body: refused for its content once signed in, for the person before that.
+    ("api:create_token", {}, "post", {}, signed_in(422, anonymous=401)),
+]
+
+
+def sign_in(client, role):
+    """Sign the client in as the role, with a help-desk session and a class in the data."""
+    factories.session()
+    factories.session(kind="class")
+    if role == "supporter":
+        client.force_login(factories.supporter().user)
+    elif role == "coordinator":
+        client.force_login(factories.coordinator(is_staff=True))
+    elif role == "stranger":
+        client.force_login(factories.user())
+    return client
+
+
+def assert_answers_as_expected(response, url, expected):
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"] == f"{reverse('account_login')}?next={url}"
+    elif expected == ADMIN_LOGIN:
+        assert response.status_code == 302
+        assert urlsplit(response["Location"]).path == reverse("admin:login")
+    elif expected == HOME:
+        assert response.status_code == 302
+        assert response["Location"] == reverse("home")
+    else:
+        assert response.status_code == expected, response.content[:500]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("name", "kwargs", "method", "data", "expected"), PAGES, ids=[row[0] for row in PAGES]
+)
+def test_every_url_answers_each_persona_as_the_table_says(
+    client, db, role, name, kwargs, method, data, expected
+):
+    sign_in(client, role)
+    url = reverse(name, kwargs=kwargs)
+    if method == "get":
+        response = client.get(url)
+    elif name.startswith("api:"):
+        response = client.post(url, data, content_type="application/json")
+    else:
+        response = client.post(url, data)
+    assert_answers_as_expected(response, url, expected[role])
+    if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+        page = parse(response)
+        assert third_party_urls(page) == []
+        assert unlabelled_fields(page) == []
+
+
+def named_urls(patterns, namespace=""):
+    """(name, pattern) of every named URL, with its namespace, whatever the nesting."""
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(filter(None, [namespace, entry.namespace]))
+            yield from named_urls(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield ":".join(filter(None, [namespace, entry.name])), entry
+
+
+def needs_no_arguments(name):
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+def test_every_named_url_is_in_the_table():
+    tabled = {row[0] for row in PAGES}
+    missing = sorted(
+        name
+        for name, pattern in named_urls(get_resolver().url_patterns)
+        if not name.startswith("admin:")
+        and not pattern.lookup_str.startswith("allauth.")
+        and needs_no_arguments(name)
+        and name not in tabled
+    )
+    assert missing == [], "Add these URLs to PAGES in tests/test_every_url.py"
+
+
+def test_the_table_names_only_urls_that_exist():
+    for name, kwargs, *_rest in PAGES:
+        assert reverse(name, kwargs=kwargs)
