@@ -1,0 +1,104 @@
+from datetime import date, time
+
+from django.utils import timezone
+
+from sessions.models import Session
+from tests import factories
+from venues.models import HelpdeskSchedule
+from venues.services import generate_helpdesk_sessions
+
+
+def local_dates(sessions):
+    return [timezone.localdate(session.starts_at) for session in sessions]
+
+
+def test_generating_creates_one_session_per_date_with_the_schedules_details(db):
+    district = factories.district(code="soja", name="総社")
+    venue = factories.venue(name="総社公民館", district=district)
+    schedule = factories.schedule(venue=venue, weekday=HelpdeskSchedule.Weekday.TUESDAY)
+
+    sessions = generate_helpdesk_sessions(schedule, date(2026, 10, 1), date(2026, 10, 31))
+
+    assert local_dates(sessions) == [date(2026, 10, 13), date(2026, 10, 27)]
+    for session in sessions:
+        assert session.kind == Session.Kind.HELPDESK
+        assert session.status == Session.Status.SCHEDULED
+        assert session.venue == venue
+        assert session.district == district
+        assert session.schedule == schedule
+        assert session.supporters_needed == 2
+        assert timezone.localtime(session.starts_at).time() == time(10)
+        assert timezone.localtime(session.ends_at).time() == time(12)
+
+
+def test_generating_twice_creates_nothing_new(db):
+    schedule = factories.schedule(weeks_of_month="1,3,5", supporters_needed=3)
+    first = generate_helpdesk_sessions(schedule, date(2026, 4, 1), date(2027, 3, 31))
+
+    again = generate_helpdesk_sessions(schedule, date(2026, 4, 1), date(2027, 3, 31))
+
+    assert [s.pk for s in again] == [s.pk for s in first]
+    assert Session.objects.filter(schedule=schedule).count() == len(first) > 20
+    assert {s.supporters_needed for s in first} == {3}
+
+
+def test_generating_skips_national_holidays(db):
+    # 2026-09-22 (国民の休日) is the 4th Tuesday of September.
+    schedule = factories.schedule(weekday=HelpdeskSchedule.Weekday.TUESDAY, weeks_of_month="2,4")
+
+    sessions = generate_helpdesk_sessions(schedule, date(2026, 9, 1), date(2026, 9, 30))
+
+    assert local_dates(sessions) == [date(2026, 9, 8)]
+
+
+def test_generating_skips_the_new_year_closure(db):
+    # 29 December 2026 is the 5th Tuesday: venues are closed from 29 December to 3 January.
+    schedule = factories.schedule(weekday=HelpdeskSchedule.Weekday.TUESDAY, weeks_of_month="2,4,5")
+
+    sessions = generate_helpdesk_sessions(schedule, date(2026, 12, 1), date(2027, 1, 31))
+
+    assert local_dates(sessions) == [
+        date(2026, 12, 8),
+        date(2026, 12, 22),
+        date(2027, 1, 12),
+        date(2027, 1, 26),
+    ]
+
+
+def test_a_new_start_time_does_not_add_a_second_sitting_on_a_day(db):
+    schedule = factories.schedule()
+    generate_helpdesk_sessions(schedule, date(2026, 10, 1), date(2026, 10, 31))
+    schedule.start_time, schedule.end_time = time(13, 30), time(15, 30)
+    schedule.save()
+
+    sessions = generate_helpdesk_sessions(schedule, date(2026, 10, 1), date(2026, 11, 30))
+
+    assert local_dates(sessions) == [
+        date(2026, 10, 13),
+        date(2026, 10, 27),
+        date(2026, 11, 10),
+        date(2026, 11, 24),
+    ]
+    times = [timezone.localtime(session.starts_at).time() for session in sessions]
+    assert times == [time(10), time(10), time(13, 30), time(13, 30)]
+
+
+def test_a_cancelled_date_is_not_created_again(db):
+    schedule = factories.schedule()
+    cancelled = generate_helpdesk_sessions(schedule, date(2026, 10, 1), date(2026, 10, 31))[0]
+    Session.objects.filter(pk=cancelled.pk).update(status=Session.Status.CANCELLED)
+
+    sessions = generate_helpdesk_sessions(schedule, date(2026, 10, 1), date(2026, 10, 31))
+
+    assert len(sessions) == 2
+    assert sessions[0].pk == cancelled.pk
+    assert sessions[0].status == Session.Status.CANCELLED
+
+
+def test_generating_a_year_takes_a_fixed_number_of_queries(db, django_assert_max_num_queries):
+    schedule = factories.schedule(weeks_of_month="1,2,3,4,5")
+
+    with django_assert_max_num_queries(6):
+        sessions = generate_helpdesk_sessions(schedule, date(2026, 4, 1), date(2027, 3, 31))
+
+    assert len(sessions) > 40
