@@ -5,6 +5,7 @@ Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATA
 """
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -42,6 +43,26 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_int_list(name: str, default: str, *, length: int, top: int) -> list[int]:
+    """A fixed number of comma-separated integers, each from 0 to `top`."""
+    items = env_list(name, default)
+    try:
+        numbers = [int(item) for item in items]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be integers, not {items!r}") from exc
+    if len(numbers) != length or not all(0 <= number <= top for number in numbers):
+        raise ImproperlyConfigured(f"{name} must be {length} integers from 0 to {top}")
+    return numbers
+
+
+def env_decimal(name: str, default: str) -> Decimal:
+    value = env_str(name, "") or default
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from exc
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -142,12 +163,54 @@ LOGOUT_REDIRECT_URL = "home"
 # Server-side sessions: a pending sign-in code must never travel in a cookie.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# django-allauth. Supporters are invited, so open sign-up stays closed (supporters.adapters).
+# One cache every process shares, in the database (`manage.py createcachetable`; `make run` does
+# it, test databases get it on creation): allauth counts sign-in attempts and code requests in
+# the cache, and a per-process memory cache would give each web worker its own count.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "digisapo_cache",
+    }
+}
+
+# django-allauth (issue 5). Supporters sign in with their mobile number and a one-time SMS code;
+# email or username with a password works too. Supporters are invited, so open sign-up stays
+# closed (supporters.adapters); invitees get their account on the invitation's page.
 ACCOUNT_ADAPTER = "supporters.adapters.AccountAdapter"
-ACCOUNT_LOGIN_METHODS = {"username", "email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_LOGIN_METHODS = {"phone", "email", "username"}
+# Sign-up is closed: these fields tell allauth what an account holds. A phone is optional
+# (coordinators may have none) and gets verified when it is used; without "password1" allauth
+# would drop the password from the sign-in form.
+ACCOUNT_SIGNUP_FIELDS = ["phone", "email", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_FORMS = {
+    "request_login_code": "supporters.forms.RequestSignInCodeForm",
+    "confirm_login_code": "supporters.forms.ConfirmSignInCodeForm",
+    "verify_phone": "supporters.forms.VerifyPhoneCodeForm",
+}
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# Six digits, typed on a phone's number pad; valid for ten minutes, three tries per code.
+SIGN_IN_CODE_MINUTES = 10
+ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = SIGN_IN_CODE_MINUTES * 60
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = ACCOUNT_LOGIN_BY_CODE_FORMAT
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = SIGN_IN_CODE_MINUTES * 60
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
+# Each code costs a text: at most 3 per number in 15 minutes and 10 a day, and 30 an hour from
+# one address (a class of supporters on one hall's Wi-Fi still all get in). "join_code" is the
+# same for invitees verifying their number (supporters.views.join).
+ACCOUNT_RATE_LIMITS = {
+    "request_login_code": "30/h/ip,3/15m/key,10/d/key",
+    "verify_phone": "1/30s/key,3/15m/key,30/h/ip",
+    "join_code": "30/h/ip,3/15m/key,10/d/key",
+}
+# Behind a reverse proxy every request comes from the proxy's address: count the proxies that
+# append to X-Forwarded-For, or the per-address limits above apply to everyone at once.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("DIGISAPO_TRUSTED_PROXY_COUNT", 0)
+# How long an invitation link stays valid.
+INVITATION_VALID_DAYS = env_int("DIGISAPO_INVITATION_VALID_DAYS", 14)
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [
@@ -177,6 +240,45 @@ TASKS = {
         "BACKEND": env_str("DJANGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# SMS (issue 4): every text goes through the outbox in `notifications`, sent by a backend chosen
+# here like Django's email backends. The console is the default so the app runs with no account.
+SMS_BACKEND = env_str("DIGISAPO_SMS_BACKEND", "notifications.backends.ConsoleBackend")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = env_str("TWILIO_FROM", "")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+# Empty: api.twilio.com. Set it to point the same client at another host (a local fake Twilio).
+TWILIO_BASE_URL = env_str("TWILIO_BASE_URL", "").rstrip("/")
+if SMS_BACKEND.endswith(".TwilioBackend") and not (
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and (TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID)
+):
+    raise ImproperlyConfigured(
+        "The Twilio SMS backend needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+        "TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID"
+    )
+# The address Twilio reaches us at (behind a proxy the request's own host is not what Twilio
+# signed): status callback URLs are built from it and webhook signatures checked against it.
+PUBLIC_URL = env_str("DIGISAPO_PUBLIC_URL", "").rstrip("/")
+# Nothing but the texts people asked for (sign-in codes, replies) goes out from 21:00 to 08:00.
+SMS_QUIET_HOURS = tuple(env_int_list("DIGISAPO_SMS_QUIET_HOURS", "21,8", length=2, top=23))
+SMS_MAX_ATTEMPTS = env_int("DIGISAPO_SMS_MAX_ATTEMPTS", 6)
+# A message claimed longer ago than this, with no answer recorded, is checked with the provider
+# (its worker may have died). Must stay well above the provider's HTTP timeout.
+SMS_SENDING_LEASE_SECONDS = env_int("DIGISAPO_SMS_LEASE_SECONDS", 120)
+# /healthz reports the outbox as stalled when a due message has waited longer than this.
+SMS_STALLED_AFTER_MINUTES = env_int("DIGISAPO_SMS_STALLED_AFTER_MINUTES", 15)
+# For the coordinators' estimate only (yen per part); the provider's invoice is the truth.
+SMS_PRICE_PER_SEGMENT = env_decimal("DIGISAPO_SMS_PRICE_PER_SEGMENT", "12")
+
+# Shifts (issue 5). A place that frees up is offered to the first waiting supporter for this
+# long, or for this share of the time left before the session when that is shorter, but never
+# for less than the minimum (no offer at all when the session starts sooner than that).
+SHIFT_OFFER_HOURS = env_int("DIGISAPO_SHIFT_OFFER_HOURS", 12)
+SHIFT_OFFER_SHARE_OF_TIME_LEFT = env_int("DIGISAPO_SHIFT_OFFER_SHARE_PERCENT", 50) / 100
+SHIFT_OFFER_MIN_MINUTES = env_int("DIGISAPO_SHIFT_OFFER_MIN_MINUTES", 30)
+# Cancelling closer to the start than this is allowed, but the coordinators get a text.
+SHIFT_LATE_CANCEL_HOURS = env_int("DIGISAPO_SHIFT_LATE_CANCEL_HOURS", 24)
 
 # Mail (allauth's password resets): the console in development, SMTP in production.
 _EMAIL_BACKEND = env_str(

@@ -1,12 +1,29 @@
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import CharField, Count, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Concat, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.fiscal import TOKYO
 from config.i18n import language_choices
-from supporters.phones import validate_e164
+from notifications.quiet_hours import ASKED_FOR_PURPOSES, in_quiet_hours
+from supporters.models import Supporter
+from supporters.phones import format_national, validate_e164
+
+
+def supporter_name_by_phone(field: str) -> Subquery:
+    """The name of the supporter whose account has the number in `field`, else None."""
+    return Subquery(
+        Supporter.objects.filter(user__phone=OuterRef(field))
+        .annotate(full_name=Concat("family_name", Value(" "), "given_name", output_field=CharField()))
+        .values("full_name")[:1]
+    )
 
 
 class OutboundMessageQuerySet(models.QuerySet):
@@ -14,6 +31,61 @@ class OutboundMessageQuerySet(models.QuerySet):
         return self.filter(
             status=OutboundMessage.Status.PENDING, send_after__lte=now or timezone.now()
         )
+
+    def sendable(self, now=None):
+        """Due messages that may go out now: in quiet hours, only those the recipient asked for."""
+        now = now or timezone.now()
+        due = self.due(now)
+        if in_quiet_hours(now):
+            due = due.filter(purpose__in=ASKED_FOR_PURPOSES)
+        return due
+
+    def stuck_sending(self, now=None):
+        """Claimed longer ago than the lease with no outcome recorded: their worker may be dead."""
+        lease = timedelta(seconds=settings.SMS_SENDING_LEASE_SECONDS)
+        # `updated_at` is the claim time: nothing else writes a message while it is sending.
+        return self.filter(
+            status=OutboundMessage.Status.SENDING,
+            updated_at__lte=(now or timezone.now()) - lease,
+        )
+
+    def about(self, obj):
+        """Messages about `obj` (a shift, a registration, a request…)."""
+        return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+
+    def retryable(self):
+        """Failed messages a coordinator may queue again (as `OutboundMessage.is_retryable`)."""
+        return self.filter(status=OutboundMessage.Status.FAILED).exclude(
+            purpose=OutboundMessage.Purpose.SIGN_IN_CODE
+        )
+
+    def queued_on_dates(self, first=None, last=None):
+        """Queued from `first` to `last`, both included, Tokyo dates; None is open."""
+        messages = self
+        if first:
+            messages = messages.filter(created_at__gte=datetime.combine(first, time.min, TOKYO))
+        if last:
+            next_day = datetime.combine(last + timedelta(days=1), time.min, TOKYO)
+            messages = messages.filter(created_at__lt=next_day)
+        return messages
+
+    def billed(self):
+        """Texts the provider took, and bills for part by part; a failed text is not billed."""
+        return self.filter(sent_at__isnull=False).exclude(status=OutboundMessage.Status.FAILED)
+
+    def usage_by_month(self):
+        """`month` (Tokyo), `messages` and `segments` sent, newest month first: one query."""
+        return (
+            self.billed()
+            .annotate(month=TruncMonth("sent_at", tzinfo=TOKYO))
+            .values("month")
+            .annotate(messages=Count("pk"), segments=Sum("segments"))
+            .order_by("-month")
+        )
+
+    def with_recipient_name(self):
+        """Annotate `recipient_name`, the supporter with that number (None for anyone else)."""
+        return self.annotate(recipient_name=supporter_name_by_phone("to"))
 
 
 class OutboundMessage(models.Model):
@@ -103,6 +175,26 @@ class OutboundMessage(models.Model):
     def __str__(self):
         return f"{self.to} · {self.get_purpose_display()} · {self.get_status_display()}"
 
+    @property
+    def display_body(self) -> str:
+        """The text as staff see it, in the admin, the outbox page and the API.
+
+        Never a sign-in code's: it is a key to someone's account, and no one needs to read it.
+        """
+        if self.purpose == self.Purpose.SIGN_IN_CODE:
+            return gettext("(sign-in code, not shown)")
+        return self.body
+
+    @property
+    def is_retryable(self) -> bool:
+        # As OutboundMessageQuerySet.retryable(). A sign-in code has expired by the time anyone
+        # retries it: the person asks for a new one.
+        return self.status == self.Status.FAILED and self.purpose != self.Purpose.SIGN_IN_CODE
+
+    @property
+    def to_national(self) -> str:
+        return format_national(self.to)
+
 
 class OptOut(models.Model):
     """A number that asked for no more messages (STOP / 停止). Only sign-in codes still go out."""
@@ -118,6 +210,15 @@ class OptOut(models.Model):
 
     def __str__(self):
         return self.phone
+
+
+class InboundMessageQuerySet(models.QuerySet):
+    def unread_first(self):
+        return self.order_by("is_read", "-received_at", "-pk")
+
+    def with_sender_name(self):
+        """Annotate `sender_name`, the supporter with that number (None for anyone else)."""
+        return self.annotate(sender_name=supporter_name_by_phone("from_number"))
 
 
 class InboundMessage(models.Model):
@@ -141,6 +242,8 @@ class InboundMessage(models.Model):
     is_read = models.BooleanField(_("read"), default=False)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
 
+    objects = InboundMessageQuerySet.as_manager()
+
     class Meta:
         ordering = ["-received_at"]
         verbose_name = _("incoming SMS")
@@ -149,3 +252,7 @@ class InboundMessage(models.Model):
 
     def __str__(self):
         return f"{self.from_number}: {self.body[:30]}"
+
+    @property
+    def from_national(self) -> str:
+        return format_national(self.from_number)

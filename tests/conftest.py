@@ -3,7 +3,9 @@ import os
 import pytest
 from django.db import connection
 
+from notifications import backends as sms_backends
 from tests import factories
+from tests.fake_twilio import FakeTwilio
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server with sync Playwright
 
@@ -20,8 +22,37 @@ def pytest_collection_modifyitems(config, items):
         items[:] = selected
 
 
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A phone: 390×844, Japanese, Tokyo time."""
+    return {
+        **browser_context_args,
+        "viewport": {"width": 390, "height": 844},
+        "locale": "ja-JP",
+        "timezone_id": "Asia/Tokyo",
+    }
+
+
 @pytest.fixture(autouse=True)
-def _immediate_tasks(settings):
+def _fast_hashing_and_immediate_tasks(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
@@ -51,3 +82,23 @@ def coordinator_client(client, coordinator):
 def supporter_client(client, supporter):
     client.force_login(supporter.user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _sms_in_memory(settings):
+    """Texts land in notifications.backends.outbox, as mail lands in mail.outbox."""
+    settings.SMS_BACKEND = "notifications.backends.InMemoryBackend"
+    sms_backends.outbox.clear()
+
+
+@pytest.fixture
+def fake_twilio(settings):
+    """A local fake of Twilio's REST API, with the real twilio client of the app pointed at it."""
+    with FakeTwilio() as fake:
+        settings.SMS_BACKEND = "notifications.backends.TwilioBackend"
+        settings.TWILIO_ACCOUNT_SID = fake.account_sid
+        settings.TWILIO_AUTH_TOKEN = fake.auth_token
+        settings.TWILIO_FROM = "+815012345678"
+        settings.TWILIO_MESSAGING_SERVICE_SID = ""
+        settings.TWILIO_BASE_URL = fake.url
+        yield fake

@@ -1,0 +1,349 @@
+"""The outbox: every text the app sends is queued here, in the transaction that caused it."""
+
+import logging
+import re
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from notifications.models import OptOut, OutboundMessage
+from notifications.quiet_hours import earliest_send_time
+from notifications.segments import count_segments, estimate_cost
+from notifications.texts import render_sms
+from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
+from supporters.models import Supporter, User
+
+logger = logging.getLogger(__name__)
+
+Purpose = OutboundMessage.Purpose
+Status = OutboundMessage.Status
+
+# Texts that reach even a number that opted out: the sign-in code someone just asked for, and
+# the answer to a text they just sent (STOP itself is answered with a confirmation).
+OPT_OUT_EXEMPT_PURPOSES = (Purpose.SIGN_IN_CODE, Purpose.REPLY)
+
+# The provider judges whether a number can take texts (Twilio error 21211 fails the message).
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+# When reminders go out, Tokyo time: the evening before, and the morning of a shift.
+EVENING_BEFORE = time(18, 0)
+MORNING_OF = time(8, 0)
+
+
+def is_opted_out(phone: str) -> bool:
+    """True if the number replied STOP, or belongs to a supporter who turned texts off."""
+    return (
+        OptOut.objects.filter(phone=phone).exists()
+        or User.objects.filter(phone=phone, supporter__sms_opt_in=False).exists()
+    )
+
+
+def queue_sms(
+    to: str,
+    body: str,
+    *,
+    purpose: str,
+    key: str,
+    related=None,
+    send_after: datetime | None = None,
+    language: str = "ja",
+) -> OutboundMessage | None:
+    """Put one text in the outbox in the caller's transaction; the same `key` makes one message.
+
+    Returns None, and queues nothing, for a number that opted out (except sign-in codes and
+    replies). A text due in quiet hours waits for their end. The worker is nudged after commit.
+    """
+    if not E164.fullmatch(to):
+        raise ValueError(f"Not a phone number in E.164 form: {to!r}")
+    if purpose not in OPT_OUT_EXEMPT_PURPOSES and is_opted_out(to):
+        logger.info("Not queueing %s to %s: the number opted out", key, to)
+        return None
+    now = timezone.now()
+    send_after = earliest_send_time(max(send_after or now, now), purpose)
+    fields = {
+        "to": to,
+        "body": body,
+        "purpose": purpose,
+        "language": language,
+        "segments": count_segments(body),
+        "send_after": send_after,
+        "content_type": ContentType.objects.get_for_model(related) if related else None,
+        "object_id": related.pk if related else None,
+    }
+    message, created = OutboundMessage.objects.get_or_create(idempotency_key=key, defaults=fields)
+    if not created and message.status == Status.CANCELLED and message.sent_at is None:
+        # Scheduled again after being called off (a session moved back): never sent, so reviving
+        # it cannot send anything twice.
+        for name, value in fields.items():
+            setattr(message, name, value)
+        message.status = Status.PENDING
+        message.attempts = 0
+        message.error_code = message.last_error = ""
+        message.save()
+    elif not created:
+        return message
+    when = message.send_after
+    transaction.on_commit(lambda: _nudge_worker(when))
+    return message
+
+
+def _nudge_worker(when: datetime) -> None:
+    from notifications.tasks import schedule_run  # the task module imports this one
+
+    schedule_run(when)
+
+
+def cancel_pending(related, purpose: str | None = None) -> int:
+    """Call off the texts about `related` that are still waiting; returns how many."""
+    pending = OutboundMessage.objects.about(related).filter(status=Status.PENDING)
+    if purpose:
+        pending = pending.filter(purpose=purpose)
+    return pending.update(status=Status.CANCELLED, updated_at=timezone.now())
+
+
+def _local_at(day, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=timezone.get_current_timezone())
+
+
+def schedule_shift_reminders(shift: Shift) -> list[OutboundMessage]:
+    """Queue a supporter's reminders: 18:00 the evening before and the morning of the shift."""
+    session = shift.session
+    phone = shift.supporter.user.phone
+    if shift.status != Shift.Status.SIGNED_UP or session.is_cancelled or not phone:
+        return []
+    day = timezone.localdate(session.starts_at)
+    stamp = _stamp(session)
+    plan = [
+        ("day-before", "shift_evening_before", _local_at(day - timedelta(days=1), EVENING_BEFORE)),
+        ("morning-of", "shift_morning_of", _local_at(day, MORNING_OF)),
+    ]
+    queued = []
+    for kind, template, send_at in plan:
+        if send_at <= timezone.now() or send_at >= session.starts_at:
+            continue  # too late for this one: the sign-up confirmation told them
+        body = render_sms(
+            template,
+            shift.supporter.user.language,
+            moment=session.starts_at,
+            place=session.place_label,
+        )
+        message = queue_sms(
+            phone,
+            body,
+            purpose=Purpose.REMINDER,
+            key=f"reminder:shift:{shift.pk}:{kind}@{stamp}",
+            related=shift,
+            send_after=send_at,
+            language=shift.supporter.user.language,
+        )
+        if message:
+            queued.append(message)
+    return queued
+
+
+def schedule_registration_reminder(registration: ClassRegistration) -> OutboundMessage | None:
+    """Queue a class registrant's reminder for 18:00 the day before the class."""
+    session = registration.session
+    if registration.status != ClassRegistration.Status.REGISTERED or session.is_cancelled:
+        return None
+    send_at = _local_at(timezone.localdate(session.starts_at) - timedelta(days=1), EVENING_BEFORE)
+    if send_at <= timezone.now():
+        return None
+    body = render_sms(
+        "registration_day_before",
+        registration.language,
+        moment=session.starts_at,
+        place=session.place_label,
+        title=session.title or session.get_kind_display(),
+        reference=registration.reference,
+    )
+    return queue_sms(
+        registration.phone,
+        body,
+        purpose=Purpose.REMINDER,
+        key=f"reminder:registration:{registration.pk}:day-before@{_stamp(session)}",
+        related=registration,
+        send_after=send_at,
+        language=registration.language,
+    )
+
+
+def schedule_dispatch_reminder(request: DispatchRequest) -> OutboundMessage | None:
+    """Queue a group representative's reminder for 18:00 the day before the visit."""
+    session = request.session
+    if request.status != DispatchRequest.Status.SCHEDULED or not session or session.is_cancelled:
+        return None
+    send_at = _local_at(timezone.localdate(session.starts_at) - timedelta(days=1), EVENING_BEFORE)
+    if send_at <= timezone.now():
+        return None
+    body = render_sms(
+        "dispatch_day_before",
+        request.preferred_language,
+        moment=session.starts_at,
+        place=request.place_name,
+        reference=request.reference,
+    )
+    return queue_sms(
+        request.representative_phone,
+        body,
+        purpose=Purpose.REMINDER,
+        key=f"reminder:dispatch:{request.pk}:day-before@{_stamp(session)}",
+        related=request,
+        send_after=send_at,
+        language=request.preferred_language,
+    )
+
+
+def _stamp(session: Session) -> str:
+    # Part of each reminder's key: the same reminder for the same start is one message, and a
+    # session moved to another time gets reminders of its own.
+    return timezone.localtime(session.starts_at).strftime("%Y-%m-%dT%H:%M")
+
+
+def reschedule_for_session(session: Session) -> int:
+    """After a session is cancelled or moved: call off its pending reminders, and for a moved
+    session queue them again for the new time. Returns how many are now pending."""
+    shifts = list(
+        Shift.objects.filter(session=session, status=Shift.Status.SIGNED_UP).select_related(
+            "supporter__user"
+        )
+    )
+    registrations = list(
+        ClassRegistration.objects.filter(
+            session=session, status=ClassRegistration.Status.REGISTERED
+        )
+    )
+    requests = list(DispatchRequest.objects.filter(session=session))
+    about = Q()
+    for model in (Shift, ClassRegistration):
+        about |= Q(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=model.objects.filter(session=session).values("pk"),
+        )
+    about |= Q(
+        content_type=ContentType.objects.get_for_model(DispatchRequest),
+        object_id__in=[request.pk for request in requests],
+    )
+    OutboundMessage.objects.filter(about, status=Status.PENDING, purpose=Purpose.REMINDER).update(
+        status=Status.CANCELLED, updated_at=timezone.now()
+    )
+    if session.is_cancelled:
+        return 0
+    messages = []
+    for shift in shifts:
+        shift.session = session
+        messages += schedule_shift_reminders(shift)
+    for registration in registrations:
+        registration.session = session
+        messages.append(schedule_registration_reminder(registration))
+    for request in requests:
+        request.session = session
+        messages.append(schedule_dispatch_reminder(request))
+    return sum(1 for message in messages if message and message.status == Status.PENDING)
+
+
+def queue_broadcast(supporters, message: str, *, key: str) -> list[OutboundMessage]:
+    """Queue a coordinator's message to each chosen supporter who takes texts."""
+    queued = []
+    for supporter in supporters:
+        user = supporter.user
+        if not user.phone:
+            continue
+        body = render_sms("broadcast", user.language, message=message)
+        sms = queue_sms(
+            user.phone,
+            body,
+            purpose=Purpose.BROADCAST,
+            key=f"broadcast:{key}:supporter:{supporter.pk}",
+            related=supporter,
+            language=user.language,
+        )
+        if sms:
+            queued.append(sms)
+    return queued
+
+
+def preview_broadcast(supporters, message: str) -> dict:
+    """What a broadcast would cost before it is sent: recipients, parts and the estimate."""
+    segments = recipients = 0
+    for supporter in supporters:
+        user = supporter.user
+        if not user.phone or is_opted_out(user.phone):
+            continue
+        recipients += 1
+        segments += count_segments(render_sms("broadcast", user.language, message=message))
+    return {"recipients": recipients, "segments": segments, "cost": estimate_cost(segments)}
+
+
+def retry_failed(messages) -> int:
+    """Put failed messages back in the queue, due now (a coordinator's retry); returns how many.
+
+    Opt-outs are checked again when each is sent.
+    """
+    now = timezone.now()
+    count = messages.filter(status=Status.FAILED).update(
+        status=Status.PENDING,
+        send_after=now,
+        attempts=0,
+        error_code="",
+        last_error="",
+        updated_at=now,
+    )
+    if count:
+        transaction.on_commit(lambda: _nudge_worker(now))
+    return count
+
+
+def opt_out(phone: str, *, source: str = "sms") -> None:
+    """Stop all texts to `phone` but sign-in codes and replies, including those already queued."""
+    OptOut.objects.get_or_create(phone=phone, defaults={"source": source})
+    Supporter.objects.filter(user__phone=phone, sms_opt_in=True).update(
+        sms_opt_in=False, updated_at=timezone.now()
+    )
+    OutboundMessage.objects.filter(to=phone, status=Status.PENDING).exclude(
+        purpose__in=OPT_OUT_EXEMPT_PURPOSES
+    ).update(status=Status.CANCELLED, last_error="opted out", updated_at=timezone.now())
+
+
+def opt_in(phone: str) -> None:
+    """Resume texts to `phone` (START)."""
+    OptOut.objects.filter(phone=phone).delete()
+    Supporter.objects.filter(user__phone=phone, sms_opt_in=False).update(
+        sms_opt_in=True, updated_at=timezone.now()
+    )
+
+
+def outbox_summary(now: datetime | None = None) -> dict:
+    """The queue at a glance: due now, waiting, sending (and stuck), failed, oldest due age."""
+    now = now or timezone.now()
+    messages = OutboundMessage.objects
+    oldest_due = messages.sendable(now).aggregate(first=Min("send_after"))["first"]
+    counts = messages.aggregate(
+        waiting=Count("pk", filter=Q(status=Status.PENDING)),
+        sending=Count("pk", filter=Q(status=Status.SENDING)),
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+    )
+    return {
+        "due": messages.sendable(now).count(),
+        **counts,
+        "stuck": messages.stuck_sending(now).count(),
+        "oldest_due_age": now - oldest_due if oldest_due else None,
+    }
+
+
+def outbox_problem(now: datetime | None = None) -> str | None:
+    """Why the outbox looks stalled (for /healthz), or None when it is moving."""
+    summary = outbox_summary(now)
+    limit = timedelta(minutes=settings.SMS_STALLED_AFTER_MINUTES)
+    age = summary["oldest_due_age"]
+    if age is not None and age > limit:
+        minutes = int(age.total_seconds() // 60)
+        return f"SMS outbox stalled: a due message has waited {minutes} min (is a worker running?)"
+    stuck = OutboundMessage.objects.stuck_sending((now or timezone.now()) - limit).count()
+    if stuck:
+        return f"SMS outbox stalled: {stuck} message(s) stuck in sending (is a worker running?)"
+    return None

@@ -1,0 +1,275 @@
+"""The outbox worker: claims due texts one by one, sends them, retries, and recovers from crashes.
+
+Each message is claimed in its own committed transaction (status "sending", attempt counted)
+before the provider is called, so a worker killed at any point leaves either a pending message
+(sent later) or a sending one. A sending message older than the lease is checked with the
+provider: marked sent if the provider has it, queued again if not. Nothing is lost or sent twice.
+
+Recurring work needs no cron: the task schedules its own next run (`run_after`) for the next due
+message or lease expiry, and each claim also schedules a run at its lease's end in the same
+transaction, so a worker dying mid-batch leaves a task behind that recovers its message.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Min, Q
+from django.tasks import task
+from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+from notifications.backends import (
+    Accepted,
+    BaseSmsBackend,
+    PermanentSmsError,
+    TransientSmsError,
+    UncertainSmsError,
+    get_backend,
+)
+from notifications.models import OutboundMessage
+from notifications.quiet_hours import (
+    ASKED_FOR_PURPOSES,
+    earliest_send_time,
+    end_of_quiet_hours,
+    in_quiet_hours,
+)
+from notifications.services import OPT_OUT_EXEMPT_PURPOSES, is_opted_out
+
+logger = logging.getLogger(__name__)
+
+Status = OutboundMessage.Status
+
+BATCH_LIMIT = 200  # messages per run; the run then schedules the next one at once
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=1)
+
+
+@task()
+def send_due_sms() -> dict:
+    """Recover stalled messages, send those due, and schedule the next run."""
+    try:
+        return run_outbox()
+    finally:
+        schedule_next_run()  # even after an error: the chain of runs must not break
+
+
+def run_outbox(backend: BaseSmsBackend | None = None, *, limit: int = BATCH_LIMIT) -> dict:
+    backend = backend or get_backend()
+    reconciled = reconcile_stuck(backend)
+    sent = send_due_messages(backend, limit=limit)
+    return {"reconciled": reconciled, "sent": sent}
+
+
+def send_due_messages(backend: BaseSmsBackend, *, limit: int = BATCH_LIMIT) -> int:
+    """Send due messages until none is left or `limit` were tried; returns how many went out."""
+    handled = sent = 0
+    while handled < limit:
+        message = claim_next()
+        if message is None:
+            break
+        handled += 1
+        if message.status == Status.SENDING and deliver(message, backend):
+            sent += 1
+    return sent
+
+
+def claim_next() -> OutboundMessage | None:
+    """Take the next due message for this worker, committed before anything is sent.
+
+    PostgreSQL skips rows another worker has locked; SQLite runs this in an IMMEDIATE
+    transaction (settings), one writer at a time. The conditional update is the claim itself.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        due = OutboundMessage.objects.sendable(now).order_by("send_after", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        message = due.first()
+        if message is None:
+            return None
+        if message.purpose not in OPT_OUT_EXEMPT_PURPOSES and is_opted_out(message.to):
+            # Opted out after the text was queued.
+            _finish(message, status=Status.CANCELLED, last_error="opted out")
+            message.status = Status.CANCELLED
+            return message
+        claimed = OutboundMessage.objects.filter(pk=message.pk, status=Status.PENDING).update(
+            status=Status.SENDING, attempts=F("attempts") + 1, updated_at=now
+        )
+        if not claimed:
+            message.status = Status.PENDING  # another worker won; move on
+            return message
+        # If this worker dies before recording the outcome, this run recovers the message.
+        schedule_run(now + lease())
+    message.status = Status.SENDING
+    message.attempts += 1
+    message.updated_at = now
+    return message
+
+
+def deliver(message: OutboundMessage, backend: BaseSmsBackend) -> bool:
+    """Hand a claimed message to the provider and record what happened; True if it took it."""
+    try:
+        accepted = backend.send(message)
+    except PermanentSmsError as exc:
+        logger.warning("SMS %s failed for good: %s", message.pk, exc)
+        _finish(message, status=Status.FAILED, error_code=exc.code, last_error=str(exc))
+    except TransientSmsError as exc:
+        retry_later(message, exc)
+    except UncertainSmsError as exc:
+        # Maybe sent: left claimed, so the lease check asks the provider before sending again.
+        logger.warning("SMS %s may or may not have gone: %s", message.pk, exc)
+        OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+            error_code=exc.code, last_error=str(exc)
+        )
+    except Exception as exc:
+        logger.exception("SMS %s: the backend broke; checked again after the lease", message.pk)
+        OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+            last_error=repr(exc)
+        )
+    else:
+        record_accepted(message, accepted)
+        return True
+    return False
+
+
+def record_accepted(message: OutboundMessage, accepted: Accepted) -> None:
+    now = timezone.now()
+    fields = {"provider_id": accepted.provider_id, "sent_at": now, "updated_at": now}
+    if accepted.segments:
+        fields["segments"] = accepted.segments
+    updated = OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=accepted.status, error_code="", last_error="", **fields
+    )
+    if not updated:
+        # A status callback got here first and already moved the message on.
+        OutboundMessage.objects.filter(pk=message.pk, provider_id__isnull=True).update(**fields)
+
+
+def retry_later(message: OutboundMessage, exc: TransientSmsError) -> None:
+    """Back off 1, 2, 4… minutes (capped at an hour), or fail after the last attempt."""
+    if message.attempts >= settings.SMS_MAX_ATTEMPTS:
+        logger.warning("SMS %s failed after %s attempts: %s", message.pk, message.attempts, exc)
+        _finish(message, status=Status.FAILED, error_code=exc.code, last_error=str(exc))
+        return
+    delay = min(BACKOFF_BASE * 2 ** max(message.attempts - 1, 0), BACKOFF_CAP)
+    next_at = earliest_send_time(timezone.now() + delay, message.purpose)
+    OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.PENDING,
+        send_after=next_at,
+        error_code=exc.code,
+        last_error=str(exc),
+        updated_at=timezone.now(),
+    )
+
+
+def _finish(message: OutboundMessage, *, status: str, error_code: str = "", last_error: str = ""):
+    OutboundMessage.objects.filter(
+        pk=message.pk, status__in=[Status.PENDING, Status.SENDING]
+    ).update(status=status, error_code=error_code, last_error=last_error, updated_at=timezone.now())
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.SMS_SENDING_LEASE_SECONDS)
+
+
+def reconcile_stuck(backend: BaseSmsBackend, *, limit: int = BATCH_LIMIT) -> int:
+    """Settle messages claimed by a worker that never came back; returns how many."""
+    settled = 0
+    for message in OutboundMessage.objects.stuck_sending().order_by("updated_at")[:limit]:
+        claimed_at = message.updated_at
+        # Take the message over by renewing its lease (compare-and-set on the claim time), so
+        # two recovering workers never both resend it, without holding a lock over the lookup.
+        now = timezone.now()
+        mine = OutboundMessage.objects.filter(
+            pk=message.pk, status=Status.SENDING, updated_at=claimed_at
+        ).update(updated_at=now)
+        if not mine:
+            continue
+        still_mine = OutboundMessage.objects.filter(
+            pk=message.pk, status=Status.SENDING, updated_at=now
+        )
+        try:
+            found = backend.find(message, claimed_at=claimed_at)
+        except TransientSmsError as exc:
+            logger.warning("SMS %s: cannot ask the provider yet: %s", message.pk, exc)
+            continue
+        except Exception:
+            logger.exception(
+                "SMS %s: the backend broke looking it up; tried again later", message.pk
+            )
+            continue
+        if found:
+            logger.info("SMS %s had reached the provider as %s", message.pk, found.provider_id)
+            record_accepted(message, found)
+        elif message.attempts >= settings.SMS_MAX_ATTEMPTS:
+            still_mine.update(
+                status=Status.FAILED,
+                error_code="lost",
+                last_error="The worker stopped while sending, too many times.",
+                updated_at=now,
+            )
+        else:
+            logger.info("SMS %s never reached the provider: sending it again", message.pk)
+            still_mine.update(status=Status.PENDING, send_after=now, updated_at=now)
+        settled += 1
+    return settled
+
+
+def next_run_at(now: datetime | None = None) -> datetime | None:
+    """When the outbox next has work: a message due (after quiet hours) or a lease ending."""
+    now = now or timezone.now()
+    pending = OutboundMessage.objects.filter(status=Status.PENDING)
+    times = pending.aggregate(
+        asked=Min("send_after", filter=Q(purpose__in=ASKED_FOR_PURPOSES)),
+        other=Min("send_after", filter=~Q(purpose__in=ASKED_FOR_PURPOSES)),
+    )
+    candidates = []
+    if times["asked"]:
+        candidates.append(times["asked"])
+    if times["other"]:
+        other = max(times["other"], now)
+        candidates.append(end_of_quiet_hours(other) if in_quiet_hours(other) else other)
+    claimed = OutboundMessage.objects.filter(status=Status.SENDING).aggregate(
+        first=Min("updated_at")
+    )["first"]
+    if claimed:
+        candidates.append(claimed + lease())
+    return min(candidates) if candidates else None
+
+
+def schedule_next_run() -> None:
+    """Queue the task again for when there is next work (database backend only)."""
+    if not send_due_sms.get_backend().supports_defer:
+        return  # e.g. the immediate backend in tests: whoever queues a message runs it
+    at = next_run_at()
+    if at is not None:
+        schedule_run(max(at, timezone.now() + timedelta(seconds=1)))
+
+
+def schedule_run(at: datetime | None = None):
+    """Make sure a worker runs the outbox at `at` (now if None or past); one run per moment."""
+    backend = send_due_sms.get_backend()
+    now = timezone.now()
+    if at is not None and at <= now:
+        at = None
+    if at is not None and not backend.supports_defer:
+        return None
+    if _already_scheduled(backend, at or now):
+        return None
+    return (send_due_sms.using(run_after=at) if at else send_due_sms).enqueue()
+
+
+def _already_scheduled(backend, at: datetime) -> bool:
+    """A run waiting to start by `at` will see everything committed before it starts."""
+    if not isinstance(backend, DatabaseBackend):
+        return False
+    return (
+        DBTaskResult.objects.filter(
+            status="READY", task_path=send_due_sms.module_path, backend_name=backend.alias
+        )
+        .filter(Q(run_after=get_date_max()) | Q(run_after__lte=at))
+        .exists()
+    )

@@ -1,0 +1,536 @@
+"""Sending from the outbox: the real twilio client against a local fake Twilio, retries, opt-outs,
+quiet hours, crash recovery, and the queue's health."""
+
+import io
+import os
+import socket
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from config.fiscal import TOKYO
+from config.settings import env_int_list
+from notifications import backends
+from notifications.backends import ConsoleBackend, TwilioBackend, get_backend
+from notifications.models import OptOut, OutboundMessage
+from notifications.segments import count_segments, estimate_cost
+from notifications.services import queue_sms, retry_failed
+from notifications.tasks import claim_next, reconcile_stuck, run_outbox, send_due_sms
+from tests import factories
+
+Status = OutboundMessage.Status
+Purpose = OutboundMessage.Purpose
+
+MONDAY_10AM = datetime(2026, 3, 9, 10, 0, tzinfo=TOKYO)
+JAPANESE_70 = "あ" * 70
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Factories set a password on every user; the real hasher takes a second each here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def at_ten(time_machine):
+    time_machine.move_to(MONDAY_10AM, tick=False)
+    return time_machine
+
+
+def queue(to=None, body="Hello from the outbox", *, key=None, purpose=Purpose.BROADCAST, **kw):
+    return queue_sms(
+        to or factories.phone_number(),
+        body,
+        purpose=purpose,
+        key=key or f"test:{factories.phone_number()}",
+        **kw,
+    )
+
+
+# --- Segments -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "segments"),
+    [
+        ("", 1),
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+        ("[" * 80, 1),  # extension characters take two septets
+        ("[" * 81, 2),
+        (JAPANESE_70, 1),
+        ("あ" * 71, 2),
+        ("あ" * 134, 2),
+        ("あ" * 135, 3),
+        ("a" * 69 + "😀", 2),  # an emoji is two UTF-16 units: 71
+        ("Tomorrow 10:00 東公民館", 1),
+    ],
+)
+def test_segments_are_counted_as_the_carrier_bills_them(text, segments):
+    assert count_segments(text) == segments
+
+
+def test_every_queued_message_records_its_segments(db, at_ten):
+    message = queue(body="あ" * 100)
+    assert message.segments == 2
+    assert estimate_cost(message.segments) == 24
+
+
+# --- Backends -------------------------------------------------------------------------------
+
+
+def test_the_console_backend_is_the_default_and_prints_the_text(db, settings, at_ten):
+    settings.SMS_BACKEND = "notifications.backends.ConsoleBackend"
+    message = queue(body="明日10:00 東公民館")
+    stream = io.StringIO()
+    accepted = ConsoleBackend(stream).send(message)
+    assert "明日10:00 東公民館" in stream.getvalue()
+    assert message.to in stream.getvalue()
+    assert accepted.provider_id.startswith("console-")
+    assert isinstance(get_backend(), ConsoleBackend)
+
+
+def test_a_due_message_is_sent_with_the_real_twilio_client(db, settings, fake_twilio, at_ten):
+    settings.PUBLIC_URL = "https://digisapo.example.jp"
+    message = queue("+819011112222", "明日10:00 東公民館でお待ちしています")
+
+    assert run_outbox() == {"reconciled": 0, "sent": 1}
+
+    [post] = fake_twilio.posts()
+    assert post["To"] == "+819011112222"
+    assert post["From"] == "+815012345678"
+    assert post["Body"] == "明日10:00 東公民館でお待ちしています"
+    assert post["StatusCallback"] == (
+        f"https://digisapo.example.jp/notifications/twilio/status?m={message.pk}"
+    )
+    message.refresh_from_db()
+    assert message.status == Status.QUEUED
+    assert message.provider_id == fake_twilio.messages[0]["sid"]
+    assert message.sent_at == MONDAY_10AM
+    assert message.attempts == 1
+    assert message.segments == 1
+
+
+def test_a_messaging_service_replaces_the_from_number(db, settings, fake_twilio, at_ten):
+    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
+    message = queue()
+    run_outbox()
+    [post] = fake_twilio.posts()
+    assert post["MessagingServiceSid"] == "MG" + "1" * 32
+    assert "From" not in post
+    message.refresh_from_db()
+    assert message.status == Status.QUEUED  # Twilio's "accepted"
+
+
+def test_the_provider_counts_segments_when_it_says(db, fake_twilio, at_ten):
+    message = queue(body="x" * 200)
+    run_outbox()
+    message.refresh_from_db()
+    assert message.segments == 2
+
+
+# --- Failures -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error", [429, 500])
+def test_a_transient_failure_is_retried_with_growing_delays(db, fake_twilio, at_ten, error):
+    fake_twilio.fail_next(error, times=2)
+    message = queue()
+
+    run_outbox()
+    message.refresh_from_db()
+    assert message.status == Status.PENDING
+    assert message.attempts == 1
+    assert message.error_code == str(20000 + error)
+    assert message.send_after == MONDAY_10AM + timedelta(minutes=1)
+
+    run_outbox()  # not due yet: nothing is tried
+    assert len(fake_twilio.posts()) == 1
+
+    at_ten.shift(timedelta(minutes=1))
+    run_outbox()
+    message.refresh_from_db()
+    assert message.attempts == 2
+    assert message.send_after == MONDAY_10AM + timedelta(minutes=1 + 2)
+
+    at_ten.shift(timedelta(minutes=2))
+    run_outbox()
+    message.refresh_from_db()
+    assert message.status == Status.QUEUED
+    assert message.attempts == 3
+    assert len(fake_twilio.posts()) == 3
+    assert len(fake_twilio.messages) == 1
+
+
+def test_transient_failures_give_up_after_the_last_attempt(db, settings, fake_twilio, at_ten):
+    settings.SMS_MAX_ATTEMPTS = 4
+    fake_twilio.fail_next(500, times=10)
+    message = queue()
+    for _ in range(6):
+        run_outbox()
+        at_ten.shift(timedelta(hours=1))
+    message.refresh_from_db()
+    assert message.status == Status.FAILED
+    assert message.attempts == 4
+    assert message.error_code == "20500"
+    assert len(fake_twilio.posts()) == 4
+
+
+def test_the_backoff_is_capped_at_an_hour(db, settings, fake_twilio, at_ten):
+    settings.SMS_MAX_ATTEMPTS = 20
+    fake_twilio.fail_next(429, times=9)
+    message = queue()
+    delays = []
+    for _ in range(9):
+        run_outbox()
+        message.refresh_from_db()
+        delays.append(message.send_after - timezone.now())
+        at_ten.move_to(message.send_after, tick=False)
+    minutes = [int(delay.total_seconds() // 60) for delay in delays]
+    assert minutes == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+
+
+@pytest.mark.parametrize("code", [21610, 21211, 21614])
+def test_a_permanent_failure_is_marked_and_never_retried(db, fake_twilio, at_ten, code):
+    fake_twilio.fail_next(code)
+    message = queue()
+    run_outbox()
+    at_ten.shift(timedelta(hours=3))
+    run_outbox()
+    message.refresh_from_db()
+    assert message.status == Status.FAILED
+    assert message.error_code == str(code)
+    assert message.attempts == 1
+    assert len(fake_twilio.posts()) == 1
+
+
+@pytest.fixture
+def unreachable_twilio(settings):
+    """Twilio settings pointing at a port nobody listens on: connections are refused."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    settings.SMS_BACKEND = "notifications.backends.TwilioBackend"
+    settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+    settings.TWILIO_AUTH_TOKEN = "token"
+    settings.TWILIO_FROM = "+815012345678"
+    settings.TWILIO_BASE_URL = f"http://127.0.0.1:{port}"
+
+
+def test_an_unreachable_provider_is_a_transient_failure(db, unreachable_twilio, at_ten):
+    message = queue()
+    run_outbox()
+    message.refresh_from_db()
+    assert message.status == Status.PENDING  # refused: nothing can have been sent
+    assert message.error_code == "network"
+    assert message.send_after == MONDAY_10AM + timedelta(minutes=1)
+
+
+# --- Crash safety ---------------------------------------------------------------------------
+
+
+def test_a_timeout_after_twilio_took_the_message_is_recovered_not_resent(
+    db, fake_twilio, at_ten, monkeypatch
+):
+    monkeypatch.setattr(TwilioBackend, "timeout", 0.3)
+    fake_twilio.delay = 1.0  # Twilio stores the message, then answers too late
+    message = queue()
+    run_outbox()
+    message.refresh_from_db()
+    assert message.status == Status.SENDING  # maybe sent: not retried blindly
+    assert message.error_code == "network"
+
+    fake_twilio.delay = 0
+    run_outbox()  # within the lease: left alone
+    assert len(fake_twilio.posts()) == 1
+
+    at_ten.shift(timedelta(minutes=3))
+    assert run_outbox() == {"reconciled": 1, "sent": 0}
+    message.refresh_from_db()
+    assert message.status == Status.QUEUED
+    assert message.provider_id == fake_twilio.messages[0]["sid"]
+    assert len(fake_twilio.posts()) == 1
+
+
+def test_a_message_whose_worker_died_before_the_request_is_sent_after_the_lease(
+    db, fake_twilio, at_ten
+):
+    message = queue()
+    claim_next()  # the worker claims it, then dies before calling Twilio
+    run_outbox()
+    assert fake_twilio.posts() == []
+
+    at_ten.shift(timedelta(minutes=3))
+    assert run_outbox() == {"reconciled": 1, "sent": 1}
+    message.refresh_from_db()
+    assert message.status == Status.QUEUED
+    assert message.attempts == 2
+    assert len(fake_twilio.posts()) == 1
+
+
+def test_recovery_tells_apart_identical_texts_to_the_same_number(db, fake_twilio, at_ten):
+    # Two identical replies: the first went out before its worker died, the second never did.
+    first = queue("+819011112222", "ありがとうございます", key="one")
+    second = queue("+819011112222", "ありがとうございます", key="two")
+    claim_next()
+    TwilioBackend().send(first)  # reached Twilio; the worker died before recording it
+    claim_next()  # claimed, died before the request
+    at_ten.shift(timedelta(minutes=3))
+    run_outbox()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.provider_id == fake_twilio.messages[0]["sid"]
+    assert second.provider_id == fake_twilio.messages[1]["sid"]
+    assert len(fake_twilio.posts()) == 2
+
+
+def test_backends_that_cannot_look_up_resend_after_the_lease(db, at_ten):
+    message = queue()
+    claim_next()
+    at_ten.shift(timedelta(minutes=3))
+    run_outbox()
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert [sms.message_id for sms in backends.outbox] == [message.pk]
+
+
+def test_a_message_that_keeps_killing_its_worker_fails_in_the_end(db, settings, at_ten):
+    settings.SMS_MAX_ATTEMPTS = 2
+    message = queue()
+    for _ in range(2):
+        claim_next()
+        at_ten.shift(timedelta(minutes=3))
+        reconcile_stuck(get_backend())
+    message.refresh_from_db()
+    assert message.status == Status.FAILED
+    assert message.error_code == "lost"
+
+
+# --- Idempotency and opt-outs ---------------------------------------------------------------
+
+
+def test_the_same_idempotency_key_makes_one_message(db, at_ten):
+    first = queue("+819011112222", key="reminder:shift:42:day-before")
+    again = queue("+819011112222", "other words", key="reminder:shift:42:day-before")
+    assert again.pk == first.pk
+    assert OutboundMessage.objects.count() == 1
+    run_outbox()
+    assert len(backends.outbox) == 1
+
+
+def test_an_opted_out_number_gets_nothing_but_sign_in_codes(db, at_ten):
+    OptOut.objects.create(phone="+819011112222")
+    assert queue("+819011112222", purpose=Purpose.REMINDER) is None
+    assert queue("+819011112222", purpose=Purpose.BROADCAST) is None
+    code = queue("+819011112222", "123456", purpose=Purpose.SIGN_IN_CODE)
+    run_outbox()
+    assert [sms.message_id for sms in backends.outbox] == [code.pk]
+
+
+def test_a_supporter_who_turned_texts_off_gets_nothing_but_sign_in_codes(db, at_ten):
+    supporter = factories.supporter(sms_opt_in=False)
+    assert queue(supporter.phone, purpose=Purpose.CONFIRMATION) is None
+    assert queue(supporter.phone, "123456", purpose=Purpose.SIGN_IN_CODE) is not None
+
+
+def test_a_text_queued_before_its_number_opted_out_is_not_sent(db, at_ten):
+    message = queue("+819011112222", purpose=Purpose.REMINDER)
+    OptOut.objects.create(phone="+819011112222")
+    run_outbox()
+    message.refresh_from_db()
+    assert message.status == Status.CANCELLED
+    assert backends.outbox == []
+
+
+# --- Quiet hours ----------------------------------------------------------------------------
+
+
+def test_a_text_queued_at_night_waits_until_eight(db, time_machine):
+    time_machine.move_to(datetime(2026, 3, 9, 22, 30, tzinfo=TOKYO), tick=False)
+    message = queue(purpose=Purpose.CONFIRMATION)
+    assert message.send_after == datetime(2026, 3, 10, 8, 0, tzinfo=TOKYO)
+    run_outbox()
+    assert backends.outbox == []
+    time_machine.move_to(datetime(2026, 3, 10, 8, 0, tzinfo=TOKYO), tick=False)
+    run_outbox()
+    assert len(backends.outbox) == 1
+
+
+def test_a_text_due_in_the_small_hours_waits_until_eight_the_same_day(db, time_machine):
+    time_machine.move_to(datetime(2026, 3, 10, 5, 0, tzinfo=TOKYO), tick=False)
+    message = queue(purpose=Purpose.REMINDER)
+    assert message.send_after == datetime(2026, 3, 10, 8, 0, tzinfo=TOKYO)
+
+
+def test_a_sign_in_code_goes_out_at_night(db, time_machine):
+    time_machine.move_to(datetime(2026, 3, 9, 23, 0, tzinfo=TOKYO), tick=False)
+    queue(body="123456", purpose=Purpose.SIGN_IN_CODE)
+    run_outbox()
+    assert [sms.body for sms in backends.outbox] == ["123456"]
+
+
+def test_a_retry_falling_in_quiet_hours_waits_for_the_morning(db, time_machine):
+    time_machine.move_to(datetime(2026, 3, 9, 20, 59, tzinfo=TOKYO), tick=False)
+    queue(purpose=Purpose.REMINDER)
+    time_machine.move_to(datetime(2026, 3, 9, 21, 30, tzinfo=TOKYO), tick=False)
+    run_outbox()  # due since 20:59, but it is night now
+    assert backends.outbox == []
+
+
+def test_quiet_hours_are_configurable(db, settings, time_machine):
+    settings.SMS_QUIET_HOURS = (23, 6)
+    time_machine.move_to(datetime(2026, 3, 9, 22, 0, tzinfo=TOKYO), tick=False)
+    message = queue(purpose=Purpose.REMINDER)
+    assert message.send_after == datetime(2026, 3, 9, 22, 0, tzinfo=TOKYO)
+
+
+# --- The task and the worker ----------------------------------------------------------------
+
+
+def test_queueing_nudges_the_worker_after_commit(db, at_ten, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
+        assert backends.outbox == []  # nothing leaves before the transaction commits
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert len(backends.outbox) == 1
+
+
+def test_on_the_database_backend_the_task_is_queued_once_per_moment(
+    db, settings, at_ten, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            queue()
+    assert DBTaskResult.objects.filter(task_path=send_due_sms.module_path).count() == 1
+
+
+def test_a_future_text_schedules_the_task_for_when_it_is_due(
+    db, settings, at_ten, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    evening = datetime(2026, 3, 9, 18, 0, tzinfo=TOKYO)
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(purpose=Purpose.REMINDER, send_after=evening)
+    [scheduled] = DBTaskResult.objects.all()
+    assert scheduled.run_after == evening
+
+
+def test_a_run_schedules_the_next_and_each_claim_leaves_a_recovery_run(db, settings, at_ten):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    evening = datetime(2026, 3, 9, 18, 0, tzinfo=TOKYO)
+    queue()
+    queue(purpose=Purpose.REMINDER, send_after=evening)
+
+    send_due_sms.call()
+    # The claim left a run at the end of its lease, which comes before the evening's message.
+    [recovery] = DBTaskResult.objects.filter(status="READY")
+    assert recovery.run_after == MONDAY_10AM + timedelta(minutes=2)
+
+    at_ten.move_to(recovery.run_after, tick=False)
+    DBTaskResult.objects.filter(pk=recovery.pk).update(status="SUCCESSFUL")  # as a worker would
+    send_due_sms.call()
+    [following] = DBTaskResult.objects.filter(status="READY")
+    assert following.run_after == evening
+
+
+def test_the_send_sms_command_sends_what_is_due(db, at_ten):
+    queue()
+    out = io.StringIO()
+    call_command("send_sms", stdout=out)
+    assert "sent 1" in out.getvalue()
+    assert len(backends.outbox) == 1
+
+
+def test_the_send_sms_command_hands_later_texts_to_the_task_worker(db, settings, at_ten):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    evening = datetime(2026, 3, 9, 18, 0, tzinfo=TOKYO)
+    queue(purpose=Purpose.REMINDER, send_after=evening)
+    call_command("send_sms", stdout=io.StringIO())
+    assert backends.outbox == []
+    assert list(DBTaskResult.objects.values_list("run_after", flat=True)) == [evening]
+
+
+def test_the_queue_command_shows_due_sending_failed_and_the_oldest_age(db, at_ten):
+    queue()
+    at_ten.shift(timedelta(minutes=20))
+    failed = queue()
+    OutboundMessage.objects.filter(pk=failed.pk).update(status=Status.FAILED)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("sms_queue", stdout=out, stderr=err)
+    assert "due now:        1" in out.getvalue()
+    assert "failed:         1" in out.getvalue()
+    assert "oldest due age: 20 min 0 s" in out.getvalue()
+    assert "stalled" in err.getvalue()
+
+
+def test_the_health_check_reports_a_stalled_queue(
+    client, db, at_ten, django_assert_max_num_queries
+):
+    queue()
+    at_ten.shift(timedelta(minutes=10))
+    assert client.get("/healthz").status_code == 200
+    at_ten.shift(timedelta(minutes=6))
+    with django_assert_max_num_queries(5):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert "stalled" in response.content.decode()
+    run_outbox()
+    assert client.get("/healthz").status_code == 200
+
+
+def test_the_health_check_is_not_alarmed_by_texts_waiting_out_the_night(client, db, time_machine):
+    time_machine.move_to(datetime(2026, 3, 9, 20, 50, tzinfo=TOKYO), tick=False)
+    queue(purpose=Purpose.REMINDER)
+    time_machine.move_to(datetime(2026, 3, 9, 23, 50, tzinfo=TOKYO), tick=False)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_coordinator_can_retry_a_failed_message(
+    db, fake_twilio, at_ten, django_capture_on_commit_callbacks
+):
+    fake_twilio.fail_next(21614)
+    message = queue()
+    run_outbox()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retry_failed(OutboundMessage.objects.filter(pk=message.pk)) == 1
+    message.refresh_from_db()
+    assert message.status == Status.QUEUED  # sent again at once by the nudged worker
+    assert len(fake_twilio.posts()) == 2
+
+
+def test_the_twilio_backend_refuses_to_start_without_its_account(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TWILIO_", "DJANGO_", "DIGISAPO_"))
+    }
+    env["DIGISAPO_SMS_BACKEND"] = "notifications.backends.TwilioBackend"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "The Twilio SMS backend needs TWILIO_ACCOUNT_SID" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["21", "21,8,3", "21,x", "25,8"])
+def test_bad_quiet_hours_fail_loudly(monkeypatch, value):
+    monkeypatch.setenv("DIGISAPO_SMS_QUIET_HOURS", value)
+    with pytest.raises(ImproperlyConfigured):
+        env_int_list("DIGISAPO_SMS_QUIET_HOURS", "21,8", length=2, top=23)
