@@ -33,6 +33,7 @@ install-dev: $(VENV)/.installed-dev
 run: install-dev
 	@mkdir -p var
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "  digisapo: http://127.0.0.1:$(PORT)/   API docs: http://127.0.0.1:$(PORT)/api/docs"
@@ -58,7 +59,6 @@ format: install-dev
 
 messages: install-dev
 	$(PY) manage.py makemessages --no-location --no-obsolete -l ja -l en --ignore=.venv --ignore=var
-	$(PY) manage.py makemessages --no-location --no-obsolete -d djangojs -l ja -l en --ignore=.venv --ignore=var
 	$(PY) manage.py check_catalogs --fill-source --compile
 
 clean:

@@ -20,7 +20,7 @@ def _next() -> int:
 
 def phone_number() -> str:
     """A distinct, valid Japanese mobile number in E.164."""
-    return f"+8190{_next():08d}"
+    return f"+8190{12_000_000 + _next()}"
 
 
 def district(**kwargs) -> District:
@@ -45,7 +45,9 @@ def user(**kwargs) -> User:
 
 
 def coordinator(**kwargs) -> User:
-    made = user(**{"username": f"coordinator{_next()}", "first_name": "Kei", **kwargs})
+    # City staff run the programme from the admin too, so they are staff users.
+    fields = {"username": f"coordinator{_next()}", "first_name": "Kei", "is_staff": True}
+    made = user(**{**fields, **kwargs})
     made.groups.add(Group.objects.get_or_create(name=COORDINATORS_GROUP)[0])
     return made
 
