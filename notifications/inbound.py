@@ -130,17 +130,31 @@ def next_reminded_shift(supporter: Supporter) -> Shift | None:
     )
 
 
+def open_offer(supporter: Supporter) -> Shift | None:
+    """A place offered to the supporter from a waiting list: "1" takes it before anything else."""
+    return (
+        Shift.objects.open_offers()
+        .filter(supporter=supporter)
+        .select_related("session__venue", "supporter__user")
+        .order_by("offer_expires_at", "pk")
+        .first()
+    )
+
+
 def answer_reminder(supporter: Supporter, word: str) -> tuple[str, str]:
-    """Confirm (1) or cancel (2) the reminded shift; returns the action and the reply text."""
+    """Confirm (1) or cancel (2) the reminded shift, or take an offered place (1); returns the
+    action and the reply text."""
     language = supporter.user.language
-    shift = next_reminded_shift(supporter)
+    offer = open_offer(supporter) if word == CONFIRM else None
+    shift = offer or next_reminded_shift(supporter)
     if shift is None:
         return Action.NONE, render_sms("reply_no_shift", language)
     when = {"moment": shift.session.starts_at, "place": shift.session.place_label}
     try:
         if word == CONFIRM:
-            confirm_shift(shift)
-            return Action.CONFIRMED, render_sms("reply_confirmed", language, **when)
+            confirm_shift(shift)  # on an offered place, the shift rules take the offer
+            action = Action.ACCEPTED_OFFER if offer else Action.CONFIRMED
+            return action, render_sms("reply_confirmed", language, **when)
         cancel_shift(shift, by=supporter.user, notify=False)
         return Action.CANCELLED, render_sms("reply_cancelled", language, **when)
     except ShiftError:

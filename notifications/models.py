@@ -21,7 +21,9 @@ def supporter_name_by_phone(field: str) -> Subquery:
     """The name of the supporter whose account has the number in `field`, else None."""
     return Subquery(
         Supporter.objects.filter(user__phone=OuterRef(field))
-        .annotate(full_name=Concat("family_name", Value(" "), "given_name", output_field=CharField()))
+        .annotate(
+            full_name=Concat("family_name", Value(" "), "given_name", output_field=CharField())
+        )
         .values("full_name")[:1]
     )
 
@@ -67,6 +69,15 @@ class OutboundMessageQuerySet(models.QuerySet):
         if last:
             next_day = datetime.combine(last + timedelta(days=1), time.min, TOKYO)
             messages = messages.filter(created_at__lt=next_day)
+        return messages
+
+    def matching(self, *, status=None, purpose=None, date_from=None, date_to=None):
+        """The outbox's filters (page and API): each one left out filters nothing."""
+        messages = self.queued_on_dates(date_from, date_to)
+        if status:
+            messages = messages.filter(status=status)
+        if purpose:
+            messages = messages.filter(purpose=purpose)
         return messages
 
     def billed(self):

@@ -7,9 +7,11 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from config.errors import ServiceError
 from notifications.models import OptOut, OutboundMessage
 from notifications.quiet_hours import earliest_send_time
 from notifications.segments import count_segments, estimate_cost
@@ -246,6 +248,66 @@ def reschedule_for_session(session: Session) -> int:
     return sum(1 for message in messages if message and message.status == Status.PENDING)
 
 
+# Coordinators' broadcasts --------------------------------------------------------------------
+
+# What a coordinator may type: with the office's signature, at most 7 parts in Japanese.
+BROADCAST_MAX_LENGTH = 400
+
+
+class BroadcastError(ServiceError):
+    """A broadcast the rules refuse. `code`: no_recipients."""
+
+    MESSAGES = {
+        "no_recipients": _("None of the chosen supporters can get texts: nothing was sent."),
+    }
+
+    def __init__(self, code: str, message=None):
+        super().__init__(code, message or self.MESSAGES.get(code))
+
+
+def broadcast_recipients(
+    *, everyone: bool = False, districts=(), skills=(), session=None, supporters=()
+):
+    """The supporters a broadcast is for, each once, whoever picked them several ways.
+
+    Every active supporter (`everyone`), or the active ones in any of `districts` with any of
+    `skills`; plus everyone on `session`'s roster, waiting list included; plus `supporters`.
+    """
+    chosen = Q(pk__in=[getattr(supporter, "pk", supporter) for supporter in supporters])
+    active = Supporter.objects.active()
+    if everyone:
+        chosen |= Q(pk__in=active.values("pk"))
+    elif districts or skills:
+        matching = active
+        if districts:
+            matching = matching.filter(district__in=districts)
+        if skills:
+            matching = matching.filter(skills__in=skills)
+        chosen |= Q(pk__in=matching.values("pk"))
+    if session is not None:
+        roster = Shift.objects.filter(session=session).active()
+        chosen |= Q(pk__in=roster.values("supporter_id"))
+    return Supporter.objects.filter(chosen).select_related("user")
+
+
+def _reachable(supporters) -> tuple[list[Supporter], int]:
+    """The supporters who take texts, and how many others were left out, in two queries.
+
+    The same rule as `is_opted_out`, for many supporters at once.
+    """
+    if isinstance(supporters, QuerySet):
+        supporters = supporters.select_related("user")
+    chosen = list(supporters)
+    phones = [supporter.user.phone for supporter in chosen if supporter.user.phone]
+    opted_out = set(OptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
+    reachable = [
+        supporter
+        for supporter in chosen
+        if supporter.user.phone and supporter.sms_opt_in and supporter.user.phone not in opted_out
+    ]
+    return reachable, len(chosen) - len(reachable)
+
+
 def queue_broadcast(supporters, message: str, *, key: str) -> list[OutboundMessage]:
     """Queue a coordinator's message to each chosen supporter who takes texts."""
     queued = []
@@ -268,24 +330,69 @@ def queue_broadcast(supporters, message: str, *, key: str) -> list[OutboundMessa
 
 
 def preview_broadcast(supporters, message: str) -> dict:
-    """What a broadcast would cost before it is sent: recipients, parts and the estimate."""
-    segments = recipients = 0
-    for supporter in supporters:
-        user = supporter.user
-        if not user.phone or is_opted_out(user.phone):
-            continue
-        recipients += 1
-        segments += count_segments(render_sms("broadcast", user.language, message=message))
-    return {"recipients": recipients, "segments": segments, "cost": estimate_cost(segments)}
+    """What a broadcast would send, before it is sent, in a fixed number of queries.
+
+    `recipients` and `skipped` (no phone, or texts turned off), `segments` in all and the
+    estimated `cost`; `texts`: each recipients' language with its text, its parts per message
+    and how many get it, the most common first.
+    """
+    reachable, skipped = _reachable(supporters)
+    texts = {}
+    for supporter in reachable:
+        language = supporter.user.language
+        if language not in texts:
+            body = render_sms("broadcast", language, message=message)
+            texts[language] = {
+                "language": language,
+                "text": body,
+                "segments": count_segments(body),
+                "recipients": 0,
+            }
+        texts[language]["recipients"] += 1
+    segments = sum(text["segments"] * text["recipients"] for text in texts.values())
+    return {
+        "recipients": len(reachable),
+        "skipped": skipped,
+        "segments": segments,
+        "cost": estimate_cost(segments),
+        "texts": sorted(texts.values(), key=lambda text: (-text["recipients"], text["language"])),
+    }
+
+
+def send_broadcast(supporters, message: str, *, key: str, by=None) -> dict:
+    """Queue a coordinator's broadcast to the chosen supporters who take texts.
+
+    The same `key` queues it once, however often it is submitted. Returns `recipients`,
+    `skipped`, `segments` and `cost` of what was queued.
+    """
+    reachable, skipped = _reachable(supporters)
+    if not reachable:
+        raise BroadcastError("no_recipients")
+    with transaction.atomic():
+        queued = queue_broadcast(reachable, message, key=key)
+    segments = sum(sms.segments for sms in queued)
+    logger.info(
+        "Broadcast %s: %s texts queued by user %s", key, len(queued), getattr(by, "pk", None)
+    )
+    return {
+        "recipients": len(queued),
+        "skipped": skipped + len(reachable) - len(queued),
+        "segments": segments,
+        "cost": estimate_cost(segments),
+    }
+
+
+# The coordinators' outbox ------------------------------------------------------------------
 
 
 def retry_failed(messages) -> int:
     """Put failed messages back in the queue, due now (a coordinator's retry); returns how many.
 
-    Opt-outs are checked again when each is sent.
+    Sign-in codes are not retried (see `OutboundMessage.is_retryable`). Opt-outs are checked
+    again when each is sent.
     """
     now = timezone.now()
-    count = messages.filter(status=Status.FAILED).update(
+    count = messages.retryable().update(
         status=Status.PENDING,
         send_after=now,
         attempts=0,
@@ -296,6 +403,44 @@ def retry_failed(messages) -> int:
     if count:
         transaction.on_commit(lambda: _nudge_worker(now))
     return count
+
+
+class OutboxError(ServiceError):
+    """A change to the outbox the rules refuse. `code`: not_retryable."""
+
+    MESSAGES = {
+        "not_retryable": _("Only a failed text can be sent again, and never a sign-in code."),
+    }
+
+    def __init__(self, code: str, message=None):
+        super().__init__(code, message or self.MESSAGES.get(code))
+
+
+def retry_message(message: OutboundMessage) -> OutboundMessage:
+    """Queue one failed text again (the outbox page and the API), or refuse."""
+    if not retry_failed(OutboundMessage.objects.filter(pk=message.pk)):
+        raise OutboxError("not_retryable")
+    message.refresh_from_db()
+    return message
+
+
+def mark_read(messages) -> int:
+    """Mark incoming texts as read by a coordinator; returns how many were unread."""
+    return messages.filter(is_read=False).update(is_read=True)
+
+
+def usage_by_month(months: int = 12) -> list[dict]:
+    """Per month sent (Tokyo time), newest first: `month` (its first day), `messages`,
+    `segments` and the estimated `cost`. Summed in the database: one query."""
+    return [
+        {
+            "month": row["month"].date(),
+            "messages": row["messages"],
+            "segments": row["segments"],
+            "cost": estimate_cost(row["segments"]),
+        }
+        for row in OutboundMessage.objects.usage_by_month()[:months]
+    ]
 
 
 def opt_out(phone: str, *, source: str = "sms") -> None:

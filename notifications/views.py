@@ -1,12 +1,35 @@
-"""Twilio's webhooks: delivery reports and incoming texts, each signed by Twilio."""
+"""Twilio's webhooks (delivery reports and incoming texts, each signed by Twilio), and the
+coordinators' pages: the outbox, incoming texts and broadcasts."""
+
+import uuid
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
+from notifications.forms import BroadcastForm, OutboxFilterForm
 from notifications.inbound import receive_sms, record_delivery_status
+from notifications.models import InboundMessage, OutboundMessage
+from notifications.services import (
+    BroadcastError,
+    OutboxError,
+    mark_read,
+    outbox_summary,
+    preview_broadcast,
+    retry_message,
+    send_broadcast,
+    usage_by_month,
+)
+from supporters.models import COORDINATE_PERMISSION
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -53,3 +76,126 @@ def twilio_inbound(request):
     )
     # Replies go through the outbox, not TwiML: quiet hours, opt-outs and retries apply.
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+# Coordinators' pages -----------------------------------------------------------------------
+
+PAGE_SIZE = 25
+
+
+def coordinators_only(view):
+    """Signed in (else the sign-in page), and a coordinator (else 403)."""
+    return login_required(permission_required(COORDINATE_PERMISSION, raise_exception=True)(view))
+
+
+def back_to(request, default: str) -> str:
+    """Where the page with the button asked to return (its filters and page), if it is ours."""
+    url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return resolve_url(default)
+
+
+@coordinators_only
+def outbox(request):
+    """The queue at a glance, texts and cost per month, and the texts, filtered and paged."""
+    now = timezone.now()
+    queue = outbox_summary(now)
+    filters = OutboxFilterForm(request.GET or None)
+    texts = filters.filter(OutboundMessage.objects.with_recipient_name())
+    context = {
+        "filters": filters,
+        "page": Paginator(texts.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        ),
+        "queue": queue,
+        "oldest_due_since": now - queue["oldest_due_age"] if queue["oldest_due_age"] else None,
+        "months": usage_by_month(),
+        "price": settings.SMS_PRICE_PER_SEGMENT,
+    }
+    return render(request, "notifications/outbox.html", context)
+
+
+@require_POST
+@coordinators_only
+def outbox_retry(request, message_id):
+    message = get_object_or_404(OutboundMessage, pk=message_id)
+    try:
+        retry_message(message)
+    except OutboxError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            gettext("The text to %(phone)s will be sent again.") % {"phone": message.to_national},
+        )
+    return redirect(back_to(request, "notifications:outbox"))
+
+
+@coordinators_only
+def inbound(request):
+    """Texts people sent us, those still to read first."""
+    texts = InboundMessage.objects.with_sender_name().unread_first()
+    context = {
+        "page": Paginator(texts, PAGE_SIZE).get_page(request.GET.get("page")),
+        "unread": InboundMessage.objects.filter(is_read=False).count(),
+    }
+    return render(request, "notifications/inbound.html", context)
+
+
+@require_POST
+@coordinators_only
+def inbound_read(request, message_id):
+    message = get_object_or_404(InboundMessage, pk=message_id)
+    mark_read(InboundMessage.objects.filter(pk=message.pk))
+    messages.success(
+        request, gettext("The text from %(phone)s is read.") % {"phone": message.from_national}
+    )
+    return redirect(back_to(request, "notifications:inbound"))
+
+
+@coordinators_only
+def broadcast(request):
+    """Write to chosen supporters: the form, a preview with the count and cost, then send."""
+    form = BroadcastForm(request.POST or None)
+    step = request.POST.get("step")
+    if request.method != "POST" or step == "edit" or not form.is_valid():
+        return render(request, "notifications/broadcast.html", {"form": form})
+    recipients, text = form.recipients(), form.cleaned_data["text"]
+    if step == "send" and form.cleaned_data["key"]:
+        try:
+            sent = send_broadcast(recipients, text, key=form.cleaned_data["key"], by=request.user)
+        except BroadcastError as error:
+            messages.error(request, str(error))
+        else:
+            tell_what_was_sent(request, sent)
+            return redirect(resolve_url("notifications:outbox") + "?purpose=broadcast")
+    # Each preview gets a key of its own: its "Send" pressed twice queues each text once.
+    data = request.POST.copy()
+    data["key"] = uuid.uuid4().hex
+    context = {"form": BroadcastForm(data), "preview": preview_broadcast(recipients, text)}
+    return render(request, "notifications/broadcast_preview.html", context)
+
+
+def tell_what_was_sent(request, sent: dict) -> None:
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d text is queued.",
+            "%(count)d texts are queued.",
+            sent["recipients"],
+        )
+        % {"count": sent["recipients"]},
+    )
+    if sent["skipped"]:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d supporter was skipped: no phone number, or texts turned off.",
+                "%(count)d supporters were skipped: no phone number, or texts turned off.",
+                sent["skipped"],
+            )
+            % {"count": sent["skipped"]},
+        )

@@ -12,6 +12,7 @@ from notifications.backends import Accepted
 from notifications.models import InboundMessage, OptOut, OutboundMessage
 from notifications.services import queue_sms, schedule_shift_reminders
 from notifications.tasks import record_accepted, run_outbox
+from notifications.texts import render_sms
 from sessions.models import Shift
 from tests import factories
 
@@ -298,7 +299,7 @@ def test_an_answer_with_no_reminded_shift_is_kept_and_explained(client, db):
     received = InboundMessage.objects.get()
     assert (received.action, received.is_read) == (Action.NONE, False)
     [reply] = replies()
-    assert "office" in reply.body
+    assert reply.body == render_sms("reply_no_shift", supporter.user.language)
 
 
 def test_an_answer_after_the_shift_started_is_refused_with_a_reply(
