@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from consultations.models import Device, SessionReport
+from notifications.services import reschedule_for_session
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
-from sessions.services import bump_calendar_sequence
+from sessions.services import SessionError, bump_calendar_sequence, cancel_session, move_session
 from supporters.admin import PhoneAdminMixin, national_phone, warning
 
 BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
@@ -106,8 +107,25 @@ class StaffingFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SessionAdminForm(forms.ModelForm):
+    """Refuses what `cancel_session` and `move_session` would: the admin saves through them."""
+
+    def clean(self):
+        cleaned = super().clean()
+        was, status = self.initial.get("status"), cleaned.get("status")
+        if self.instance.pk is None or was is None:
+            return cleaned
+        cancelled = Session.Status.CANCELLED
+        if status == cancelled and was not in (cancelled, Session.Status.SCHEDULED):
+            self.add_error("status", SessionError("not_scheduled").message)
+        elif status == cancelled == was and {"starts_at", "ends_at"} & set(self.changed_data):
+            self.add_error("starts_at", SessionError("cancelled").message)
+        return cleaned
+
+
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
+    form = SessionAdminForm
     list_display = ["starts", "kind", "title", "place", "status", "staffing"]
     list_filter = ["status", "kind", TimingFilter, StaffingFilter, "venue", "district"]
     list_select_related = ["venue"]
@@ -157,10 +175,26 @@ class SessionAdmin(admin.ModelAdmin):
         return [ShiftInline]
 
     def save_model(self, request, obj, form, change):
+        changed = set(form.changed_data) if change else set()
+        # Cancelling and moving go through the services: they also call off or replace the
+        # session's reminders, text the people taking part and bump the calendars' revision.
+        cancelling = "status" in changed and obj.status == Session.Status.CANCELLED
+        moving = not cancelling and bool({"starts_at", "ends_at"} & changed)
+        if cancelling:
+            obj.status = form.initial["status"]
+        if moving:
+            starts_at, ends_at = obj.starts_at, obj.ends_at
+            obj.starts_at, obj.ends_at = form.initial["starts_at"], form.initial["ends_at"]
         super().save_model(request, obj, form, change)
-        # Supporters' calendars must take a moved, relocated or cancelled session as a change.
-        if change and CALENDAR_FIELDS.intersection(form.changed_data):
+        if cancelling:
+            cancel_session(obj, by=request.user, reason=obj.cancellation_reason)
+        elif moving:
+            move_session(obj, starts_at, ends_at, by=request.user)
+        elif CALENDAR_FIELDS.intersection(changed):
+            # Supporters' calendars must take a relocated session as a change.
             bump_calendar_sequence(obj)
+            if "status" in changed:
+                reschedule_for_session(obj)  # a cancelled session reinstated: its reminders too
 
     def save_formset(self, request, form, formset, change):
         if formset.model is SessionReport:
@@ -239,16 +273,14 @@ class SessionAdmin(admin.ModelAdmin):
         location=BOTH_PLACES,
     )
     def cancel(self, request, queryset):
-        now = timezone.now()
         ids = list(queryset.values_list("pk", flat=True))
-        selected = Session.objects.filter(pk__in=ids)
-        cancelled = list(
-            selected.filter(status=Session.Status.SCHEDULED).values_list("pk", flat=True)
-        )
-        done = Session.objects.filter(pk__in=cancelled).update(
-            status=Session.Status.CANCELLED, updated_at=now
-        )
-        bump_calendar_sequence(Session.objects.filter(pk__in=cancelled))
+        done = 0
+        for session in Session.objects.filter(pk__in=ids, status=Session.Status.SCHEDULED):
+            try:
+                cancel_session(session, by=request.user)
+            except SessionError:
+                continue  # changed meanwhile: counted as left as it was
+            done += 1
         self.message_user(
             request,
             ngettext("%(count)d session cancelled.", "%(count)d sessions cancelled.", done)

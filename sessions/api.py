@@ -1,12 +1,42 @@
-"""Sessions: public information (times, places, open places), no authentication."""
+"""Sessions: public information (times, places, open places) with no authentication; the
+shift board, sign-ups and rosters for signed-in supporters and coordinators (issue 5)."""
 
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router
+from django.utils import timezone
+from django.utils.translation import gettext
+from ninja import Query, Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
-from config.errors import ErrorOut
-from sessions.models import Session
-from sessions.schemas import SessionDetailOut, SessionFilters, SessionOut
+from config.errors import ApiError, ErrorOut
+from sessions.models import Session, Shift
+from sessions.schemas import (
+    AttendanceIn,
+    BoardFilters,
+    BoardSessionOut,
+    CheckInIn,
+    CheckInOut,
+    NoShiftOut,
+    RosterChangeIn,
+    RosterOut,
+    SessionDetailOut,
+    SessionFilters,
+    SessionOut,
+    ShiftOut,
+)
+from sessions.services import (
+    CheckInError,
+    ShiftError,
+    accept_offer,
+    add_to_roster,
+    cancel_shift,
+    check_in,
+    join_waitlist,
+    mark_attendance,
+    remove_from_roster,
+    sign_up,
+)
+from supporters.api import supporter_or_403
+from supporters.models import Supporter
 
 router = Router(tags=["sessions"])
 
@@ -60,3 +90,244 @@ def list_sessions(request, filters: Query[SessionFilters]):
 )
 def get_session(request, session_id: int):
     return get_object_or_404(listed_sessions(), pk=session_id)
+
+
+# Check-in by QR (issue 5): mounted at /api, for `POST /api/checkin`.
+checkin_router = Router(tags=["check-in"])
+
+
+@checkin_router.post(
+    "/checkin",
+    response={
+        200: CheckInOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: NoShiftOut | ErrorOut,
+        422: ErrorOut,
+    },
+    summary="Check in with a scanned QR code",
+    description="Marks the caller attended on the session the code stands for, from 30 "
+    "minutes before its start to its end; scanning again changes nothing "
+    "(`already_checked_in`). Refusals: `invalid_token` (404), `outside_window`, "
+    "`session_cancelled`, `full` (409); `no_shift` (409, with `session_id` and `places_left`) "
+    "when the caller has no place: send `join: true` to take an open one and check in (the "
+    "shift board's refusals apply). Supporters only (403 for others).",
+)
+def checkin(request, payload: CheckInIn):
+    supporter = request.user.supporter_or_none
+    if supporter is None:
+        raise ApiError(403, "forbidden", gettext("Check-in is for supporters."))
+    try:
+        result = check_in(supporter, payload.token, join=payload.join)
+    except CheckInError as error:
+        if error.code == "invalid_token":
+            raise ApiError(404, error.code, error.message) from None
+        if error.code == "no_shift":
+            return Status(
+                409,
+                {
+                    "code": error.code,
+                    "message": str(error.message),
+                    "session_id": error.session.pk,
+                    "places_left": error.places_left,
+                },
+            )
+        raise
+    shift = result.shift
+    return {
+        "session_id": shift.session_id,
+        "shift_id": shift.pk,
+        "status": shift.status,
+        "checked_in_at": timezone.localtime(shift.checked_in_at),
+        "already_checked_in": result.already,
+    }
+
+
+# Shift board, sign-ups and rosters (issue 5) -----------------------------------------------
+# `GET /api/board` is mounted at /api; the rest hang off /api/sessions/{id}. Refusals are the
+# services' codes: `full`, `overlap`, `already`, `not_full`, `started`… 409; `level`,
+# `insurance`, `inactive`, `forbidden` 403 (config.api).
+
+board_router = Router(tags=["shifts"])
+
+SHIFT_REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def coordinator_or_403(request):
+    if not request.user.is_coordinator:
+        raise ApiError(403, "forbidden", gettext("This is for coordinators only."))
+
+
+@board_router.get(
+    "/board",
+    response={200: list[BoardSessionOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    summary="List the shift board",
+    description="Scheduled sessions not started yet that need supporters, by start time, with "
+    "who is on each (given names), the waiting list's length and the caller's own status. "
+    'Paged like `/api/sessions` (`{"items": [...], "count": N}`). Supporters and '
+    "coordinators (403 for others).",
+)
+@paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=PAGE_SIZE)
+def board(request, filters: Query[BoardFilters]):
+    supporter = request.user.supporter_or_none
+    if supporter is None:
+        coordinator_or_403(request)
+    sessions = Session.objects.board(
+        supporter,
+        kind=filters.kind,
+        venue=filters.venue,
+        district=filters.district,
+        first=filters.date_from,
+        last=filters.date_to,
+        needed=filters.needed,
+    )
+    return sessions.with_seats_taken()
+
+
+@router.post(
+    "/{session_id}/signup",
+    response={201: ShiftOut, **SHIFT_REFUSALS},
+    summary="Sign up for a session",
+    description="Takes a place for the caller (a supporter). Refusals: `full` (409: join the "
+    "waiting list instead), `overlap` (409), `already`, `started`, `session_cancelled` (409), "
+    "`level`, `insurance`, `inactive` (403). An offered place is taken; a place in line "
+    "becomes a place when one is open.",
+)
+def sign_up_for_session(request, session_id: int):
+    supporter = supporter_or_403(request)
+    shift = sign_up(supporter, get_object_or_404(Session, pk=session_id), by=request.user)
+    return Status(201, shift)
+
+
+@router.post(
+    "/{session_id}/waitlist",
+    response={201: ShiftOut, **SHIFT_REFUSALS},
+    summary="Join the waiting list of a full session",
+    description="Puts the caller at the end of the line; when a place frees up, the first "
+    "in line is offered it by SMS. Refusals as for sign-up, and `not_full` (409) while "
+    "places are open.",
+)
+def join_session_waitlist(request, session_id: int):
+    supporter = supporter_or_403(request)
+    session = get_object_or_404(Session, pk=session_id)
+    return Status(201, join_waitlist(supporter, session, by=request.user))
+
+
+@router.post(
+    "/{session_id}/cancel",
+    response={200: ShiftOut, **SHIFT_REFUSALS},
+    summary="Cancel my shift on a session",
+    description="Gives up the caller's place, offered place or place in line before the "
+    "session starts (`started`, 409, after). Within 24 hours of the start the coordinators "
+    "are texted. A freed place is offered to the first in line.",
+)
+def cancel_my_shift(request, session_id: int):
+    supporter = supporter_or_403(request)
+    shift = get_object_or_404(Shift.objects.active(), session_id=session_id, supporter=supporter)
+    return cancel_shift(shift, by=request.user)
+
+
+@router.post(
+    "/{session_id}/accept",
+    response={200: ShiftOut, **SHIFT_REFUSALS},
+    summary="Take the place offered to me",
+    description="Takes the place offered from the waiting list; `offer_expired` (409) once "
+    "its time has passed, `not_offered` (409) when no place is offered to the caller.",
+)
+def accept_my_offer(request, session_id: int):
+    supporter = supporter_or_403(request)
+    shift = Shift.objects.active().filter(session_id=session_id, supporter=supporter).first()
+    if shift is None:
+        get_object_or_404(Session, pk=session_id)
+        raise ShiftError("not_offered")
+    return accept_offer(shift, by=request.user)
+
+
+@router.get(
+    "/{session_id}/roster",
+    response={200: RosterOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Show a session's roster",
+    description="Coordinators: everyone on the session, offered a place or waiting, with "
+    "names, kana and phones. A supporter holding a place on the session: the others' given "
+    "names only. Anyone else: 403.",
+)
+def get_roster(request, session_id: int):
+    session = get_object_or_404(Session.objects.with_staffing(), pk=session_id)
+    shifts = Shift.objects.active().filter(session=session).select_related("supporter__user")
+    shifts = list(shifts.order_by("status", "waitlist_position", "created_at", "pk"))
+    if request.user.is_coordinator:
+        entries = [roster_entry(shift, full=True) for shift in shifts]
+    else:
+        supporter = request.user.supporter_or_none
+        if not any(s.supporter == supporter and s.holds_place for s in shifts):
+            raise ApiError(403, "forbidden", gettext("Only the session's supporters see this."))
+        entries = [roster_entry(shift, full=False) for shift in shifts if shift.holds_place]
+    return {
+        "session_id": session.pk,
+        "supporters_needed": session.supporters_needed,
+        "places_left": session.places_left(),
+        "shifts": entries,
+    }
+
+
+def roster_entry(shift: Shift, *, full: bool) -> dict:
+    """A roster row: everything for coordinators, the given name only for supporters."""
+    supporter = shift.supporter
+    offered = shift.status == Shift.Status.OFFERED
+    return {
+        "supporter": supporter.pk if full else None,
+        "name": supporter.full_name if full else supporter.short_name,
+        "name_kana": f"{supporter.family_name_kana} {supporter.given_name_kana}" if full else None,
+        "phone": (supporter.phone or None) if full else None,
+        "role": shift.role,
+        "status": shift.status,
+        "waitlist_position": shift.waitlist_position if full else None,
+        "offer_expires_at": timezone.localtime(shift.offer_expires_at) if offered else None,
+        "checked_in_at": timezone.localtime(shift.checked_in_at) if shift.checked_in_at else None,
+    }
+
+
+@router.post(
+    "/{session_id}/roster",
+    response={201: ShiftOut, **SHIFT_REFUSALS},
+    summary="Add a supporter to a session",
+    description="Coordinators: puts a supporter on the session with a role; the sign-up "
+    "rules apply (`full`, `overlap`, `level`…).",
+)
+def add_to_session_roster(request, session_id: int, payload: RosterChangeIn):
+    coordinator_or_403(request)
+    session = get_object_or_404(Session, pk=session_id)
+    supporter = get_object_or_404(Supporter, pk=payload.supporter)
+    return Status(201, add_to_roster(session, supporter, by=request.user, role=payload.role))
+
+
+@router.delete(
+    "/{session_id}/roster/{supporter_id}",
+    response={200: ShiftOut, **SHIFT_REFUSALS},
+    summary="Take a supporter off a session",
+    description="Coordinators: cancels the supporter's place (or place in line); they are "
+    "texted and the place is offered to the first in line.",
+)
+def remove_from_session_roster(request, session_id: int, supporter_id: int):
+    coordinator_or_403(request)
+    session = get_object_or_404(Session, pk=session_id)
+    supporter = get_object_or_404(Supporter, pk=supporter_id)
+    return remove_from_roster(session, supporter, by=request.user)
+
+
+@router.post(
+    "/{session_id}/attendance",
+    response={200: ShiftOut, **SHIFT_REFUSALS},
+    summary="Mark a supporter's attendance",
+    description="Coordinators: `attended` or `no_show`, from 30 minutes before the start "
+    "(`too_early`, 409, before); `not_on_roster` (409) for a supporter without a place.",
+)
+def mark_session_attendance(request, session_id: int, payload: AttendanceIn):
+    coordinator_or_403(request)
+    session = get_object_or_404(Session, pk=session_id)
+    supporter = get_object_or_404(Supporter, pk=payload.supporter)
+    shift = Shift.objects.active().filter(session=session, supporter=supporter).first()
+    if shift is None:
+        raise ShiftError("not_on_roster")
+    return mark_attendance(shift, payload.status, by=request.user)

@@ -86,3 +86,166 @@ class SessionDetailOut(SessionOut):
     description: str
     language: str = Field(description="The language the session is held in.")
     loaner_devices: bool = Field(description="A class where a carrier lends smartphones.")
+
+
+class CheckInIn(Schema):
+    token: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The signed value from a check-in QR code: the last part of its "
+        "`/checkin/<token>/` URL.",
+    )
+    join: bool = Field(
+        False,
+        description="Without a place on the session: take one if open (the shift board's "
+        "rules apply), then check in.",
+    )
+
+
+class CheckInOut(Schema):
+    session_id: int
+    shift_id: int
+    status: str = Field(description="The shift's status: `attended`.")
+    checked_in_at: datetime
+    already_checked_in: bool = Field(description="Scanned before: nothing was changed.")
+
+
+class NoShiftOut(Schema):
+    code: str = Field(description="`no_shift`")
+    message: str
+    session_id: int
+    places_left: int = Field(description="Open places: send `join: true` to take one.")
+
+
+# Shift board, my shifts and rosters (issue 5) ----------------------------------------------
+
+ShiftStatus = Literal["signed_up", "waitlisted", "offered", "cancelled", "attended", "no_show"]
+Role = Literal["lead", "helper"]
+
+
+class BoardFilters(Schema):
+    kind: Kind | None = Field(None, description="Only sessions of this kind.")
+    venue: int | None = Field(None, description="Only sessions at the venue with this id.")
+    district: str | None = Field(None, description="Only sessions in the district with this code.")
+    date_from: date | None = Field(
+        None, description="Only sessions starting on or after this date (Japan time)."
+    )
+    date_to: date | None = Field(
+        None, description="Only sessions starting on or before this date (Japan time)."
+    )
+    needed: bool = Field(
+        False,
+        description="Only sessions with a place open that the caller could take (their "
+        "level, and not on it already): “only where I'm needed”.",
+    )
+
+
+class BoardSessionOut(SessionOut):
+    staffed: int = Field(description="Places taken (an offered place counts as taken).")
+    supporters: list[str] = Field(
+        description="Given names of the supporters holding a place, leads first."
+    )
+    waiting: int = Field(description="Supporters on the waiting list.")
+    my_status: ShiftStatus | None = Field(
+        description="The caller's shift on the session, if any: `signed_up`, `waitlisted` or "
+        "`offered` (see `my_offer_expires_at`)."
+    )
+    my_waiting_rank: int | None = Field(description="The caller's place in line, from 1.")
+    my_offer_expires_at: datetime | None = Field(
+        description="Until when the place offered to the caller is kept."
+    )
+
+    @staticmethod
+    def resolve_supporters(session) -> list[str]:
+        return [shift.supporter.short_name for shift in session.team]
+
+    @staticmethod
+    def resolve_waiting(session) -> int:
+        return len(session.waiting_list)
+
+    @staticmethod
+    def resolve_my_status(session) -> str | None:
+        shift = session.viewer_shift
+        return shift.status if shift else None
+
+    @staticmethod
+    def resolve_my_waiting_rank(session) -> int | None:
+        return session.viewer_waiting_rank
+
+    @staticmethod
+    def resolve_my_offer_expires_at(session) -> datetime | None:
+        shift = session.viewer_shift
+        if shift is None or shift.status != "offered":
+            return None
+        return timezone.localtime(shift.offer_expires_at)
+
+
+class ShiftOut(Schema):
+    id: int
+    session: SessionOut
+    role: Role
+    status: ShiftStatus
+    waitlist_position: int | None = Field(
+        description="Order on the waiting list (lower comes first); null unless waiting."
+    )
+    offer_expires_at: datetime | None = Field(
+        description="For an offered place: until when it is kept for the supporter."
+    )
+    checked_in_at: datetime | None
+
+    @staticmethod
+    def resolve_offer_expires_at(shift) -> datetime | None:
+        if shift.status != "offered":
+            return None
+        return timezone.localtime(shift.offer_expires_at)
+
+    @staticmethod
+    def resolve_checked_in_at(shift) -> datetime | None:
+        return timezone.localtime(shift.checked_in_at) if shift.checked_in_at else None
+
+
+class MyShiftFilters(Schema):
+    when: Literal["upcoming", "past"] = Field(
+        "upcoming",
+        description="`upcoming`: shifts on sessions not over yet (places, offers, places in "
+        "line), soonest first; `past`: shifts served or missed, latest first.",
+    )
+
+
+class HoursOut(Schema):
+    fiscal_year: int = Field(description="The fiscal year by its starting year: 2025 = FY2025.")
+    label: str = Field(description="e.g. “FY2025 (Reiwa 7)”, in the request's language.")
+    hours: float
+    shifts: int
+
+
+class RosterEntryOut(Schema):
+    supporter: int | None = Field(description="The supporter's id (coordinators only).")
+    name: str = Field(description="Full name for coordinators; the given name for supporters.")
+    name_kana: str | None = Field(description="Coordinators only.")
+    phone: str | None = Field(description="E.164; coordinators only.")
+    role: Role
+    status: ShiftStatus
+    waitlist_position: int | None
+    offer_expires_at: datetime | None
+    checked_in_at: datetime | None
+
+
+class RosterOut(Schema):
+    session_id: int
+    supporters_needed: int
+    places_left: int
+    shifts: list[RosterEntryOut] = Field(
+        description="Coordinators: everyone holding a place, offered one, or waiting. "
+        "Supporters on the session: those holding a place, by given name only."
+    )
+
+
+class RosterChangeIn(Schema):
+    supporter: int = Field(description="The supporter's id.")
+    role: Role = "helper"
+
+
+class AttendanceIn(Schema):
+    supporter: int = Field(description="The supporter's id.")
+    status: Literal["attended", "no_show"]

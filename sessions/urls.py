@@ -7,6 +7,18 @@ app_name = "helpdesk_sessions"
 urlpatterns = [
     path("classes/", views.classes, name="classes"),
     path("visits/", views.visits, name="visits"),
+    path("board/", views.board, name="board"),
+    path("sessions/<int:session_id>/signup/", views.sign_up_for_session, name="sign_up"),
+    path("sessions/<int:session_id>/waitlist/", views.join_session_waitlist, name="waitlist"),
+    path("sessions/<int:session_id>/cancel/", views.cancel_session_shift, name="cancel"),
+    path("offers/<int:shift_id>/", views.offer, name="offer"),
+    path("me/shifts/", views.my_shifts, name="my_shifts"),
+    path("sessions/<int:session_id>/roster/", views.roster, name="roster"),
+    path(
+        "sessions/<int:session_id>/roster/<str:action>/",
+        views.change_roster,
+        name="change_roster",
+    ),
     path("sessions/<int:session_id>/event.ics", views.session_event, name="event"),
     path("sessions/<int:session_id>/checkin-qr/", views.checkin_qr, name="checkin_qr"),
     path("checkin/<str:token>/", views.checkin, name="checkin"),

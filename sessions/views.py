@@ -1,17 +1,40 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import ServiceError
+from config.fiscal import FiscalYear
+from notifications.models import OutboundMessage
 from sessions.calendar import session_file, site_url, with_calendar_sequence
+from sessions.forms import BoardFilterForm, RosterChangeForm, RosterSearchForm
 from sessions.models import DispatchRequest, Session, Shift
-from sessions.services import ATTENDANCE_OPENS_BEFORE, check_in, check_in_token
+from sessions.services import (
+    ATTENDANCE_OPENS_BEFORE,
+    ShiftError,
+    accept_offer,
+    add_to_roster,
+    cancel_shift,
+    check_in,
+    check_in_token,
+    is_late_to_cancel,
+    join_waitlist,
+    mark_attendance,
+    remove_from_roster,
+    sign_up,
+)
+from supporters.models import COORDINATE_PERMISSION
 from venues.models import Venue
 
 
@@ -125,3 +148,267 @@ def checkin_poster(request, venue_id):
 def checkin_url(request, session_or_venue) -> str:
     path = reverse("helpdesk_sessions:checkin", args=[check_in_token(session_or_venue)])
     return site_url(request) + path
+
+
+# Shift board, My shifts, the coordinator's roster (issue 5) -----------------------------------
+
+BOARD_PAGE_SIZE = 30
+PAST_SHIFTS_PAGE_SIZE = 20
+
+
+def _viewer(request):
+    """The signed-in supporter, or None for a coordinator; anyone else may not see shifts."""
+    supporter = request.user.supporter_or_none
+    if supporter is None and not request.user.is_coordinator:
+        raise PermissionDenied
+    return supporter
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _next_url(request, default: str) -> str:
+    url = request.POST.get("next") or request.GET.get("next")
+    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure()):
+        return url
+    return default
+
+
+def _session_card(request, session_id, supporter, *, error=None, notice=None):
+    """The board's card for one session, as htmx swaps it in after a change."""
+    session = get_object_or_404(Session.objects.for_board(supporter), pk=session_id)
+    context = {
+        "session": session,
+        "supporter": supporter,
+        "next": _next_url(request, reverse("helpdesk_sessions:board")),
+        "error": error,
+        "notice": notice,
+    }
+    return render(request, "sessions/_session_card.html", context)
+
+
+def _after_change(request, session_id, supporter, *, notice=None, error=None):
+    """Answer a sign-up, waiting-list or cancel POST: the card for htmx, else a redirect."""
+    if _is_htmx(request):
+        return _session_card(request, session_id, supporter, error=error, notice=notice)
+    if error:
+        messages.error(request, error)
+    elif notice:
+        messages.success(request, notice)
+    return redirect(_next_url(request, reverse("helpdesk_sessions:board")))
+
+
+@login_required
+def board(request):
+    """Upcoming sessions that need supporters, by day, with one tap to sign up or cancel."""
+    supporter = _viewer(request)
+    form = BoardFilterForm(request.GET or None)
+    filters = form.filters()
+    sessions = Session.objects.board(supporter, **filters)
+    page = Paginator(sessions, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "supporter": supporter,
+        "first": filters["first"],
+        "last": filters["last"],
+        "earlier": _window_query(request, filters, -1),
+        "later": _window_query(request, filters, +1),
+    }
+    return render(request, "sessions/board.html", context)
+
+
+def _window_query(request, filters, direction: int) -> str | None:
+    """The query string of the same filters over the dates before or after these."""
+    length = filters["last"] - filters["first"] + timedelta(days=1)
+    first = filters["first"] + direction * length
+    if direction < 0 and filters["first"] <= timezone.localdate():
+        return None
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["date_from"] = max(first, timezone.localdate()).isoformat()
+    query["date_to"] = (first + length - timedelta(days=1)).isoformat()
+    return query.urlencode()
+
+
+@require_POST
+@login_required
+def sign_up_for_session(request, session_id):
+    supporter = _supporter_or_403(request)
+    session = get_object_or_404(Session, pk=session_id)
+    try:
+        sign_up(supporter, session, by=request.user)
+    except ShiftError as error:
+        return _after_change(request, session_id, supporter, error=error.message)
+    notice = gettext("You are signed up. Thank you! We sent you a text to confirm.")
+    return _after_change(request, session_id, supporter, notice=notice)
+
+
+@require_POST
+@login_required
+def join_session_waitlist(request, session_id):
+    supporter = _supporter_or_403(request)
+    session = get_object_or_404(Session, pk=session_id)
+    try:
+        join_waitlist(supporter, session, by=request.user)
+    except ShiftError as error:
+        return _after_change(request, session_id, supporter, error=error.message)
+    notice = gettext("You are on the waiting list. If a place opens, we will text you.")
+    return _after_change(request, session_id, supporter, notice=notice)
+
+
+@login_required
+def cancel_session_shift(request, session_id):
+    """GET: are you sure? (a page, or the card's own question for htmx). POST: cancel."""
+    supporter = _supporter_or_403(request)
+    shift = get_object_or_404(
+        Shift.objects.active().select_related("session__venue"),
+        session_id=session_id,
+        supporter=supporter,
+    )
+    if request.method != "POST":
+        context = {
+            "shift": shift,
+            "session": shift.session,
+            "next": _next_url(request, ""),
+            "back_url": reverse("helpdesk_sessions:board"),
+            "is_late": is_late_to_cancel(shift.session),
+            "late_hours": settings.SHIFT_LATE_CANCEL_HOURS,
+        }
+        template = "_cancel_confirm.html" if _is_htmx(request) else "cancel_shift.html"
+        return render(request, f"sessions/{template}", context)
+    try:
+        cancel_shift(shift, by=request.user)
+    except ShiftError as error:
+        return _after_change(request, session_id, supporter, error=error.message)
+    notices = {
+        Shift.Status.WAITLISTED: gettext("You have left the waiting list."),
+        Shift.Status.OFFERED: gettext("You turned down the place. It goes to the next in line."),
+    }
+    notice = notices.get(shift.status, gettext("Your shift is cancelled."))
+    return _after_change(request, session_id, supporter, notice=notice)
+
+
+@login_required
+def offer(request, shift_id):
+    """The page the offer SMS links to: take the offered place, or turn it down."""
+    supporter = _supporter_or_403(request)
+    shift = get_object_or_404(
+        Shift.objects.select_related("session__venue"), pk=shift_id, supporter=supporter
+    )
+    if request.method == "POST":
+        try:
+            if request.POST.get("answer") == "accept":
+                accept_offer(shift, by=request.user)
+                messages.success(request, gettext("The place is yours. Thank you!"))
+                return redirect("helpdesk_sessions:my_shifts")
+            cancel_shift(shift, by=request.user)
+            messages.success(request, gettext("Thank you for telling us. We asked the next."))
+            return redirect("helpdesk_sessions:board")
+        except ShiftError as error:
+            messages.error(request, error.message)
+            return redirect("helpdesk_sessions:offer", shift_id=shift.pk)
+    is_open = shift.status == Shift.Status.OFFERED and shift.offer_expires_at > timezone.now()
+    context = {"shift": shift, "session": shift.session, "is_open": is_open}
+    return render(request, "sessions/offer.html", context)
+
+
+@login_required
+def my_shifts(request):
+    """The supporter's coming shifts (with the way there) and past ones, hours per year."""
+    supporter = _supporter_or_403(request)
+    mine = Shift.objects.filter(supporter=supporter)
+    places = "session__venue__district", "session__district"
+    past = mine.holding_place().past().select_related(*places)
+    hours = [
+        {**row, "year": FiscalYear(row["fiscal_year"]), "hours": _hours(row["duration"])}
+        for row in mine.served().hours_by_fiscal_year()
+    ]
+    context = {
+        "upcoming": mine.active().upcoming().select_related(*places),
+        "past": Paginator(past, PAST_SHIFTS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "hours": hours,
+    }
+    return render(request, "sessions/my_shifts.html", context)
+
+
+def _hours(duration) -> float:
+    # Summed in the database; a timedelta, or microseconds on backends without an interval type.
+    seconds = duration.total_seconds() if duration is not None else 0
+    return round(seconds / 3600, 1)
+
+
+def _supporter_or_403(request):
+    supporter = request.user.supporter_or_none
+    if supporter is None:
+        raise PermissionDenied
+    return supporter
+
+
+@login_required
+@permission_required(COORDINATE_PERMISSION, raise_exception=True)
+def roster(request, session_id):
+    """A session's supporters, waiting list and offers; add, remove, mark attendance."""
+    session = get_object_or_404(
+        Session.objects.with_staffing().select_related("venue__district", "district"),
+        pk=session_id,
+    )
+    shifts = list(session.shifts.select_related("supporter__user").order_by("created_at", "pk"))
+    search = RosterSearchForm(request.GET or None)
+    offer_texts = OutboundMessage.objects.filter(
+        purpose=OutboundMessage.Purpose.WAITLIST_OFFER,
+        content_type=ContentType.objects.get_for_model(Shift),
+        object_id__in=[shift.pk for shift in shifts],
+    ).order_by("created_at", "pk")
+    by_pk = {shift.pk: shift for shift in shifts}
+    context = {
+        "session": session,
+        "team": [s for s in shifts if s.holds_place and s.status != Shift.Status.OFFERED],
+        "offers": [s for s in shifts if s.status == Shift.Status.OFFERED],
+        "waiting": sorted(
+            (s for s in shifts if s.status == Shift.Status.WAITLISTED),
+            key=lambda s: s.waitlist_position,
+        ),
+        "cancelled": [s for s in shifts if s.status == Shift.Status.CANCELLED],
+        "offer_texts": [(text, by_pk[text.object_id]) for text in offer_texts],
+        "search": search,
+        "found": search.supporters(session),
+        "roles": Shift.Role.choices,
+        "attendance_open": timezone.now() >= session.starts_at - ATTENDANCE_OPENS_BEFORE,
+    }
+    return render(request, "sessions/roster.html", context)
+
+
+@require_POST
+@login_required
+@permission_required(COORDINATE_PERMISSION, raise_exception=True)
+def change_roster(request, session_id, action):
+    """Add (`add`), remove (`remove`) or mark the attendance (`attendance`) of a supporter."""
+    if action not in ("add", "remove", "attendance"):
+        raise Http404
+    session = get_object_or_404(Session, pk=session_id)
+    form = RosterChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, gettext("Choose a supporter."))
+        return redirect("helpdesk_sessions:roster", session_id=session.pk)
+    supporter = form.cleaned_data["supporter"]
+    try:
+        if action == "add":
+            role = form.cleaned_data["role"] or Shift.Role.HELPER
+            add_to_roster(session, supporter, by=request.user, role=role)
+            notice = gettext("%(name)s is on the session.")
+        elif action == "remove":
+            remove_from_roster(session, supporter, by=request.user)
+            notice = gettext("%(name)s is off the session.")
+        else:
+            shift = Shift.objects.active().filter(session=session, supporter=supporter).first()
+            if shift is None:
+                raise ShiftError("not_on_roster")
+            mark_attendance(shift, form.cleaned_data["status"], by=request.user)
+            notice = gettext("Attendance of %(name)s recorded.")
+    except ShiftError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, notice % {"name": supporter})
+    return redirect("helpdesk_sessions:roster", session_id=session.pk)

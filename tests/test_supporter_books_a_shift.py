@@ -1,0 +1,543 @@
+"""A supporter picks a shift on the board: one tap to sign up, one to cancel, every rule refused
+with its own clear message; My shifts shows what is coming and the hours served."""
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from config.fiscal import TOKYO
+from notifications.models import OutboundMessage
+from sessions.models import Session, Shift
+from sessions.services import ShiftError, cancel_shift, sign_up
+from supporters.models import Supporter
+from tests import factories
+from tests.pages import parse, third_party_urls, unlabelled_fields
+
+Purpose = OutboundMessage.Purpose
+Status = OutboundMessage.Status
+
+MONDAY_10AM = datetime(2026, 6, 1, 10, 0, tzinfo=TOKYO)
+WEDNESDAY_10AM = datetime(2026, 6, 3, 10, 0, tzinfo=TOKYO)
+BOARD = reverse("helpdesk_sessions:board")
+MY_SHIFTS = reverse("helpdesk_sessions:my_shifts")
+
+
+@pytest.fixture(autouse=True)
+def monday_morning(time_machine):
+    time_machine.move_to(MONDAY_10AM, tick=False)
+    return time_machine
+
+
+@pytest.fixture(autouse=True)
+def in_english(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture
+def session(db):
+    venue = factories.venue(name="東公民館", district=factories.district(code="azuma", name="東"))
+    return factories.session(venue=venue, starts_at=WEDNESDAY_10AM, supporters_needed=2)
+
+
+def refusal(call) -> ShiftError:
+    with pytest.raises(ShiftError) as error:
+        call()
+    return error.value
+
+
+def texts(purpose, to=None):
+    messages = OutboundMessage.objects.filter(purpose=purpose)
+    return list(messages.filter(to=to) if to else messages)
+
+
+# The rules (sessions.services) ---------------------------------------------------------------
+
+
+def test_signing_up_takes_a_place_texts_a_confirmation_and_schedules_reminders(supporter, session):
+    shift = sign_up(supporter, session, by=supporter.user)
+
+    assert (shift.status, shift.role) == (Shift.Status.SIGNED_UP, Shift.Role.HELPER)
+    assert session.places_left() == 1
+    [confirmation] = texts(Purpose.CONFIRMATION)
+    assert confirmation.to == supporter.phone
+    assert "東公民館" in confirmation.body
+    reminders = texts(Purpose.REMINDER)
+    assert sorted(timezone.localtime(m.send_after).hour for m in reminders) == [8, 18]
+
+
+def test_a_full_session_refuses_a_sign_up_as_full(supporter, session):
+    factories.shift(session=session)
+    factories.shift(session=session)
+
+    error = refusal(lambda: sign_up(supporter, session, by=supporter.user))
+
+    assert error.code == "full"
+    assert "waiting list" in str(error.message)
+    assert not Shift.objects.filter(supporter=supporter).exists()
+
+
+def test_an_offered_place_counts_as_taken(supporter, session):
+    factories.shift(session=session)
+    factories.shift(session=session, status=Shift.Status.OFFERED, offer_expires_at=WEDNESDAY_10AM)
+    assert refusal(lambda: sign_up(supporter, session, by=supporter.user)).code == "full"
+
+
+def test_a_supporter_cannot_take_two_shifts_at_the_same_time(supporter, session):
+    other = factories.session(
+        starts_at=WEDNESDAY_10AM + timedelta(hours=1), ends_at=WEDNESDAY_10AM + timedelta(hours=3)
+    )
+    factories.shift(session=other, supporter=supporter)
+
+    assert refusal(lambda: sign_up(supporter, session, by=supporter.user)).code == "overlap"
+
+
+def test_back_to_back_shifts_and_cancelled_ones_do_not_overlap(supporter, session):
+    after = factories.session(starts_at=session.ends_at)
+    factories.shift(session=after, supporter=supporter)
+    during = factories.session(starts_at=WEDNESDAY_10AM)
+    factories.shift(session=during, supporter=supporter, status=Shift.Status.CANCELLED)
+    called_off = factories.session(starts_at=WEDNESDAY_10AM, status=Session.Status.CANCELLED)
+    factories.shift(session=called_off, supporter=supporter)
+
+    assert sign_up(supporter, session, by=supporter.user).status == Shift.Status.SIGNED_UP
+
+
+def test_a_session_above_the_supporters_level_is_refused(session):
+    beginner = factories.supporter(training_level=2)
+    session.min_level = 3
+    session.save()
+
+    error = refusal(lambda: sign_up(beginner, session, by=beginner.user))
+
+    assert error.code == "level"
+    assert str(error.message) == "This session needs training level 3 or above; yours is 2."
+    session.min_level = 2
+    session.save()
+    assert sign_up(beginner, session, by=beginner.user).status == Shift.Status.SIGNED_UP
+
+
+def test_insurance_must_be_valid_on_the_day_of_the_session(session):
+    lapsing = factories.supporter(insurance_valid_until=date(2026, 6, 2))
+    uninsured = factories.supporter(insurance_valid_until=None)
+    covered = factories.supporter(insurance_valid_until=date(2026, 6, 3))
+
+    assert refusal(lambda: sign_up(lapsing, session, by=lapsing.user)).code == "insurance"
+    assert refusal(lambda: sign_up(uninsured, session, by=uninsured.user)).code == "insurance"
+    assert sign_up(covered, session, by=covered.user).status == Shift.Status.SIGNED_UP
+
+
+def test_a_paused_or_withdrawn_supporter_cannot_sign_up(session):
+    paused = factories.supporter(status=Supporter.Status.PAUSED, paused_on=date(2026, 5, 1))
+    gone = factories.supporter(status=Supporter.Status.WITHDRAWN, withdrawn_on=date(2026, 5, 1))
+    for supporter in (paused, gone):
+        assert refusal(lambda s=supporter: sign_up(s, session, by=s.user)).code == "inactive"
+
+
+def test_a_cancelled_or_started_session_takes_no_sign_ups(supporter, session, monday_morning):
+    session.status = Session.Status.CANCELLED
+    session.save()
+    assert refusal(lambda: sign_up(supporter, session, by=supporter.user)).code == (
+        "session_cancelled"
+    )
+    session.status = Session.Status.SCHEDULED
+    session.save()
+    monday_morning.move_to(WEDNESDAY_10AM + timedelta(minutes=1), tick=False)
+    assert refusal(lambda: sign_up(supporter, session, by=supporter.user)).code == "started"
+
+
+def test_signing_up_twice_is_refused(supporter, session):
+    sign_up(supporter, session, by=supporter.user)
+    assert refusal(lambda: sign_up(supporter, session, by=supporter.user)).code == "already"
+    assert Shift.objects.filter(supporter=supporter).count() == 1
+
+
+def test_nobody_signs_up_someone_else_but_a_coordinator(supporter, session, coordinator):
+    other = factories.supporter()
+    assert refusal(lambda: sign_up(supporter, session, by=other.user)).code == "forbidden"
+    assert sign_up(supporter, session, by=coordinator).status == Shift.Status.SIGNED_UP
+
+
+def test_signing_up_again_after_cancelling_makes_a_new_shift(supporter, session):
+    first = sign_up(supporter, session, by=supporter.user)
+    cancel_shift(first, by=supporter.user)
+    again = sign_up(supporter, session, by=supporter.user)
+    assert again.pk != first.pk
+    assert again.status == Shift.Status.SIGNED_UP
+
+
+def test_cancelling_frees_the_place_calls_off_reminders_and_texts_the_supporter(supporter, session):
+    shift = sign_up(supporter, session, by=supporter.user)
+
+    cancel_shift(shift, by=supporter.user)
+
+    shift.refresh_from_db()
+    assert shift.status == Shift.Status.CANCELLED
+    assert shift.cancelled_at == timezone.now()
+    assert session.places_left() == 2
+    assert {m.status for m in texts(Purpose.REMINDER)} == {Status.CANCELLED}
+    [notice] = texts(Purpose.CANCELLATION)
+    assert notice.to == supporter.phone
+    assert shift.sequence == 1  # the calendar feed sees the change
+
+
+def test_cancelling_more_than_24_hours_ahead_tells_no_coordinator(supporter, session):
+    factories.coordinator(phone=factories.phone_number())
+    shift = sign_up(supporter, session, by=supporter.user)
+    cancel_shift(shift, by=supporter.user)  # 48 hours before
+    assert [m.to for m in texts(Purpose.CANCELLATION)] == [supporter.phone]
+
+
+def test_cancelling_within_24_hours_is_allowed_but_texts_the_coordinators(
+    supporter, session, monday_morning
+):
+    reachable = factories.coordinator(phone=factories.phone_number(), language="en")
+    factories.coordinator()  # no phone: nothing to send
+    shift = sign_up(supporter, session, by=supporter.user)
+    monday_morning.move_to(WEDNESDAY_10AM - timedelta(hours=23, minutes=59), tick=False)
+
+    cancel_shift(shift, by=supporter.user)
+
+    [late] = texts(Purpose.CANCELLATION, to=reachable.phone)
+    assert late.body.startswith("Late cancellation: 前橋 花子")
+    assert "東公民館" in late.body
+    assert late.idempotency_key == f"late-cancellation:shift:{shift.pk}:to:{reachable.pk}"
+
+
+def test_a_coordinator_taking_someone_off_late_is_not_told_about_it(
+    supporter, session, coordinator, monday_morning
+):
+    factories.coordinator(phone=factories.phone_number())
+    shift = sign_up(supporter, session, by=supporter.user)
+    monday_morning.move_to(WEDNESDAY_10AM - timedelta(hours=2), tick=False)
+    cancel_shift(shift, by=coordinator)
+    assert [m.to for m in texts(Purpose.CANCELLATION)] == [supporter.phone]
+
+
+def test_a_shift_cannot_be_cancelled_once_the_session_started(supporter, session, monday_morning):
+    shift = sign_up(supporter, session, by=supporter.user)
+    monday_morning.move_to(WEDNESDAY_10AM, tick=False)
+    assert refusal(lambda: cancel_shift(shift, by=supporter.user)).code == "started"
+
+
+def test_only_the_supporter_or_a_coordinator_cancels_a_shift(supporter, session):
+    shift = sign_up(supporter, session, by=supporter.user)
+    other = factories.supporter()
+    assert refusal(lambda: cancel_shift(shift, by=other.user)).code == "forbidden"
+
+
+# The board page ------------------------------------------------------------------------------
+
+
+def card_of(html: str, session) -> str:
+    match = re.search(
+        rf'<li class="card session-card[^"]*" id="session-{session.pk}">.*?</li>', html, re.S
+    )
+    assert match, f"no card for session {session.pk}"
+    return match[0]
+
+
+def test_the_board_lists_sessions_that_need_supporters_by_day(supporter_client, supporter, session):
+    hanako = factories.supporter(given_name="花子")
+    factories.shift(session=session, supporter=hanako, role=Shift.Role.LEAD)
+    dispatch = factories.session(
+        kind=Session.Kind.DISPATCH,
+        venue=None,
+        place_name="大手町自治会館",
+        address="前橋市大手町1-1-1",
+        district=factories.district(code="honcho"),
+        starts_at=WEDNESDAY_10AM + timedelta(days=1),
+        min_level=2,
+    )
+    factories.session(starts_at=WEDNESDAY_10AM, status=Session.Status.CANCELLED)
+    factories.session(starts_at=WEDNESDAY_10AM, supporters_needed=0)
+    factories.session(starts_at=MONDAY_10AM - timedelta(hours=1))  # started
+
+    response = supporter_client.get(BOARD)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    cards = re.findall(r'id="session-(\d+)"', html)
+    assert cards == [str(session.pk), str(dispatch.pk)]
+    days = re.findall(r'<h2 class="day-heading" id="day-(\d+)"', html)
+    assert days == ["20260603", "20260604"]
+    card = card_of(html, session)
+    assert "Help desk" in card
+    assert '東公民館 <span class="muted">· 東</span>' in card
+    assert "10:00–12:00" in card
+    assert "1 of 2 supporters" in card
+    assert "花子" in card
+    assert "前橋" not in card  # given names only
+    assert "Level 1 or above" in card
+    assert "Sign up" in card
+    visit = card_of(html, dispatch)
+    assert "Group visit" in visit
+    assert '大手町自治会館 <span class="muted">· 本庁管内</span>' in visit
+    assert "Level 2 or above" in visit
+    page = parse(response)
+    assert third_party_urls(page) == []
+    assert unlabelled_fields(page) == []
+
+
+def test_the_board_shows_the_viewers_own_status(supporter_client, supporter, session):
+    sign_up(supporter, session, by=supporter.user)
+    card = card_of(supporter_client.get(BOARD).content.decode(), session)
+    assert "You are signed up" in card
+    assert "Cancel my shift" in card
+    assert "you" in card
+
+
+def test_the_board_filters_by_kind_venue_district_and_dates(supporter_client, session):
+    azuma = factories.district(code="azuma")
+    nankitsu = factories.district(code="nankitsu")
+    hall = factories.venue(district=nankitsu)
+    at_hall = factories.session(venue=hall, starts_at=WEDNESDAY_10AM + timedelta(days=1))
+    a_class = factories.session(kind=Session.Kind.CLASS, starts_at=WEDNESDAY_10AM)
+    later = factories.session(venue=session.venue, starts_at=WEDNESDAY_10AM + timedelta(days=30))
+
+    def listed(**query):
+        html = supporter_client.get(BOARD, query).content.decode()
+        return [int(pk) for pk in re.findall(r'id="session-(\d+)"', html)]
+
+    assert listed() == [session.pk, a_class.pk, at_hall.pk]
+    assert listed(kind="class") == [a_class.pk]
+    assert listed(venue=hall.pk) == [at_hall.pk]
+    assert listed(district="nankitsu") == [at_hall.pk]
+    assert set(listed(district=azuma.code)) == {session.pk}
+    assert listed(date_from="2026-07-01", date_to="2026-07-10") == [later.pk]
+    assert listed(date_from="2026-06-04") == [at_hall.pk]
+
+
+def test_only_where_im_needed_leaves_out_full_sessions_mine_and_those_above_my_level(
+    supporter_client, supporter, session
+):
+    full = factories.session(starts_at=WEDNESDAY_10AM, supporters_needed=1)
+    factories.shift(session=full)
+    mine = factories.session(starts_at=WEDNESDAY_10AM + timedelta(days=1))
+    sign_up(supporter, mine, by=supporter.user)
+    too_hard = factories.session(starts_at=WEDNESDAY_10AM, min_level=5)
+    html = supporter_client.get(BOARD, {"needed": "on"}).content.decode()
+    assert re.findall(r'id="session-(\d+)"', html) == [str(session.pk)]
+    everything = supporter_client.get(BOARD).content.decode()
+    for other in (full, mine, too_hard):
+        assert f'id="session-{other.pk}"' in everything
+
+
+def test_the_board_shows_two_weeks_and_links_to_the_next_ones(supporter_client, session):
+    far = factories.session(starts_at=MONDAY_10AM + timedelta(days=15))
+    html = supporter_client.get(BOARD).content.decode()
+    assert f'id="session-{far.pk}"' not in html
+    later = re.search(r'href="\?([^"]*)">Later dates', html)[1].replace("&amp;", "&")
+    assert "date_from=2026-06-15" in later
+    assert "date_to=2026-06-28" in later
+    assert f'id="session-{far.pk}"' in supporter_client.get(f"{BOARD}?{later}").content.decode()
+
+
+def test_the_board_is_for_supporters_and_coordinators(client, session):
+    assert client.get(BOARD).status_code == 302
+    client.force_login(factories.user())
+    assert client.get(BOARD).status_code == 403
+    client.force_login(factories.coordinator())
+    response = client.get(BOARD)
+    assert response.status_code == 200
+    card = card_of(response.content.decode(), session)
+    assert "Sign up" not in card  # coordinators add people from the roster
+    assert reverse("helpdesk_sessions:roster", args=[session.pk]) in card
+
+
+def test_one_tap_signs_up_and_comes_back_to_the_board(supporter_client, supporter, session):
+    back = f"{BOARD}?kind=helpdesk"
+    response = supporter_client.post(
+        reverse("helpdesk_sessions:sign_up", args=[session.pk]), {"next": back}, follow=True
+    )
+    assert response.redirect_chain == [(back, 302)]
+    assert "You are signed up. Thank you!" in response.content.decode()
+    assert Shift.objects.get(supporter=supporter).status == Shift.Status.SIGNED_UP
+
+
+def test_with_htmx_signing_up_swaps_the_card(supporter_client, supporter, session):
+    response = supporter_client.post(
+        reverse("helpdesk_sessions:sign_up", args=[session.pk]),
+        {"next": BOARD},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.strip().startswith(
+        f'<li class="card session-card session-card--mine" id="session-{session.pk}">'
+    )
+    assert "<html" not in html
+    assert "You are signed up" in html
+    assert "1 of 2 supporters" in html
+
+
+def test_a_refused_sign_up_says_why(supporter_client, supporter, session):
+    session.min_level = 5
+    session.save()
+    response = supporter_client.post(
+        reverse("helpdesk_sessions:sign_up", args=[session.pk]), {"next": BOARD}, follow=True
+    )
+    assert "This session needs training level 5 or above; yours is 3." in response.content.decode()
+    htmx = supporter_client.post(
+        reverse("helpdesk_sessions:sign_up", args=[session.pk]),
+        {"next": BOARD},
+        headers={"HX-Request": "true"},
+    )
+    assert 'role="alert">This session needs training level 5' in htmx.content.decode()
+    assert not Shift.objects.exists()
+
+
+def test_a_full_session_offers_the_waiting_list_instead(supporter_client, supporter, session):
+    factories.shift(session=session)
+    factories.shift(session=session)
+    card = card_of(supporter_client.get(BOARD).content.decode(), session)
+    assert "All places are taken." in card
+    assert reverse("helpdesk_sessions:waitlist", args=[session.pk]) in card
+    assert reverse("helpdesk_sessions:sign_up", args=[session.pk]) not in card
+
+    response = supporter_client.post(
+        reverse("helpdesk_sessions:waitlist", args=[session.pk]), {"next": BOARD}, follow=True
+    )
+    assert "You are on the waiting list." in response.content.decode()
+    assert "You are number 1 on the waiting list" in card_of(response.content.decode(), session)
+
+
+def test_cancelling_asks_first_on_a_page_of_its_own(supporter_client, supporter, session):
+    sign_up(supporter, session, by=supporter.user)
+    url = reverse("helpdesk_sessions:cancel", args=[session.pk])
+
+    question = supporter_client.get(url, {"next": BOARD})
+    assert question.status_code == 200
+    assert "Cancel your shift on this session?" in question.content.decode()
+    assert Shift.objects.get().status == Shift.Status.SIGNED_UP
+    assert unlabelled_fields(parse(question)) == []
+
+    response = supporter_client.post(url, {"next": BOARD}, follow=True)
+    assert "Your shift is cancelled." in response.content.decode()
+    assert Shift.objects.get().status == Shift.Status.CANCELLED
+
+
+def test_cancelling_late_warns_that_the_coordinators_will_be_told(
+    supporter_client, supporter, session, monday_morning
+):
+    sign_up(supporter, session, by=supporter.user)
+    monday_morning.move_to(WEDNESDAY_10AM - timedelta(hours=3), tick=False)
+    page = supporter_client.get(reverse("helpdesk_sessions:cancel", args=[session.pk]))
+    assert "less than 24 hours: the coordinators will be told" in page.content.decode()
+
+
+def test_with_htmx_the_card_asks_and_then_cancels(supporter_client, supporter, session):
+    sign_up(supporter, session, by=supporter.user)
+    url = reverse("helpdesk_sessions:cancel", args=[session.pk])
+    question = supporter_client.get(url, {"next": BOARD}, headers={"HX-Request": "true"})
+    html = question.content.decode()
+    assert html.strip().startswith("<li")
+    assert f'hx-post="{url}"' in html
+
+    answer = supporter_client.post(url, {"next": BOARD}, headers={"HX-Request": "true"})
+    assert "Your shift is cancelled." in answer.content.decode()
+    assert "Sign up" in answer.content.decode()
+
+
+def test_a_supporter_cannot_cancel_what_they_do_not_have(supporter_client, session):
+    url = reverse("helpdesk_sessions:cancel", args=[session.pk])
+    assert supporter_client.get(url).status_code == 404
+    assert supporter_client.post(url).status_code == 404
+
+
+def test_the_board_runs_the_same_queries_for_5_or_100_sessions(
+    supporter_client, supporter, django_assert_max_num_queries
+):
+    def fill(count):
+        for n in range(count):
+            session = factories.session(starts_at=MONDAY_10AM + timedelta(hours=3 + n * 3))
+            factories.shift(session=session)
+            factories.shift(session=session, status=Shift.Status.WAITLISTED, waitlist_position=1)
+
+    fill(5)
+    supporter_client.get(BOARD)  # warm up: permissions, content types
+    with django_assert_max_num_queries(12) as few:
+        assert supporter_client.get(BOARD, {"date_to": "2026-12-31"}).status_code == 200
+    fill(95)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = supporter_client.get(BOARD, {"date_to": "2026-12-31"})
+    assert response.content.decode().count("session-card") >= 30  # a full page
+
+
+# My shifts -----------------------------------------------------------------------------------
+
+
+def test_my_shifts_shows_the_way_there_and_the_access_notes(supporter_client, supporter, session):
+    session.venue.latitude = Decimal("36.389000")
+    session.venue.longitude = Decimal("139.096000")
+    session.venue.access_notes = "バス停「東公民館前」すぐ"
+    session.venue.save()
+    sign_up(supporter, session, by=supporter.user)
+
+    response = supporter_client.get(MY_SHIFTS)
+
+    html = response.content.decode()
+    assert "東公民館" in html
+    assert "バス停「東公民館前」すぐ" in html
+    assert (
+        'href="https://www.openstreetmap.org/?mlat=36.389000&amp;mlon=139.096000'
+        '#map=17/36.389000/139.096000"'
+    ) in html
+    # A link to the map, never a request to it: no script, image or frame from another site.
+    assert [url for url in third_party_urls(parse(response)) if "openstreetmap" not in url] == []
+    assert not re.search(r"<(img|iframe|script)[^>]+openstreetmap", html)
+
+
+def test_my_shifts_lists_past_ones_and_hours_per_fiscal_year(supporter_client, supporter):
+    def served(start, hours, status=Shift.Status.ATTENDED):
+        session = factories.session(
+            starts_at=start, ends_at=start + timedelta(hours=hours), status=Session.Status.HELD
+        )
+        return factories.shift(session=session, supporter=supporter, status=status)
+
+    served(datetime(2025, 4, 1, 10, 0, tzinfo=TOKYO), 2)  # FY2025
+    served(datetime(2026, 3, 31, 13, 0, tzinfo=TOKYO), 1.5)  # FY2025, its last day
+    served(datetime(2026, 4, 1, 9, 0, tzinfo=TOKYO), 3, status=Shift.Status.SIGNED_UP)  # FY2026
+    served(datetime(2026, 5, 1, 9, 0, tzinfo=TOKYO), 3, status=Shift.Status.NO_SHOW)
+    served(datetime(2026, 5, 2, 9, 0, tzinfo=TOKYO), 3, status=Shift.Status.CANCELLED)
+
+    response = supporter_client.get(MY_SHIFTS)
+
+    rows = [(row["fiscal_year"], row["hours"], row["shifts"]) for row in response.context["hours"]]
+    assert rows == [(2026, 3.0, 1), (2025, 3.5, 2)]
+    html = response.content.decode()
+    assert "FY2025 (Reiwa 7)" in html
+    assert len(response.context["past"].object_list) == 4  # served and missed, not cancelled
+    assert "You have no coming shifts." in html
+
+
+def test_my_shifts_is_for_supporters(client, db):
+    client.force_login(factories.coordinator())
+    assert client.get(MY_SHIFTS).status_code == 403
+
+
+def test_my_shifts_runs_the_same_queries_for_5_or_100_shifts(
+    supporter_client, supporter, django_assert_max_num_queries
+):
+    def fill(count, offset):
+        for n in range(count):
+            start = MONDAY_10AM + timedelta(days=1 + offset + n)
+            factories.shift(session=factories.session(starts_at=start), supporter=supporter)
+            past = MONDAY_10AM - timedelta(days=1 + offset + n)
+            factories.shift(
+                session=factories.session(starts_at=past, status=Session.Status.HELD),
+                supporter=supporter,
+                status=Shift.Status.ATTENDED,
+            )
+
+    fill(5, 0)
+    supporter_client.get(MY_SHIFTS)
+    with django_assert_max_num_queries(12) as few:
+        supporter_client.get(MY_SHIFTS)
+    fill(95, 5)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = supporter_client.get(MY_SHIFTS)
+    assert response.content.decode().count('id="shift-') == 100
