@@ -16,8 +16,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from supporters.models import ApiToken, Skill, SpokenLanguage, Supporter, User
+from supporters.models import ApiToken, Invitation, Skill, SpokenLanguage, Supporter, User
 from supporters.phones import format_national, normalize_phone
+from supporters.services import revoke_invitations
 
 # Something a person may type for a phone number: digits, +, spaces, dashes and brackets.
 PHONE_LIKE = re.compile(r"^\+?[\d\s()\-]{9,}$")
@@ -394,6 +395,87 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Invitation)
+class InvitationAdmin(PhoneAdminMixin, admin.ModelAdmin):
+    """Invitations are sent from the invitations page (the link's secret is made there);
+    here they are looked up and revoked."""
+
+    list_display = [
+        "full_name",
+        "national_phone",
+        "email",
+        "training_level",
+        "state",
+        "invited_by",
+        "created_at",
+        "expires_at",
+    ]
+    list_filter = [
+        ("accepted_at", admin.EmptyFieldListFilter),
+        ("revoked_at", admin.EmptyFieldListFilter),
+        "training_level",
+        "created_at",
+    ]
+    list_select_related = ["invited_by", "supporter"]
+    search_fields = ["family_name", "given_name", "phone", "email"]
+    ordering = ["-created_at"]
+    # The hash is never shown, like API tokens'.
+    fields = [
+        ("family_name", "given_name"),
+        ("phone", "email"),
+        ("training_level", "language"),
+        "invited_by",
+        ("created_at", "expires_at"),
+        ("accepted_at", "supporter"),
+        "revoked_at",
+    ]
+    readonly_fields = [
+        "family_name",
+        "given_name",
+        "phone",
+        "email",
+        "training_level",
+        "language",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "supporter",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("name"), ordering="family_name")
+    def full_name(self, obj):
+        return str(obj)
+
+    @admin.display(description=_("mobile phone"), ordering="phone")
+    def national_phone(self, obj):
+        return national_phone(obj.phone)
+
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        return obj.get_state_display()
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Revoke this invitation"),
+        description_plural=_("Revoke selected invitations"),
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
+    def revoke(self, request, queryset):
+        count = revoke_invitations(queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d invitation revoked.", "%(count)d invitations revoked.", count)
             % {"count": count},
             messages.SUCCESS,
         )

@@ -1,13 +1,39 @@
 """The signed-in person: their account and their personal API tokens (authentication needed)."""
 
-from ninja import Router, Status
+from django.db.models import Prefetch
+from django.utils.translation import gettext
+from ninja import Query, Router, Status
+from ninja.pagination import PageNumberPagination, paginate
 
-from config.errors import ErrorOut
-from supporters.models import ApiToken
-from supporters.schemas import MeOut, TokenCreatedOut, TokenIn, TokenOut
-from supporters.services import create_api_token, revoke_api_token
+from config.errors import ApiError, ErrorOut
+from config.fiscal import FiscalYear
+from sessions.calendar import feed_urls, site_url
+from sessions.models import Session, Shift
+from sessions.schemas import HoursOut, MyShiftFilters, ShiftOut
+from supporters.auth import coordinator_token_or_session
+from supporters.models import ApiToken, Invitation
+from supporters.schemas import (
+    CalendarOut,
+    InvitationCreatedOut,
+    InvitationIn,
+    InvitationOut,
+    MeOut,
+    TokenCreatedOut,
+    TokenIn,
+    TokenOut,
+)
+from supporters.services import (
+    calendar_feed_token,
+    create_api_token,
+    invite_supporter,
+    regenerate_calendar_token,
+    revoke_api_token,
+)
+from supporters.services import revoke_invitation as revoke_invitation_service
 
 router = Router(tags=["me"])
+
+SHIFTS_PAGE_SIZE = 50
 
 
 @router.get("", response={200: MeOut, 401: ErrorOut}, summary="Show who I am")
@@ -47,3 +73,128 @@ def create_token(request, payload: TokenIn):
 def revoke_token(request, token_id: int):
     revoke_api_token(request.user, token_id)
     return Status(204, None)
+
+
+@router.get(
+    "/calendar",
+    response={200: CalendarOut, 401: ErrorOut, 403: ErrorOut},
+    summary="Show my calendar feed's address",
+    description="The secret address of the caller's iCalendar feed of shifts, made on first "
+    "use. Anyone with it can read the feed: regenerate it if it leaked. Supporters only.",
+)
+def calendar(request):
+    supporter = supporter_or_403(request)
+    return feed_urls(site_url(request), calendar_feed_token(supporter))
+
+
+@router.post(
+    "/calendar/regenerate",
+    response={200: CalendarOut, 401: ErrorOut, 403: ErrorOut},
+    summary="Give my calendar feed a new address",
+    description="The old address stops working at once (404); calendar apps must subscribe "
+    "to the new one. Supporters only.",
+)
+def regenerate_calendar(request):
+    supporter = supporter_or_403(request)
+    return feed_urls(site_url(request), regenerate_calendar_token(supporter))
+
+
+@router.get(
+    "/shifts",
+    response={200: list[ShiftOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    summary="List my shifts",
+    description="`?when=upcoming` (the default): the caller's places, offered places and "
+    "places in line on sessions not over yet, soonest first; `?when=past`: shifts served or "
+    'missed, latest first. Paged: `{"items": [...], "count": N}`. Supporters only.',
+)
+@paginate(PageNumberPagination, page_size=SHIFTS_PAGE_SIZE, max_page_size=SHIFTS_PAGE_SIZE)
+def my_shifts(request, filters: Query[MyShiftFilters]):
+    supporter = supporter_or_403(request)
+    mine = Shift.objects.filter(supporter=supporter)
+    past = filters.when == "past"
+    shifts = mine.holding_place().past() if past else mine.active().upcoming()
+    # Each shift's session with what SessionOut shows: two queries whatever the page size.
+    sessions = Session.objects.with_staffing().with_seats_taken()
+    sessions = sessions.select_related("venue__district", "district")
+    return shifts.prefetch_related(Prefetch("session", queryset=sessions))
+
+
+@router.get(
+    "/hours",
+    response={200: list[HoursOut], 401: ErrorOut, 403: ErrorOut},
+    summary="Show my hours served per fiscal year",
+    description="Hours of shifts attended, or signed up for and over, per fiscal year "
+    "(April–March), latest first. Supporters only.",
+)
+def my_hours(request):
+    supporter = supporter_or_403(request)
+    rows = Shift.objects.filter(supporter=supporter).served().hours_by_fiscal_year()
+    return [
+        {
+            "fiscal_year": row["fiscal_year"],
+            "label": FiscalYear(row["fiscal_year"]).label,
+            "hours": round(row["duration"].total_seconds() / 3600, 1),
+            "shifts": row["shifts"],
+        }
+        for row in rows
+    ]
+
+
+def supporter_or_403(request):
+    supporter = request.user.supporter_or_none
+    if supporter is None:
+        raise ApiError(403, "forbidden", gettext("This is for supporters only."))
+    return supporter
+
+
+# Invitations (issue 5), mounted at /api/invitations: coordinators only.
+
+invitations_router = Router(tags=["invitations"], auth=coordinator_token_or_session)
+
+INVITATIONS_PAGE_SIZE = 50
+
+
+@invitations_router.get(
+    "",
+    response={200: list[InvitationOut], 401: ErrorOut, 403: ErrorOut},
+    summary="List invitations",
+    description="Invitations to join as a supporter, newest first, paged: `?page=` and "
+    f"`?page_size=` (at most {INVITATIONS_PAGE_SIZE}). Coordinators only.",
+)
+@paginate(PageNumberPagination, page_size=INVITATIONS_PAGE_SIZE, max_page_size=50)
+def list_invitations(request):
+    return Invitation.objects.select_related("invited_by")
+
+
+@invitations_router.post(
+    "",
+    response={
+        201: InvitationCreatedOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+    },
+    summary="Invite a supporter",
+    description="Sends the person a sign-up link by SMS (or by email when no phone is given). "
+    "409 `phone_taken`/`email_taken` when an account has that number or address, "
+    "`opted_out` when the number asked for no texts and no email is given. "
+    "An earlier open invitation to the same number or address is revoked. Coordinators only.",
+)
+def create_invitation(request, payload: InvitationIn):
+    invitation, link = invite_supporter(
+        by=request.user, base_url=site_url(request), **payload.dict()
+    )
+    invitation.link = link
+    return Status(201, invitation)
+
+
+@invitations_router.post(
+    "/{invitation_id}/revoke",
+    response={200: InvitationOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Revoke an invitation",
+    description="Its link stops working; revoking twice changes nothing, an accepted one is 409 "
+    "`accepted`. Coordinators only.",
+)
+def revoke_invitation(request, invitation_id: int):
+    return revoke_invitation_service(invitation_id, by=request.user)

@@ -2,8 +2,10 @@ import unicodedata
 
 from allauth.account.forms import ConfirmLoginCodeForm, RequestLoginCodeForm, VerifyPhoneForm
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from config.i18n import language_choices
 from supporters.models import Supporter, User
@@ -54,6 +56,12 @@ class OneTimeCodeMixin:
         super().__init__(*args, **kwargs)
         field = self.fields["code"]
         field.label = _("6-digit code")
+        minutes = settings.SIGN_IN_CODE_MINUTES
+        field.help_text = ngettext(
+            "It works for %(minutes)d minute after it was sent.",
+            "It works for %(minutes)d minutes after it was sent.",
+            minutes,
+        ) % {"minutes": minutes}
         field.widget = forms.TextInput(
             attrs={
                 "inputmode": "numeric",

@@ -54,3 +54,68 @@ class TokenIn(Schema):
 
 class TokenCreatedOut(TokenOut):
     token: str = Field(description="The secret: shown this once, never again.")
+
+
+class CalendarOut(Schema):
+    webcal_url: str = Field(description="Subscribes in calendar apps (`webcal://`).")
+    https_url: str = Field(description="The same feed over the web, e.g. for Google Calendar.")
+
+
+# Invitations (issue 5), for coordinators.
+
+
+class InvitationIn(Schema):
+    family_name: str = Field(min_length=1, max_length=50)
+    given_name: str = Field(min_length=1, max_length=50)
+    phone: str = Field(
+        "",
+        max_length=32,
+        description="Mobile number as written (090-1234-5678) or E.164: the invitation goes "
+        "there by SMS.",
+    )
+    email: str = Field(
+        "", max_length=254, description="Without a phone, the invitation goes here by email."
+    )
+    training_level: int = Field(1, ge=1, le=5, description="The city's course level, 1 to 5.")
+    language: str = Field("ja", description="Language of the messages: `ja` or `en`.")
+
+
+class InvitationOut(Schema):
+    id: int
+    family_name: str
+    given_name: str
+    phone: str = Field(description="E.164, or empty.")
+    email: str
+    training_level: int
+    language: str
+    state: str = Field(description="`open`, `accepted`, `revoked` or `expired`.")
+    invited_by: str | None = Field(description="The coordinator who sent it.")
+    supporter_id: int | None = Field(description="The supporter it made, once accepted.")
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+
+    @staticmethod
+    def resolve_invited_by(invitation) -> str | None:
+        return str(invitation.invited_by) if invitation.invited_by else None
+
+    @staticmethod
+    def resolve_created_at(invitation) -> datetime:
+        return timezone.localtime(invitation.created_at)
+
+    @staticmethod
+    def resolve_expires_at(invitation) -> datetime:
+        return timezone.localtime(invitation.expires_at)
+
+    @staticmethod
+    def resolve_accepted_at(invitation) -> datetime | None:
+        return local_or_none(invitation.accepted_at)
+
+    @staticmethod
+    def resolve_revoked_at(invitation) -> datetime | None:
+        return local_or_none(invitation.revoked_at)
+
+
+class InvitationCreatedOut(InvitationOut):
+    link: str = Field(description="The sign-up link, also sent to the person; shown this once.")

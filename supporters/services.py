@@ -120,11 +120,6 @@ class CodeError(ServiceError):
     pass
 
 
-def site_url(request) -> str:
-    """Where links sent out start: DIGISAPO_PUBLIC_URL, else the address of this request."""
-    return settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
-
-
 def generate_code() -> str:
     """Six random digits, the format allauth's codes have (settings.ACCOUNT_LOGIN_BY_CODE_...)."""
     return f"{secrets.randbelow(10**6):06d}"
@@ -132,9 +127,7 @@ def generate_code() -> str:
 
 def send_code_by_sms(phone: str, code: str, *, language: str, related=None):
     """Queue a one-time code: it goes out at once, at night too, even to a number that opted out."""
-    body = render_sms(
-        "sign_in_code", language, code=code, minutes=settings.SIGN_IN_CODE_MINUTES
-    )
+    body = render_sms("sign_in_code", language, code=code, minutes=settings.SIGN_IN_CODE_MINUTES)
     return queue_sms(
         phone,
         body,

@@ -5,6 +5,14 @@ from supporters import views
 app_name = "supporters"
 
 urlpatterns = [
+    path("invitations/", views.invitations, name="invitations"),
+    path(
+        "invitations/<int:invitation_id>/revoke/",
+        views.revoke_invitation,
+        name="revoke_invitation",
+    ),
+    path("join/<str:key>/", views.join, name="join"),
+    path("join/<str:key>/code/", views.join_code, name="join_code"),
     path("me/tokens/", views.tokens, name="tokens"),
     path("me/tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
     path("me/calendar/", views.calendar, name="calendar"),

@@ -1,8 +1,13 @@
+from allauth.account.utils import perform_login
+from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
@@ -11,14 +16,26 @@ from django.views.decorators.http import require_POST
 from config.errors import ServiceError
 from sessions.calendar import feed_urls, site_url, supporter_feed
 from sessions.models import Shift
-from supporters.forms import ApiTokenForm
-from supporters.models import ApiToken, Supporter
+from supporters.forms import (
+    RATE_LIMITED_MESSAGE,
+    ApiTokenForm,
+    InvitationForm,
+    JoinForm,
+    PhoneCodeForm,
+)
+from supporters.models import COORDINATE_PERMISSION, ApiToken, Invitation, Supporter
 from supporters.services import (
+    accept_invitation,
     calendar_feed_token,
+    check_phone_code,
     create_api_token,
+    invitation_for_key,
+    invite_supporter,
     regenerate_calendar_token,
     revoke_api_token,
+    send_phone_code,
 )
+from supporters.services import revoke_invitation as revoke_invitation_service
 
 
 @never_cache  # the page that shows a new secret must not be kept by the browser or a proxy
@@ -106,3 +123,124 @@ def calendar_feed(request, token):
     response["Content-Disposition"] = 'inline; filename="digisapo-shifts.ics"'
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+# Invitations (issue 5): coordinators invite; the invitee confirms name and phone and joins.
+
+INVITATIONS_PER_PAGE = 50
+JOIN_SESSION_KEY = "supporters.join"
+
+
+@never_cache  # the page that shows a new link must not be kept by the browser or a proxy
+@login_required
+@permission_required(COORDINATE_PERMISSION, raise_exception=True)
+def invitations(request):
+    """Coordinators: invite a supporter by SMS (or email), and see the invitations sent."""
+    form = InvitationForm(request.POST or None)
+    created = link = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created, link = invite_supporter(
+                by=request.user, base_url=site_url(request), **form.cleaned_data
+            )
+        except ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            form = InvitationForm()
+    listed = Invitation.objects.select_related("invited_by", "supporter")
+    context = {
+        "form": form,
+        "created": created,
+        "link": link,
+        "page": Paginator(listed, INVITATIONS_PER_PAGE).get_page(request.GET.get("page")),
+    }
+    return render(request, "supporters/invitations.html", context)
+
+
+@require_POST
+@login_required
+@permission_required(COORDINATE_PERMISSION, raise_exception=True)
+def revoke_invitation(request, invitation_id):
+    try:
+        invitation = revoke_invitation_service(invitation_id, by=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, gettext("The invitation to %(name)s is revoked.") % {"name": invitation}
+        )
+    return redirect("supporters:invitations")
+
+
+def _invalid_invitation(request, error):
+    status = 404 if error.code == "not_found" else 410
+    return render(request, "supporters/join_invalid.html", {"error": error}, status=status)
+
+
+@never_cache
+def join(request, key):
+    """The invitation's page: confirm your name and phone; the phone then gets a code."""
+    try:
+        invitation = invitation_for_key(key)
+    except ServiceError as error:
+        return _invalid_invitation(request, error)
+    form = JoinForm(request.POST or None, invitation=invitation)
+    if request.method == "POST" and form.is_valid():
+        phone = form.cleaned_data["phone"]
+        names = {field: form.cleaned_data[field] for field in ("family_name", "given_name")}
+        if not phone:  # invited by email, signing in by email
+            return _accept_and_sign_in(request, key, invitation, names)
+        if ratelimit.consume(request, action="join_code", key=phone):
+            sent = send_phone_code(phone, language=invitation.language, related=invitation)
+            request.session[JOIN_SESSION_KEY] = {"invitation": invitation.pk, **names, **sent}
+            return redirect("supporters:join_code", key=key)
+        form.add_error("phone", RATE_LIMITED_MESSAGE)
+    return render(request, "supporters/join.html", {"form": form, "invitation": invitation})
+
+
+@never_cache
+def join_code(request, key):
+    """The invitee types the code texted to them; the account is made and they are signed in."""
+    try:
+        invitation = invitation_for_key(key)
+    except ServiceError as error:
+        return _invalid_invitation(request, error)
+    pending = request.session.get(JOIN_SESSION_KEY)
+    if not pending or pending["invitation"] != invitation.pk:
+        return redirect("supporters:join", key=key)
+    form = PhoneCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_phone_code(pending, form.cleaned_data["code"])
+        except ServiceError as error:
+            if error.code != "incorrect":
+                del request.session[JOIN_SESSION_KEY]
+                messages.error(request, str(error))
+                return redirect("supporters:join", key=key)
+            request.session[JOIN_SESSION_KEY] = pending  # the failed try is counted
+            form.add_error("code", str(error))
+        else:
+            del request.session[JOIN_SESSION_KEY]
+            names = {field: pending[field] for field in ("family_name", "given_name")}
+            return _accept_and_sign_in(request, key, invitation, names, phone=pending["phone"])
+    context = {
+        "form": form,
+        "invitation": invitation,
+        "phone": pending["phone"],
+        "minutes": settings.SIGN_IN_CODE_MINUTES,
+    }
+    return render(request, "supporters/join_code.html", context)
+
+
+def _accept_and_sign_in(request, key, invitation, names, phone=""):
+    try:
+        user = accept_invitation(invitation, phone=phone, **names)
+    except ServiceError as error:
+        messages.error(request, str(error))
+        return redirect("supporters:join", key=key)
+    messages.success(
+        request,
+        gettext("Welcome, %(name)s! You are now one of Maebashi's digital supporters.")
+        % {"name": names["given_name"]},
+    )
+    return perform_login(request, user, redirect_url=reverse("home"), signup=True)
