@@ -39,6 +39,8 @@ run: install-dev
 	@echo "  digisapo: http://127.0.0.1:$(PORT)/   API docs: http://127.0.0.1:$(PORT)/api/docs"
 	@echo "  Stop the web app and the worker with Ctrl-C."
 	@echo ""
+	@# Send what is due, recover what a worker killed earlier left, and schedule the next run.
+	$(PY) manage.py send_sms
 	@trap 'kill 0' INT TERM EXIT; \
 		$(PY) manage.py db_worker & \
 		$(PY) manage.py runserver 127.0.0.1:$(PORT) & \

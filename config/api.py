@@ -14,7 +14,10 @@ from ninja import NinjaAPI, renderers
 from ninja.errors import HttpError, ValidationError
 
 from config.errors import ApiError, ServiceError
+from notifications.api import router as notifications_router
+from sessions.api import board_router, checkin_router
 from sessions.api import router as sessions_router
+from supporters.api import invitations_router
 from supporters.api import router as supporters_router
 from supporters.auth import token_or_session
 from venues.api import router as venues_router
@@ -45,7 +48,15 @@ default); the response is `{"items": [...], "count": <total>}`.
 """
 
 # Services' error codes with a status of their own; any other refusal is 409 Conflict.
-SERVICE_ERROR_STATUS = {"not_found": 404, "forbidden": 403, "invalid": 422}
+SERVICE_ERROR_STATUS = {
+    "not_found": 404,
+    "forbidden": 403,
+    "invalid": 422,
+    # The shift rules about who the supporter is (issue 5): not a conflict to retry.
+    "level": 403,
+    "insurance": 403,
+    "inactive": 403,
+}
 STATUS_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict"}
 CSRF_FAILURE = "CSRF check Failed"  # ninja's APIKeyCookie message
 
@@ -188,4 +199,8 @@ def error_message(error: dict) -> str:
 
 api.add_router("", venues_router)
 api.add_router("/sessions", sessions_router)
+api.add_router("", checkin_router)
+api.add_router("", board_router)
 api.add_router("/me", supporters_router)
+api.add_router("/invitations", invitations_router)
+api.add_router("/notifications", notifications_router)

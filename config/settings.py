@@ -177,6 +177,7 @@ CACHES = {
 # email or username with a password works too. Supporters are invited, so open sign-up stays
 # closed (supporters.adapters); invitees get their account on the invitation's page.
 ACCOUNT_ADAPTER = "supporters.adapters.AccountAdapter"
+ACCOUNT_USER_DISPLAY = "supporters.adapters.display_name"
 ACCOUNT_LOGIN_METHODS = {"phone", "email", "username"}
 # Sign-up is closed: these fields tell allauth what an account holds. A phone is optional
 # (coordinators may have none) and gets verified when it is used; without "password1" allauth
@@ -195,6 +196,9 @@ SIGN_IN_CODE_MINUTES = 10
 ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = SIGN_IN_CODE_MINUTES * 60
 ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+# A number is verified by the first code it receives (invitation, sign-in, or changing it on
+# allauth's phone page); a password sign-in is not stopped to verify one a coordinator typed in.
+ACCOUNT_PHONE_VERIFICATION_ENABLED = False
 ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = ACCOUNT_LOGIN_BY_CODE_FORMAT
 ACCOUNT_PHONE_VERIFICATION_TIMEOUT = SIGN_IN_CODE_MINUTES * 60
 ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
@@ -203,7 +207,6 @@ ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
 # same for invitees verifying their number (supporters.views.join).
 ACCOUNT_RATE_LIMITS = {
     "request_login_code": "30/h/ip,3/15m/key,10/d/key",
-    "verify_phone": "1/30s/key,3/15m/key,30/h/ip",
     "join_code": "30/h/ip,3/15m/key,10/d/key",
 }
 # Behind a reverse proxy every request comes from the proxy's address: count the proxies that

@@ -168,3 +168,58 @@ def session_report(**kwargs) -> SessionReport:
         **kwargs,
     }
     return SessionReport.objects.create(**fields)
+
+
+def invitation(**kwargs):
+    """An open invitation; `.key` holds its link's secret (the database keeps only the hash)."""
+    from supporters.models import Invitation
+
+    key = kwargs.pop("key", None) or Invitation.generate_key()
+    fields = {
+        "family_name": "赤城",
+        "given_name": f"次郎{_next()}",
+        "phone": phone_number(),
+        "training_level": 2,
+        "expires_at": timezone.now() + timedelta(days=14),
+        **kwargs,
+    }
+    made = Invitation.objects.create(key_hash=Invitation.hash_key(key), **fields)
+    made.key = key
+    return made
+
+
+def skill(code="line", **kwargs):
+    from supporters.models import Skill
+
+    return Skill.objects.get_or_create(code=code, defaults={"name": code, **kwargs})[0]
+
+
+def outbound_message(**kwargs):
+    """A text in the outbox as the sender left it; `created_at` may be given (auto_now_add)."""
+    from notifications.models import OutboundMessage
+
+    created_at = kwargs.pop("created_at", None)
+    fields = {
+        "to": phone_number(),
+        "body": "明日10:00 東公民館 参加は1、取消は2を返信",
+        "purpose": OutboundMessage.Purpose.REMINDER,
+        "idempotency_key": f"test:outbound:{_next()}",
+        **kwargs,
+    }
+    message = OutboundMessage.objects.create(**fields)
+    if created_at is not None:
+        OutboundMessage.objects.filter(pk=message.pk).update(created_at=created_at)
+        message.created_at = created_at
+    return message
+
+
+def inbound_message(**kwargs):
+    from notifications.models import InboundMessage
+
+    fields = {
+        "from_number": phone_number(),
+        "body": "駐車場はありますか",
+        "provider_id": f"SM{_next():032d}",
+        **kwargs,
+    }
+    return InboundMessage.objects.create(**fields)

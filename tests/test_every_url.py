@@ -52,6 +52,65 @@ PAGES = [
     ("api:list_tokens", {}, "get", None, signed_in(200, anonymous=401)),
     # An empty body: refused for its content once signed in, for the person before that.
     ("api:create_token", {}, "post", {}, signed_in(422, anonymous=401)),
+    # Calendar feed and check-in by QR (issue 5): supporters' own, posters for coordinators.
+    ("supporters:calendar", {}, "get", None, {**signed_in(403), "supporter": 200}),
+    ("supporters:regenerate_calendar", {}, "post", {}, {**signed_in(403), "supporter": 302}),
+    ("helpdesk_sessions:checkin_posters", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    ("api:calendar", {}, "get", None, {**signed_in(403, anonymous=401), "supporter": 200}),
+    (
+        "api:regenerate_calendar",
+        {},
+        "post",
+        {},
+        {**signed_in(403, anonymous=401), "supporter": 200},
+    ),
+    ("api:checkin", {}, "post", {}, signed_in(422, anonymous=401)),
+    # Invitations (issue 5): coordinators invite; a link's page answers only a valid key.
+    ("supporters:invitations", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    ("supporters:join", {"key": "no-such-key"}, "get", None, everyone(404)),
+    ("supporters:join_code", {"key": "no-such-key"}, "get", None, everyone(404)),
+    (
+        "api:list_invitations",
+        {},
+        "get",
+        None,
+        {**signed_in(403, anonymous=401), "coordinator": 200},
+    ),
+    # Refused for the person before the body is read; a coordinator's empty body is invalid.
+    (
+        "api:create_invitation",
+        {},
+        "post",
+        {},
+        {**signed_in(403, anonymous=401), "coordinator": 422},
+    ),
+    # Shift board and My shifts (issue 5): supporters; coordinators may see the board.
+    ("helpdesk_sessions:board", {}, "get", None, {**signed_in(200), "stranger": 403}),
+    ("helpdesk_sessions:my_shifts", {}, "get", None, {**signed_in(403), "supporter": 200}),
+    ("api:board", {}, "get", None, {**signed_in(200, anonymous=401), "stranger": 403}),
+    ("api:my_shifts", {}, "get", None, {**signed_in(403, anonymous=401), "supporter": 200}),
+    ("api:my_hours", {}, "get", None, {**signed_in(403, anonymous=401), "supporter": 200}),
+    # SMS for coordinators (issue 4): the outbox, incoming texts, broadcasts.
+    ("notifications:outbox", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    ("notifications:inbound", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    ("notifications:broadcast", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    ("api:list_outbox", {}, "get", None, {**signed_in(403, anonymous=401), "coordinator": 200}),
+    ("api:list_inbound", {}, "get", None, {**signed_in(403, anonymous=401), "coordinator": 200}),
+    (
+        "api:notifications_summary",
+        {},
+        "get",
+        None,
+        {**signed_in(403, anonymous=401), "coordinator": 200},
+    ),
+    (
+        "api:preview_broadcast",
+        {},
+        "post",
+        {},
+        {**signed_in(403, anonymous=401), "coordinator": 422},
+    ),
+    ("api:send_broadcast", {}, "post", {}, {**signed_in(403, anonymous=401), "coordinator": 422}),
 ]
 
 

@@ -97,9 +97,9 @@ def test_an_anonymous_visitor_sees_sign_in_and_a_signed_in_one_signs_out_by_post
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        ("anonymous", [], ["#my-shifts", "#today", "/admin/"]),
-        ("supporter", ["#my-shifts"], ["#today", "/admin/"]),
-        ("coordinator", ["#today", "/admin/"], ["#my-shifts"]),
+        ("anonymous", [], ["/board/", "/me/shifts/", "#today", "/admin/"]),
+        ("supporter", ["/board/", "/me/shifts/"], ["#today", "/admin/"]),
+        ("coordinator", ["/board/", "#today", "/admin/"], ["/me/shifts/"]),
     ],
 )
 def test_the_menu_depends_on_the_role(client, db, role, shown, hidden):

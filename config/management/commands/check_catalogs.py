@@ -25,11 +25,14 @@ def problems_in(catalogue: polib.POFile) -> list[str]:
 
 
 def fill_source(catalogue: polib.POFile) -> None:
+    """English is the source language: every entry translates to itself.
+
+    Overwriting (not only filling blanks) also undoes msgmerge's fuzzy guesses.
+    """
     for entry in catalogue:
         if entry.msgid_plural:
-            if not any(entry.msgstr_plural.values()):
-                entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
-        elif not entry.msgstr:
+            entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
+        else:
             entry.msgstr = entry.msgid
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")

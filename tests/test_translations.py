@@ -1,0 +1,55 @@
+"""Every user-visible string is translated: Japanese (the default) and English are complete."""
+
+import polib
+import pytest
+from django.core.management import call_command
+from django.utils import translation
+
+from config.management.commands.check_catalogs import catalogue_paths, fill_source, problems_in
+
+
+def test_every_catalogue_is_complete_and_compiled():
+    # Raises CommandError listing each untranslated or fuzzy entry and each stale .mo file.
+    call_command("check_catalogs")
+
+
+def test_japanese_and_english_catalogues_exist():
+    languages = {path.parent.parent.name for path in catalogue_paths()}
+    assert {"ja", "en"} <= languages
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        (polib.POEntry(msgid="Shift board", msgstr=""), "untranslated: 'Shift board'"),
+        (
+            polib.POEntry(msgid="Shift board", msgstr="シフト", flags=["fuzzy"]),
+            "fuzzy: 'Shift board'",
+        ),
+    ],
+)
+def test_the_check_catches_untranslated_and_fuzzy_entries(entry, problem):
+    catalogue = polib.POFile()
+    catalogue.append(entry)
+    assert problems_in(catalogue) == [problem]
+
+
+def test_the_english_catalogue_is_filled_from_the_source_strings():
+    catalogue = polib.POFile()
+    catalogue.append(polib.POEntry(msgid="Sign in", msgstr="Log on", flags=["fuzzy"]))
+    catalogue.append(
+        polib.POEntry(msgid="%(n)s place", msgid_plural="%(n)s places", msgstr_plural={0: ""})
+    )
+    fill_source(catalogue)
+    assert problems_in(catalogue) == []
+    assert catalogue[0].msgstr == "Sign in"
+    assert catalogue[1].msgstr_plural == {0: "%(n)s place", 1: "%(n)s places"}
+
+
+def test_japanese_is_the_default_and_translates_the_app_name(client, db):
+    response = client.get("/")
+    assert response["Content-Language"] == "ja"
+    with translation.override("ja"):
+        name = translation.gettext("Maebashi Digital Supporters")
+    assert name == "まえばしデジタルサポーター"
+    assert name in response.content.decode()
