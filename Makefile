@@ -13,7 +13,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
 		$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit 0; }; \
 	done)
 
-.PHONY: help run test lint format messages migrate seed worker clean
+.PHONY: help run test lint format messages clean install install-dev
 
 help:
 	@echo "make run    set up and start digisapo on http://127.0.0.1:$(PORT) with demo data"
@@ -27,8 +27,11 @@ $(VENV)/.installed-%: pyproject.toml
 	$(PY) -m pip install --quiet -e ".$(if $(filter dev,$*),[dev],)"
 	@rm -f $(VENV)/.installed-*; touch $@
 
+# var/ holds the embedded SQLite database; manage.py commands need it to exist.
 install: $(VENV)/.installed-app
+	@mkdir -p var
 install-dev: $(VENV)/.installed-dev
+	@mkdir -p var
 
 run: install-dev
 	@mkdir -p var
