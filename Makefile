@@ -34,7 +34,6 @@ install-dev: $(VENV)/.installed-dev
 	@mkdir -p var
 
 run: install-dev
-	@mkdir -p var
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py createcachetable
 	$(PY) manage.py seed_demo

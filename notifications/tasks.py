@@ -18,9 +18,8 @@ from django.db import connection, transaction
 from django.db.models import F, Min, Q
 from django.tasks import task
 from django.utils import timezone
-from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.models import DBTaskResult, get_date_max
 
+from config.tasks import schedule_once
 from notifications.backends import (
     Accepted,
     BaseSmsBackend,
@@ -251,25 +250,4 @@ def schedule_next_run() -> None:
 
 def schedule_run(at: datetime | None = None):
     """Make sure a worker runs the outbox at `at` (now if None or past); one run per moment."""
-    backend = send_due_sms.get_backend()
-    now = timezone.now()
-    if at is not None and at <= now:
-        at = None
-    if at is not None and not backend.supports_defer:
-        return None
-    if _already_scheduled(backend, at or now):
-        return None
-    return (send_due_sms.using(run_after=at) if at else send_due_sms).enqueue()
-
-
-def _already_scheduled(backend, at: datetime) -> bool:
-    """A run waiting to start by `at` will see everything committed before it starts."""
-    if not isinstance(backend, DatabaseBackend):
-        return False
-    return (
-        DBTaskResult.objects.filter(
-            status="READY", task_path=send_due_sms.module_path, backend_name=backend.alias
-        )
-        .filter(Q(run_after=get_date_max()) | Q(run_after__lte=at))
-        .exists()
-    )
+    return schedule_once(send_due_sms, at)
