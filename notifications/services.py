@@ -248,6 +248,14 @@ def reschedule_for_session(session: Session) -> int:
     return sum(1 for message in messages if message and message.status == Status.PENDING)
 
 
+def refresh_reminders(obj: ClassRegistration | DispatchRequest) -> OutboundMessage | None:
+    """Bring one registration's or request's pending reminder in line with it after an edit."""
+    cancel_pending(obj, purpose=Purpose.REMINDER)
+    if isinstance(obj, ClassRegistration):
+        return schedule_registration_reminder(obj)
+    return schedule_dispatch_reminder(obj)
+
+
 # Coordinators' broadcasts --------------------------------------------------------------------
 
 # What a coordinator may type: with the office's signature, at most 7 parts in Japanese.

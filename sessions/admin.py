@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from consultations.models import Device, SessionReport
-from notifications.services import reschedule_for_session
+from notifications.services import refresh_reminders, reschedule_for_session
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
 from sessions.services import SessionError, bump_calendar_sequence, cancel_session, move_session
 from supporters.admin import PhoneAdminMixin, national_phone, warning
@@ -202,6 +202,9 @@ class SessionAdmin(admin.ModelAdmin):
                 if report_form.has_changed() and not report_form.instance.recorded_by_id:
                     report_form.instance.recorded_by = request.user
         super().save_formset(request, form, formset, change)
+        if formset.model is ClassRegistration:
+            for registration in [*formset.new_objects, *(o for o, _ in formset.changed_objects)]:
+                refresh_reminders(registration)
         if formset.model is Shift and formset.changed_objects:
             changed = [shift.pk for shift, _fields in formset.changed_objects]
             bump_calendar_sequence(Shift.objects.filter(pk__in=changed))
@@ -324,6 +327,11 @@ class ShiftAdmin(admin.ModelAdmin):
 @admin.register(DispatchRequest)
 class DispatchRequestAdmin(PhoneAdminMixin, admin.ModelAdmin):
     phone_fields = ("representative_phone",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        refresh_reminders(obj)  # the representative's reminder, the day before the visit
+
     list_display = [
         "reference",
         "group_name",
@@ -425,6 +433,11 @@ class DispatchRequestAdmin(PhoneAdminMixin, admin.ModelAdmin):
 @admin.register(ClassRegistration)
 class ClassRegistrationAdmin(PhoneAdminMixin, admin.ModelAdmin):
     phone_fields = ("phone",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        refresh_reminders(obj)  # the registrant's reminder, the day before the class
+
     list_display = [
         "reference",
         "name",
