@@ -74,7 +74,7 @@ def test_asking_for_a_code_texts_one_six_digit_code_in_the_persons_language(clie
     assert response.status_code == 302
     assert response["Location"] == reverse("account_confirm_login_code")
     (message,) = codes_sent()
-    code = re.fullmatch(r"ログインコードは(\d{6})です。有効期限は10分です。", message.body)[1]
+    code = re.fullmatch(r"確認コードは(\d{6})です。有効期限は10分です。", message.body)[1]
     assert message.body == render_sms("sign_in_code", "ja", code=code, minutes=10)
     assert message.language == "ja"
     assert message.status == OutboundMessage.Status.PENDING
