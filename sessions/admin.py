@@ -28,6 +28,14 @@ CALENDAR_FIELDS = {
 }
 
 
+class RemindersOnSaveMixin:
+    """A registration or request saved by a coordinator gets its day-before reminder in line."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        refresh_reminders(obj)
+
+
 class ShiftInline(admin.TabularInline):
     model = Shift
     extra = 0
@@ -325,12 +333,8 @@ class ShiftAdmin(admin.ModelAdmin):
 
 
 @admin.register(DispatchRequest)
-class DispatchRequestAdmin(PhoneAdminMixin, admin.ModelAdmin):
+class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdmin):
     phone_fields = ("representative_phone",)
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        refresh_reminders(obj)  # the representative's reminder, the day before the visit
 
     list_display = [
         "reference",
@@ -431,12 +435,8 @@ class DispatchRequestAdmin(PhoneAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ClassRegistration)
-class ClassRegistrationAdmin(PhoneAdminMixin, admin.ModelAdmin):
+class ClassRegistrationAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdmin):
     phone_fields = ("phone",)
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        refresh_reminders(obj)  # the registrant's reminder, the day before the class
 
     list_display = [
         "reference",
