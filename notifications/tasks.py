@@ -177,7 +177,8 @@ def lease() -> timedelta:
 def reconcile_stuck(backend: BaseSmsBackend, *, limit: int = BATCH_LIMIT) -> int:
     """Settle messages claimed by a worker that never came back; returns how many."""
     settled = 0
-    for message in OutboundMessage.objects.stuck_sending().order_by("updated_at")[:limit]:
+    # Oldest claim first, so identical texts to one number match Twilio's records in order.
+    for message in OutboundMessage.objects.stuck_sending().order_by("updated_at", "pk")[:limit]:
         claimed_at = message.updated_at
         # Take the message over by renewing its lease (compare-and-set on the claim time), so
         # two recovering workers never both resend it, without holding a lock over the lookup.
