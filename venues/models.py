@@ -104,12 +104,6 @@ class Venue(models.Model):
         return self.name
 
     @property
-    def map_url(self) -> str:
-        if self.latitude is None or self.longitude is None:
-            return ""
-        return f"geo:{self.latitude},{self.longitude}"
-
-    @property
     def openstreetmap_url(self) -> str:
         """A link to the venue on openstreetmap.org (a link only: pages never load from it)."""
         if self.latitude is None or self.longitude is None:
