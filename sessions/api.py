@@ -31,7 +31,7 @@ from sessions.services import (
     cancel_shift,
     check_in,
     join_waitlist,
-    mark_attendance,
+    mark_roster_attendance,
     remove_from_roster,
     sign_up,
 )
@@ -327,7 +327,4 @@ def mark_session_attendance(request, session_id: int, payload: AttendanceIn):
     coordinator_or_403(request)
     session = get_object_or_404(Session, pk=session_id)
     supporter = get_object_or_404(Supporter, pk=payload.supporter)
-    shift = Shift.objects.active().filter(session=session, supporter=supporter).first()
-    if shift is None:
-        raise ShiftError("not_on_roster")
-    return mark_attendance(shift, payload.status, by=request.user)
+    return mark_roster_attendance(session, supporter, payload.status, by=request.user)

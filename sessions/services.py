@@ -362,6 +362,14 @@ def remove_from_roster(session, supporter, *, by) -> Shift:
     return cancel_shift(shift, by=by)
 
 
+def mark_roster_attendance(session, supporter, status: str, *, by) -> Shift:
+    """Attendance as the roster and the API give it: by session and supporter."""
+    shift = _active_shift(session, supporter)
+    if shift is None:
+        raise ShiftError("not_on_roster")
+    return mark_attendance(shift, status, by=by)
+
+
 def mark_attendance(shift: Shift, status: str, *, by) -> Shift:
     """A coordinator records that a supporter came (`attended`) or not (`no_show`)."""
     _check_is_coordinator(by)
@@ -419,7 +427,8 @@ def _active_shift(session, supporter) -> Shift | None:
 
 
 def _places_left(session) -> int:
-    return session.supporters_needed - Shift.objects.filter(session=session).holding_place().count()
+    # Counted fresh under the session's lock (the race tests slow this down to widen the window).
+    return session.places_left()
 
 
 def _check_may_act_for(supporter, by) -> None:
@@ -638,7 +647,7 @@ def check_in(supporter, token_or_session, *, now=None, join: bool = False) -> Ch
 def _join_to_check_in(supporter, session, *, join: bool) -> Shift:
     """A supporter at the session without a place (or only in line) joins it if one is open:
     the shift board's sign-up with all its rules, except that the session may have started."""
-    places_left = session.places_left()
+    places_left = _places_left(session)
     if not join:
         if places_left:
             message = ngettext(

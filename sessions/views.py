@@ -30,7 +30,7 @@ from sessions.services import (
     check_in_token,
     is_late_to_cancel,
     join_waitlist,
-    mark_attendance,
+    mark_roster_attendance,
     remove_from_roster,
     sign_up,
 )
@@ -402,10 +402,7 @@ def change_roster(request, session_id, action):
             remove_from_roster(session, supporter, by=request.user)
             notice = gettext("%(name)s is off the session.")
         else:
-            shift = Shift.objects.active().filter(session=session, supporter=supporter).first()
-            if shift is None:
-                raise ShiftError("not_on_roster")
-            mark_attendance(shift, form.cleaned_data["status"], by=request.user)
+            mark_roster_attendance(session, supporter, form.cleaned_data["status"], by=request.user)
             notice = gettext("Attendance of %(name)s recorded.")
     except ShiftError as error:
         messages.error(request, error.message)
