@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from notifications.models import InboundMessage, OptOut, OutboundMessage
-from notifications.services import retry_failed
+from notifications.services import mark_read as mark_messages_read
+from notifications.services import opt_in, opt_out, retry_failed
 from supporters.admin import PhoneAdminMixin, national_phone
 
 BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
@@ -129,6 +130,20 @@ class OptOutAdmin(PhoneAdminMixin, admin.ModelAdmin):
     def national_phone(self, obj):
         return national_phone(obj.phone)
 
+    # An opt-out is two facts kept in step (this row and the supporter's "receives SMS"), and
+    # adding one calls off queued texts: the admin goes through the same functions as STOP/START.
+    def save_model(self, request, obj, form, change):
+        if change and "phone" in form.changed_data:
+            opt_in(form.initial["phone"])
+        opt_out(obj.phone, source=obj.source or "admin")
+
+    def delete_model(self, request, obj):
+        opt_in(obj.phone)
+
+    def delete_queryset(self, request, queryset):
+        for phone in queryset.values_list("phone", flat=True):
+            opt_in(phone)
+
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(PhoneAdminMixin, admin.ModelAdmin):
@@ -159,7 +174,7 @@ class InboundMessageAdmin(PhoneAdminMixin, admin.ModelAdmin):
         location=BOTH_PLACES,
     )
     def mark_read(self, request, queryset):
-        count = queryset.filter(is_read=False).update(is_read=True)
+        count = mark_messages_read(queryset)
         self.message_user(
             request,
             ngettext(

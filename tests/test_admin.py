@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from config.fiscal import TOKYO
 from notifications.models import InboundMessage, OptOut, OutboundMessage
+from notifications.services import queue_sms
 from sessions.models import Session, Shift
 from supporters.models import ApiToken, Skill, SpokenLanguage, Supporter, User
 from tests import factories
@@ -119,12 +120,6 @@ MAKERS = {
 def admin_url(label: str, view: str, *args) -> str:
     app_label, model_name = label.split(".")
     return reverse(f"admin:{app_label}_{model_name}_{view}", args=args)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Each row of a 30-row list makes accounts; the real hasher would spend minutes on them.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -639,3 +634,26 @@ def test_a_session_without_shifts_is_deleted_from_the_list(admin_client):
     )
 
     assert not Session.objects.filter(pk=session.pk).exists()
+
+
+def test_an_opt_out_added_or_removed_in_the_admin_acts_like_stop_and_start(coordinator_client):
+    supporter = factories.supporter()
+    phone = supporter.user.phone
+    waiting = queue_sms(phone, "お知らせ", purpose="broadcast", key="admin-optout")
+    response = coordinator_client.post(
+        reverse("admin:notifications_optout_add"), {"phone": phone, "source": "admin"}
+    )
+    assert response.status_code == 302
+    supporter.refresh_from_db()
+    waiting.refresh_from_db()
+    assert not supporter.sms_opt_in
+    assert waiting.status == OutboundMessage.Status.CANCELLED
+
+    opt_out_row = OptOut.objects.get(phone=phone)
+    response = coordinator_client.post(
+        reverse("admin:notifications_optout_delete", args=[opt_out_row.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    supporter.refresh_from_db()
+    assert supporter.sms_opt_in
+    assert not OptOut.objects.filter(phone=phone).exists()
