@@ -4,7 +4,6 @@ from django.utils.translation import gettext
 from ninja.security import HttpBearer, SessionAuth
 
 from config.errors import ApiError
-from supporters.models import COORDINATE_PERMISSION
 from supporters.services import user_for_api_token
 
 
@@ -46,7 +45,7 @@ token_or_session = [bearer_token, signed_in_session]
 
 def require_coordinator(user):
     """The user, if they coordinate the programme; else 403 (before the body is even read)."""
-    if not user.has_perm(COORDINATE_PERMISSION):
+    if not getattr(user, "is_coordinator", False):
         raise ApiError(403, "forbidden", gettext("Only coordinators can do this."))
     return user
 

@@ -353,6 +353,10 @@ class ApiTokenQuerySet(models.QuerySet):
     def live(self):
         return self.filter(revoked_at__isnull=True)
 
+    def revoke(self) -> int:
+        """Revoke the live ones; a token revoked earlier keeps its first revocation time."""
+        return self.live().update(revoked_at=timezone.now())
+
 
 class ApiToken(models.Model):
     """A personal API token. Only its SHA-256 is stored; the secret is shown once, at creation."""

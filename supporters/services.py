@@ -24,7 +24,7 @@ from config.errors import ServiceError
 from notifications.models import OutboundMessage
 from notifications.services import queue_sms
 from notifications.texts import render_sms
-from supporters.models import COORDINATE_PERMISSION, ApiToken, Invitation, Supporter, User
+from supporters.models import ApiToken, Invitation, Supporter, User
 from supporters.phones import normalize_phone
 
 # Recording every request would write on every read; a minute is precise enough to spot
@@ -62,9 +62,8 @@ def revoke_api_token(user, token_id: int) -> ApiToken:
         token = ApiToken.objects.select_for_update().filter(pk=token_id, user=user).first()
         if token is None:
             raise TokenError("not_found", gettext("You have no API token with that number."))
-        if token.revoked_at is None:
-            token.revoked_at = timezone.now()
-            token.save(update_fields=["revoked_at"])
+        ApiToken.objects.filter(pk=token.pk).revoke()
+        token.refresh_from_db(fields=["revoked_at"])
     return token
 
 
@@ -171,7 +170,7 @@ def check_phone_code(state: dict, code: str) -> None:
 
 
 def _require_coordinator(user) -> None:
-    if not (user and user.has_perm(COORDINATE_PERMISSION)):
+    if not getattr(user, "is_coordinator", False):
         raise InvitationError("forbidden", gettext("Only coordinators can invite supporters."))
 
 
