@@ -15,9 +15,12 @@ class ServiceError(Exception):
     `forbidden` → 403, `invalid` → 422, anything else → 409 Conflict).
     """
 
+    # Subclasses list their codes' default messages here, so callers raise just `Error("full")`.
+    MESSAGES: dict = {}
+
     def __init__(self, code: str, message=None):
         self.code = code
-        self.message = message or _("This is not possible.")
+        self.message = message or self.MESSAGES.get(code) or _("This is not possible.")
         super().__init__(code)
 
     def __str__(self):

@@ -63,9 +63,6 @@ class ShiftError(ServiceError):
         "invalid": _("Choose “attended” or “did not come”."),
     }
 
-    def __init__(self, code: str, message=None):
-        super().__init__(code, message or self.MESSAGES.get(code))
-
 
 def _check_still_open(shift: Shift) -> None:
     if shift.status != Shift.Status.SIGNED_UP:
@@ -770,9 +767,6 @@ class SessionError(ServiceError):
         "cancelled": _("A cancelled session cannot be moved."),
         "invalid": _("A session must end after it starts."),
     }
-
-    def __init__(self, code: str, message=None):
-        super().__init__(code, message or self.MESSAGES.get(code))
 
 
 def cancel_session(session, *, by, reason: str = "") -> Session:
