@@ -836,7 +836,7 @@ class DemoBuilder:
             later_past += [s for s in sessions if FY2024.last_day < _local_day(s) < self.today]
             upcoming += [s for s in sessions if _local_day(s) >= self.today]
         later_past.sort(key=lambda s: s.starts_at)
-        fy2025 = {s for s in later_past if FiscalYear.of(_local_day(s)).start_year == 2025}
+        fy2025 = {s for s in later_past if s.fiscal_year.start_year == 2025}
         called_off = set(rng.sample(sorted(fy2025, key=lambda s: s.starts_at), min(3, len(fy2025))))
         for session in later_past:
             if session in called_off or (session not in fy2025 and rng.random() < 0.02):
@@ -1129,7 +1129,7 @@ class DemoBuilder:
         by_year = defaultdict(list)
         for session in self.sessions:
             if session.kind == Session.Kind.HELPDESK and session.status == Session.Status.HELD:
-                by_year[FiscalYear.of(_local_day(session)).start_year].append(session)
+                by_year[session.fiscal_year.start_year].append(session)
         consultations = []
         for year, sessions in sorted(by_year.items()):
             counts = [

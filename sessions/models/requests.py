@@ -174,12 +174,6 @@ class DispatchRequest(models.Model):
             self.reference = new_reference("G")
         super().save(*args, **kwargs)
 
-    @property
-    def preferred_dates(self):
-        return [
-            d for d in (self.preferred_date_1, self.preferred_date_2, self.preferred_date_3) if d
-        ]
-
 
 class ClassRegistration(models.Model):
     """A resident's place (or place in line) in a smartphone class."""

@@ -314,10 +314,6 @@ class Session(models.Model):
         return self.status == self.Status.CANCELLED
 
     @property
-    def duration(self) -> timedelta:
-        return self.ends_at - self.starts_at
-
-    @property
     def fiscal_year(self) -> FiscalYear:
         return FiscalYear.of(timezone.localdate(self.starts_at))
 
