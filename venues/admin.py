@@ -113,7 +113,11 @@ class HelpdeskScheduleAdmin(admin.ModelAdmin):
         first = timezone.localdate()
         last = first + timedelta(weeks=GENERATE_WEEKS, days=-1)
         # The service returns every session of the period; count only the ones it added.
-        already = set(Session.objects.filter(schedule__in=queryset).values_list("pk", flat=True))
+        already = set(
+            Session.objects.filter(schedule__in=queryset)
+            .on_dates(first, last)
+            .values_list("pk", flat=True)
+        )
         created = sum(
             session.pk not in already
             for schedule in queryset

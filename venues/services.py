@@ -1,11 +1,10 @@
 """Venues' business rules: one place for the pages, the API and the management commands."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
 
-from config.fiscal import TOKYO
 from sessions.models import Session
 from venues.models import HelpdeskSchedule
 
@@ -27,10 +26,7 @@ def generate_helpdesk_sessions(
         # cancelled).
         existing = {
             timezone.localdate(session.starts_at): session
-            for session in Session.objects.filter(schedule=schedule).between(
-                datetime.combine(first, time.min, tzinfo=TOKYO),
-                datetime.combine(last + timedelta(days=1), time.min, tzinfo=TOKYO),
-            )
+            for session in Session.objects.filter(schedule=schedule).on_dates(first, last)
         }
         missing = []
         for day in schedule.dates_between(first, last):
