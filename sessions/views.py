@@ -15,7 +15,6 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import ServiceError
-from config.fiscal import FiscalYear
 from notifications.models import OutboundMessage
 from sessions.calendar import session_file, site_url, with_calendar_sequence
 from sessions.forms import BoardFilterForm, RosterChangeForm, RosterSearchForm
@@ -321,22 +320,12 @@ def my_shifts(request):
     mine = Shift.objects.filter(supporter=supporter)
     places = "session__venue__district", "session__district"
     past = mine.holding_place().past().select_related(*places)
-    hours = [
-        {**row, "year": FiscalYear(row["fiscal_year"]), "hours": _hours(row["duration"])}
-        for row in mine.served().hours_by_fiscal_year()
-    ]
     context = {
         "upcoming": mine.active().upcoming().select_related(*places),
         "past": Paginator(past, PAST_SHIFTS_PAGE_SIZE).get_page(request.GET.get("page")),
-        "hours": hours,
+        "hours": mine.hours_served(),
     }
     return render(request, "sessions/my_shifts.html", context)
-
-
-def _hours(duration) -> float:
-    # Summed in the database; a timedelta, or microseconds on backends without an interval type.
-    seconds = duration.total_seconds() if duration is not None else 0
-    return round(seconds / 3600, 1)
 
 
 def _supporter_or_403(request):

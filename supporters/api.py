@@ -6,7 +6,6 @@ from ninja import Query, Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from config.errors import ApiError, ErrorOut
-from config.fiscal import FiscalYear
 from sessions.calendar import feed_urls, site_url
 from sessions.models import Session, Shift
 from sessions.schemas import HoursOut, MyShiftFilters, ShiftOut
@@ -128,15 +127,9 @@ def my_shifts(request, filters: Query[MyShiftFilters]):
 )
 def my_hours(request):
     supporter = supporter_or_403(request)
-    rows = Shift.objects.filter(supporter=supporter).served().hours_by_fiscal_year()
     return [
-        {
-            "fiscal_year": row["fiscal_year"],
-            "label": FiscalYear(row["fiscal_year"]).label,
-            "hours": round(row["duration"].total_seconds() / 3600, 1),
-            "shifts": row["shifts"],
-        }
-        for row in rows
+        {"label": row["year"].label, **row}
+        for row in Shift.objects.filter(supporter=supporter).hours_served()
     ]
 
 

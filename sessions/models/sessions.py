@@ -444,6 +444,21 @@ class ShiftQuerySet(models.QuerySet):
             .order_by("-fiscal_year")
         )
 
+    def hours_served(self) -> list[dict]:
+        """[{"fiscal_year": 2025, "year": FiscalYear, "hours": 12.5, "shifts": n}] for served
+        shifts, latest first."""
+        return [
+            {
+                "fiscal_year": row["fiscal_year"],
+                "year": FiscalYear(row["fiscal_year"]),
+                "hours": round(row["duration"].total_seconds() / 3600, 1)
+                if row["duration"]
+                else 0.0,
+                "shifts": row["shifts"],
+            }
+            for row in self.served().hours_by_fiscal_year()
+        ]
+
     def upcoming(self):
         """Shifts on sessions not over yet and not cancelled, soonest first."""
         return (
