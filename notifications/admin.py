@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -84,10 +83,7 @@ class OutboundMessageAdmin(PhoneAdminMixin, admin.ModelAdmin):
         location=BOTH_PLACES,
     )
     def cancel_pending(self, request, queryset):
-        # Only a message still waiting: one being sent belongs to the sender (the outbox's claim).
-        count = queryset.filter(status=OutboundMessage.Status.PENDING).update(
-            status=OutboundMessage.Status.CANCELLED, updated_at=timezone.now()
-        )
+        count = queryset.cancel()
         self.message_user(
             request,
             ngettext("%(count)d message cancelled.", "%(count)d messages cancelled.", count)

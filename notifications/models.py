@@ -52,8 +52,19 @@ class OutboundMessageQuerySet(models.QuerySet):
         )
 
     def about(self, obj):
-        """Messages about `obj` (a shift, a registration, a request…)."""
+        """Messages about `obj` (a shift, a registration, a request…) or a queryset of them."""
+        if isinstance(obj, models.QuerySet):
+            return self.filter(
+                content_type=ContentType.objects.get_for_model(obj.model),
+                object_id__in=obj.values("pk"),
+            )
         return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+
+    def cancel(self) -> int:
+        """Call off those still waiting; one being sent belongs to its sender (the claim)."""
+        return self.filter(status=OutboundMessage.Status.PENDING).update(
+            status=OutboundMessage.Status.CANCELLED, updated_at=timezone.now()
+        )
 
     def retryable(self):
         """Failed messages a coordinator may queue again (as `OutboundMessage.is_retryable`)."""

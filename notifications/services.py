@@ -100,11 +100,11 @@ def _nudge_worker(when: datetime) -> None:
 
 
 def cancel_pending(related, purpose: str | None = None) -> int:
-    """Call off the texts about `related` that are still waiting; returns how many."""
-    pending = OutboundMessage.objects.about(related).filter(status=Status.PENDING)
+    """Call off the texts about `related` (an object or a queryset) still waiting; how many."""
+    pending = OutboundMessage.objects.about(related)
     if purpose:
         pending = pending.filter(purpose=purpose)
-    return pending.update(status=Status.CANCELLED, updated_at=timezone.now())
+    return pending.cancel()
 
 
 def _local_at(day, at: time) -> datetime:
@@ -220,19 +220,12 @@ def reschedule_for_session(session: Session) -> int:
         )
     )
     requests = list(DispatchRequest.objects.filter(session=session))
-    about = Q()
-    for model in (Shift, ClassRegistration):
-        about |= Q(
-            content_type=ContentType.objects.get_for_model(model),
-            object_id__in=model.objects.filter(session=session).values("pk"),
-        )
-    about |= Q(
-        content_type=ContentType.objects.get_for_model(DispatchRequest),
-        object_id__in=[request.pk for request in requests],
-    )
-    OutboundMessage.objects.filter(about, status=Status.PENDING, purpose=Purpose.REMINDER).update(
-        status=Status.CANCELLED, updated_at=timezone.now()
-    )
+    for related in (
+        Shift.objects.filter(session=session),
+        ClassRegistration.objects.filter(session=session),
+        DispatchRequest.objects.filter(session=session),
+    ):
+        cancel_pending(related, purpose=Purpose.REMINDER)
     if session.is_cancelled:
         return 0
     messages = []

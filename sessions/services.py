@@ -827,9 +827,10 @@ def _tell_of_cancellation(session: Session) -> None:
             language=language,
         )
 
-    for shift in Shift.objects.filter(session=session).active().select_related("supporter__user"):
-        # An offer still waiting to go out would invite them to a session that is off.
-        cancel_pending(shift, purpose=OutboundMessage.Purpose.WAITLIST_OFFER)
+    active = Shift.objects.filter(session=session).active()
+    # An offer still waiting to go out would invite them to a session that is off.
+    cancel_pending(active, purpose=OutboundMessage.Purpose.WAITLIST_OFFER)
+    for shift in active.select_related("supporter__user"):
         tell(shift.supporter.user.phone, shift.supporter.user.language, shift)
     taking_part = [ClassRegistration.Status.REGISTERED, ClassRegistration.Status.WAITLISTED]
     for registration in ClassRegistration.objects.filter(session=session, status__in=taking_part):

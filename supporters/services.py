@@ -9,7 +9,6 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -22,7 +21,7 @@ from django.utils.translation import gettext
 
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
-from notifications.services import queue_sms
+from notifications.services import cancel_pending, queue_sms
 from notifications.texts import render_sms
 from supporters.models import ApiToken, Invitation, Supporter, User
 from supporters.phones import normalize_phone
@@ -280,14 +279,9 @@ def revoke_invitations(invitations) -> int:
     pks = list(invitations.open().values_list("pk", flat=True))
     if not pks:
         return 0
-    now = timezone.now()
     # `open()` again in the UPDATE: an invitation accepted meanwhile stays accepted.
-    count = Invitation.objects.filter(pk__in=pks).open().update(revoked_at=now)
-    OutboundMessage.objects.filter(
-        content_type=ContentType.objects.get_for_model(Invitation),
-        object_id__in=pks,
-        status=OutboundMessage.Status.PENDING,
-    ).update(status=OutboundMessage.Status.CANCELLED, updated_at=now)
+    count = Invitation.objects.filter(pk__in=pks).open().update(revoked_at=timezone.now())
+    cancel_pending(Invitation.objects.filter(pk__in=pks))
     return count
 
 
