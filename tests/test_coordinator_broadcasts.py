@@ -251,3 +251,19 @@ def test_only_coordinators_write_to_supporters(client, request, higashi, who):
     )
     assert response.status_code == 403
     assert not broadcasts().exists()
+
+
+def test_sending_runs_as_many_queries_for_30_supporters_as_for_3(
+    coordinator_client, higashi, django_assert_max_num_queries
+):
+    def make(count):
+        for _ in range(count):
+            factories.supporter(district=higashi)
+
+    make(3)
+    with CaptureQueriesContext(connection) as few:
+        send(coordinator_client, preview(coordinator_client, districts=["azuma"]))
+    make(27)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        send(coordinator_client, preview(coordinator_client, districts=["azuma"]))
+    assert broadcasts().count() == 3 + 30
