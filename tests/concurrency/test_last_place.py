@@ -12,9 +12,9 @@ import time
 import pytest
 from django.db import connections
 
-from sessions import services
 from sessions.models import Session, Shift
 from sessions.services import ShiftError, cancel_shift, join_waitlist, sign_up
+from sessions.services import shifts as shift_rules
 from tests import factories
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -55,15 +55,15 @@ def test_without_the_session_lock_two_supporters_take_the_last_place(monkeypatch
     session = factories.session(supporters_needed=2)
     factories.shift(session=session)
     both_counted = threading.Barrier(2, timeout=10)
-    count_places = services._places_left
+    count_places = shift_rules.count_places_left
 
     def count_then_wait(session):
         left = count_places(session)
         both_counted.wait()  # each has seen one place left before either takes it
         return left
 
-    monkeypatch.setattr(services, "_lock_session", lambda pk: Session.objects.get(pk=pk))
-    monkeypatch.setattr(services, "_places_left", count_then_wait)
+    monkeypatch.setattr(shift_rules, "lock_session", lambda pk: Session.objects.get(pk=pk))
+    monkeypatch.setattr(shift_rules, "count_places_left", count_then_wait)
 
     results = run_together([signing_up(s, session) for s in supporters(2)])
 
@@ -86,14 +86,14 @@ def test_eight_supporters_at_once_fill_exactly_the_three_places():
 
 def test_the_lock_holds_even_when_counting_is_slow(monkeypatch):
     session = factories.session(supporters_needed=3)
-    count_places = services._places_left
+    count_places = shift_rules.count_places_left
 
     def slow_count(session):
         left = count_places(session)
         time.sleep(0.05)  # widen the window between counting and inserting
         return left
 
-    monkeypatch.setattr(services, "_places_left", slow_count)
+    monkeypatch.setattr(shift_rules, "count_places_left", slow_count)
 
     results = run_together([signing_up(s, session) for s in supporters(8)])
 

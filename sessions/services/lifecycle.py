@@ -1,0 +1,103 @@
+"""A session's life: cancelled or moved by a coordinator, and held once it took place."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import ServiceError
+from notifications.models import OutboundMessage
+from notifications.services import (
+    cancel_pending,
+    queue_sms,
+    reschedule_for_session,
+)
+from notifications.texts import render_sms
+from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
+from sessions.services.rules import bump_calendar_sequence, lock_session
+
+logger = logging.getLogger(__name__)
+
+
+class SessionError(ServiceError):
+    """A change to a session the rules refuse. `code`: not_scheduled, cancelled, invalid."""
+
+    MESSAGES = {
+        "not_scheduled": _("Only a scheduled session can be cancelled."),
+        "cancelled": _("A cancelled session cannot be moved."),
+        "invalid": _("A session must end after it starts."),
+    }
+
+
+def cancel_session(session, *, by, reason: str = "") -> Session:
+    """Call off a scheduled session: its pending reminders and offers are cancelled, calendars
+    get a new revision, and everyone taking part is texted (supporters on the roster or the
+    waiting list, class registrants, the group's representative).
+
+    Shifts keep their status: a calendar shows them cancelled with their session.
+    """
+    with transaction.atomic():
+        session = lock_session(session.pk)
+        if session.status != Session.Status.SCHEDULED:
+            raise SessionError("not_scheduled")
+        session.status = Session.Status.CANCELLED
+        session.cancellation_reason = reason
+        session.save(update_fields=["status", "cancellation_reason", "updated_at"])
+        bump_calendar_sequence(session)
+        reschedule_for_session(session)
+        _tell_of_cancellation(session)
+        logger.info("Session %s cancelled by user %s", session.pk, getattr(by, "pk", None))
+    return session
+
+
+def move_session(session, starts_at, ends_at, *, by) -> Session:
+    """Give a session new times: calendars get a new revision, and its pending reminders are
+    replaced by reminders for the new time."""
+    if ends_at <= starts_at:
+        raise SessionError("invalid")
+    with transaction.atomic():
+        session = lock_session(session.pk)
+        if session.is_cancelled:
+            raise SessionError("cancelled")
+        if (session.starts_at, session.ends_at) == (starts_at, ends_at):
+            return session
+        session.starts_at, session.ends_at = starts_at, ends_at
+        session.save(update_fields=["starts_at", "ends_at", "updated_at"])
+        bump_calendar_sequence(session)
+        reschedule_for_session(session)
+        logger.info("Session %s moved by user %s", session.pk, getattr(by, "pk", None))
+    return session
+
+
+def _tell_of_cancellation(session: Session) -> None:
+    """Text each person taking part in a cancelled session, in their language."""
+    stamp = timezone.localtime(session.starts_at).strftime("%Y-%m-%dT%H:%M")
+
+    def tell(phone, language, related):
+        if not phone:
+            return
+        queue_sms(
+            phone,
+            render_sms(
+                "session_cancelled", language, moment=session.starts_at, place=session.place_label
+            ),
+            purpose=OutboundMessage.Purpose.CANCELLATION,
+            key=f"cancellation:session:{session.pk}:{related._meta.model_name}:{related.pk}@{stamp}",
+            related=related,
+            language=language,
+        )
+
+    active = Shift.objects.filter(session=session).active()
+    # An offer still waiting to go out would invite them to a session that is off.
+    cancel_pending(active, purpose=OutboundMessage.Purpose.WAITLIST_OFFER)
+    for shift in active.select_related("supporter__user"):
+        tell(shift.supporter.user.phone, shift.supporter.user.language, shift)
+    taking_part = [ClassRegistration.Status.REGISTERED, ClassRegistration.Status.WAITLISTED]
+    for registration in ClassRegistration.objects.filter(session=session, status__in=taking_part):
+        tell(registration.phone, registration.language, registration)
+    scheduled = DispatchRequest.objects.filter(
+        session=session, status=DispatchRequest.Status.SCHEDULED
+    )
+    for request in scheduled:
+        tell(request.representative_phone, request.preferred_language, request)

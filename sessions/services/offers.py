@@ -1,0 +1,198 @@
+"""The waiting list's offers: a freed place goes to the first in line by SMS, for a while."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.models import OutboundMessage
+from notifications.quiet_hours import earliest_send_time
+from notifications.services import (
+    cancel_pending,
+    queue_sms,
+)
+from notifications.texts import render_sms
+from sessions.models import Session, Shift
+from sessions.services.rules import (
+    ShiftError,
+    bump_calendar_sequence,
+    check_may_act_for,
+    confirm_by_sms,
+    count_places_left,
+    lock_session,
+    refusal_for,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def offer_next_place(session) -> list[Shift]:
+    """Offer each open place to the next supporter in line who can still take it, by SMS.
+
+    The offer holds the place until `offer_expires_at` (see `offer_deadline`); returns the
+    shifts offered. Supporters who could no longer take it (level, insurance, another shift at
+    that time) keep their place in line and are passed over.
+    """
+    with transaction.atomic():
+        session = lock_session(session.pk)
+        now = timezone.now()
+        if session.is_cancelled or session.starts_at <= now:
+            return []
+        expires_at = offer_deadline(session, now)
+        open_places = count_places_left(session)
+        if expires_at is None or open_places <= 0:
+            return []
+        offers = []
+        waiting = Shift.objects.filter(session=session).waiting().select_related("supporter__user")
+        for shift in waiting:
+            if len(offers) == open_places:
+                break
+            if refusal_for(shift.supporter, session) is not None:
+                continue
+            shift.status = Shift.Status.OFFERED
+            shift.waitlist_position = None
+            shift.offer_expires_at = expires_at
+            shift.save(
+                update_fields=["status", "waitlist_position", "offer_expires_at", "updated_at"]
+            )
+            bump_calendar_sequence(shift)
+            shift.session = session
+            _send_offer(shift)
+            logger.info("Shift %s: place offered until %s", shift.pk, expires_at)
+            offers.append(shift)
+        if offers:
+            transaction.on_commit(lambda: _schedule_offer_expiry(expires_at))
+    return offers
+
+
+def offer_deadline(session, now=None):
+    """When an offer made now must be answered by, or None when it is too late to offer.
+
+    SHIFT_OFFER_HOURS (12), or SHIFT_OFFER_SHARE_OF_TIME_LEFT (half) of the time left before
+    the session when that is shorter, never less than SHIFT_OFFER_MIN_MINUTES (30). The time
+    counts from when the text can go out: an offer made at night starts at 08:00.
+    """
+    sent_at = earliest_send_time(now or timezone.now(), OutboundMessage.Purpose.WAITLIST_OFFER)
+    time_left = session.starts_at - sent_at
+    window = min(
+        timedelta(hours=settings.SHIFT_OFFER_HOURS),
+        time_left * settings.SHIFT_OFFER_SHARE_OF_TIME_LEFT,
+    )
+    window = max(window, timedelta(minutes=settings.SHIFT_OFFER_MIN_MINUTES))
+    if sent_at + window > session.starts_at:
+        return None
+    return sent_at + window
+
+
+def accept_offer(shift: Shift, *, by=None) -> Shift:
+    """Take an offered place (the offer page, or "1" by SMS); refused once the offer lapsed."""
+    expired = False
+    with transaction.atomic():
+        session = lock_session(shift.session_id)
+        shift = (
+            Shift.objects.select_for_update(of=("self",))
+            .select_related("supporter__user")
+            .get(pk=shift.pk)
+        )
+        shift.session = session
+        check_may_act_for(shift.supporter, by)
+        now = timezone.now()
+        if shift.status != Shift.Status.OFFERED:
+            raise ShiftError("not_offered")
+        if session.is_cancelled:
+            raise ShiftError("session_cancelled")
+        if session.starts_at <= now:
+            raise ShiftError("started")
+        if shift.offer_expires_at <= now:
+            # Not passed on yet by the worker: pass it on now, then refuse.
+            _expire_offer(shift, now)
+            offer_next_place(session)
+            expired = True
+        else:
+            if Shift.objects.filter(supporter=shift.supporter).overlapping(session).exists():
+                raise ShiftError("overlap")
+            shift.status = Shift.Status.SIGNED_UP
+            shift.save(update_fields=["status", "updated_at"])
+            bump_calendar_sequence(shift)
+            cancel_pending(shift, purpose=OutboundMessage.Purpose.WAITLIST_OFFER)
+            logger.info("Shift %s: offer taken", shift.pk)
+            confirm_by_sms(shift)
+    if expired:
+        raise ShiftError("offer_expired")
+    return shift
+
+
+def expire_offers(now=None) -> int:
+    """Pass each offer unanswered in time to the next in line; returns how many lapsed.
+
+    Then offers any place open while supporters wait (e.g. a coordinator needs more people).
+    The worker runs this at each offer's deadline (sessions.tasks).
+    """
+    now = now or timezone.now()
+    lapsed = 0
+    for shift_id, session_id in Shift.objects.expired_offers(now).values_list("pk", "session_id"):
+        with transaction.atomic():
+            session = lock_session(session_id)
+            shift = Shift.objects.select_for_update(of=("self",)).get(pk=shift_id)
+            if shift.status == Shift.Status.OFFERED and shift.offer_expires_at <= now:
+                _expire_offer(shift, now)
+                offer_next_place(session)
+                lapsed += 1
+    waiting = Shift.objects.filter(session=OuterRef("pk"), status=Shift.Status.WAITLISTED)
+    open_with_a_line = (
+        Session.objects.open_for_shifts()
+        .with_staffing()
+        .filter(Exists(waiting), staffed__lt=F("supporters_needed"))
+    )
+    for session in open_with_a_line:
+        offer_next_place(session)
+    return lapsed
+
+
+def offer_url(shift: Shift) -> str:
+    """The page to take an offered place, as linked from the offer SMS."""
+    path = reverse("helpdesk_sessions:offer", args=[shift.pk])
+    return f"{settings.PUBLIC_URL}{path}"
+
+
+def _expire_offer(shift: Shift, now) -> None:
+    # The shift keeps `offer_expires_at`: the roster shows the offer as lapsed.
+    shift.status = Shift.Status.CANCELLED
+    shift.cancelled_at = now
+    shift.save(update_fields=["status", "cancelled_at", "updated_at"])
+    bump_calendar_sequence(shift)
+    cancel_pending(shift, purpose=OutboundMessage.Purpose.WAITLIST_OFFER)
+    logger.info("Shift %s: offer lapsed", shift.pk)
+
+
+def _send_offer(shift: Shift) -> None:
+    user = shift.supporter.user
+    if not user.phone:
+        return
+    body = render_sms(
+        "waitlist_offer",
+        user.language,
+        moment=shift.session.starts_at,
+        place=shift.session.place_label,
+        deadline=shift.offer_expires_at,
+    )
+    stamp = timezone.localtime(shift.offer_expires_at).strftime("%Y-%m-%dT%H:%M")
+    queue_sms(
+        user.phone,
+        # The link on a line of its own: phones make it tappable.
+        f"{body}\n{offer_url(shift)}",
+        purpose=OutboundMessage.Purpose.WAITLIST_OFFER,
+        key=f"waitlist-offer:shift:{shift.pk}@{stamp}",
+        related=shift,
+        language=user.language,
+    )
+
+
+def _schedule_offer_expiry(at) -> None:
+    from sessions.tasks import schedule_offer_expiry  # the task module imports this one
+
+    schedule_offer_expiry(at)
