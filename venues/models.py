@@ -1,5 +1,5 @@
 import calendar
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -110,15 +110,6 @@ class Venue(models.Model):
             return ""
         lat, lon = self.latitude, self.longitude
         return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
-
-    def next_helpdesk_dates(self, count: int, after: date | None = None):
-        """The next `count` (start, end) help-desk times from `schedules` (prefetch them)."""
-        occurrences = sorted(
-            schedule.occurrence(day)
-            for schedule in self.schedules.all()
-            for day in schedule.next_dates(count, after)
-        )
-        return occurrences[:count]
 
 
 week_ordinals_validator = RegexValidator(
@@ -240,7 +231,3 @@ class HelpdeskSchedule(models.Model):
             datetime.combine(day, self.start_time, tzinfo=tz),
             datetime.combine(day, self.end_time, tzinfo=tz),
         )
-
-    def next_dates(self, count: int, after: date | None = None) -> list[date]:
-        start = after or timezone.localdate()
-        return self.dates_between(start, start + timedelta(days=62 * count))[:count]

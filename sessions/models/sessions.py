@@ -73,6 +73,17 @@ class SessionQuerySet(models.QuerySet):
     def held(self):
         return self.filter(status=Session.Status.HELD)
 
+    def next_helpdesk_dates(self, within: timedelta | None = None):
+        """Help-desk sittings not over yet, soonest first, `within` from now when given.
+
+        Cancelled ones stay in until their day has passed, so residents see 中止 rather than a
+        date that silently vanished (issue 8); the home page and the venues API both list these.
+        """
+        sessions = self.of_kind(Session.Kind.HELPDESK).not_ended()
+        if within is not None:
+            sessions = sessions.filter(starts_at__lt=timezone.now() + within)
+        return sessions.order_by("starts_at", "id")
+
     def scheduled(self):
         return self.filter(status=Session.Status.SCHEDULED)
 
@@ -161,6 +172,13 @@ class SessionQuerySet(models.QuerySet):
             )
             .prefetch_related(Prefetch("shifts", queryset=active_shifts, to_attr="active_shifts"))
         )
+
+
+def prefetch_next_helpdesk_dates(count: int, within: timedelta | None = None) -> Prefetch:
+    """For `Venue.objects.prefetch_related(...)`: each venue's next `count` help-desk sittings
+    (see `next_helpdesk_dates()`) as `venue.next_sessions`, in one query for all venues."""
+    sessions = Session.objects.next_helpdesk_dates(within)[:count]
+    return Prefetch("sessions", queryset=sessions, to_attr="next_sessions")
 
 
 class Session(models.Model):
