@@ -27,6 +27,7 @@ from sessions.services.rules import (
     ShiftError,
     bump_calendar_sequence,
 )
+from sessions.services.schedules import generate_helpdesk_sessions
 from sessions.services.shifts import (
     cancel_shift,
     confirm_shift,
@@ -52,6 +53,7 @@ __all__ = [
     "check_in_token",
     "confirm_shift",
     "expire_offers",
+    "generate_helpdesk_sessions",
     "is_late_to_cancel",
     "join_waitlist",
     "mark_attendance",
