@@ -249,20 +249,20 @@ def accept_my_offer(request, session_id: int):
     response={200: RosterOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Show a session's roster",
     description="Coordinators: everyone on the session, offered a place or waiting, with "
-    "names, kana and phones. A supporter holding a place on the session: the others' given "
-    "names only. Anyone else: 403.",
+    "names, kana and phones. A supporter on the session's team (signed up; not merely offered "
+    "a place): the team's given names only, as on the roster page. Anyone else: 403.",
 )
 def get_roster(request, session_id: int):
     session = get_object_or_404(Session.objects.with_staffing(), pk=session_id)
     shifts = Shift.objects.active().filter(session=session).select_related("supporter__user")
     shifts = list(shifts.order_by("status", "waitlist_position", "created_at", "pk"))
+    session.active_shifts = shifts
+    if not session.roster_visible_to(request.user):
+        raise ApiError(403, "forbidden", gettext("Only the session's supporters see this."))
     if request.user.is_coordinator:
         entries = [roster_entry(shift, full=True) for shift in shifts]
     else:
-        supporter = request.user.supporter_or_none
-        if not any(s.supporter == supporter and s.holds_place for s in shifts):
-            raise ApiError(403, "forbidden", gettext("Only the session's supporters see this."))
-        entries = [roster_entry(shift, full=False) for shift in shifts if shift.holds_place]
+        entries = [roster_entry(shift, full=False) for shift in session.team]
     return {
         "session_id": session.pk,
         "supporters_needed": session.supporters_needed,

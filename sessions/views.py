@@ -308,8 +308,7 @@ def offer(request, shift_id):
         except ShiftError as error:
             messages.error(request, error.message)
             return redirect("helpdesk_sessions:offer", shift_id=shift.pk)
-    is_open = shift.status == Shift.Status.OFFERED and shift.offer_expires_at > timezone.now()
-    context = {"shift": shift, "session": shift.session, "is_open": is_open}
+    context = {"shift": shift, "session": shift.session}
     return render(request, "sessions/offer.html", context)
 
 
@@ -336,13 +335,17 @@ def _supporter_or_403(request):
 
 
 @login_required
-@permission_required(COORDINATE_PERMISSION, raise_exception=True)
 def roster(request, session_id):
-    """A session's supporters, waiting list and offers; add, remove, mark attendance."""
+    """A session's supporters, waiting list and offers; add, remove, mark attendance. The
+    supporters on the team see who else is on it, as in the API."""
     session = get_object_or_404(
         Session.objects.with_staffing().select_related("venue__district", "district"),
         pk=session_id,
     )
+    if not session.roster_visible_to(request.user):
+        raise PermissionDenied
+    if not request.user.is_coordinator:
+        return render(request, "sessions/team.html", {"session": session})
     shifts = list(session.shifts.select_related("supporter__user").order_by("created_at", "pk"))
     search = RosterSearchForm(request.GET or None)
     offer_texts = OutboundMessage.objects.filter(
@@ -353,7 +356,7 @@ def roster(request, session_id):
     by_pk = {shift.pk: shift for shift in shifts}
     context = {
         "session": session,
-        "team": [s for s in shifts if s.holds_place and s.status != Shift.Status.OFFERED],
+        "team": [s for s in shifts if s.is_on_team],
         "offers": [s for s in shifts if s.status == Shift.Status.OFFERED],
         "waiting": sorted(
             (s for s in shifts if s.status == Shift.Status.WAITLISTED),

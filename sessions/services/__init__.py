@@ -23,7 +23,6 @@ from sessions.services.roster import (
 from sessions.services.rules import (
     ATTENDANCE,
     ATTENDANCE_OPENS_BEFORE,
-    CANCELLABLE,
     ShiftError,
     bump_calendar_sequence,
 )
@@ -39,7 +38,6 @@ from sessions.services.shifts import (
 __all__ = [
     "ATTENDANCE",
     "ATTENDANCE_OPENS_BEFORE",
-    "CANCELLABLE",
     "CheckIn",
     "CheckInError",
     "SessionError",
