@@ -251,7 +251,7 @@ def get_roster(request, session_id: int):
     session = get_object_or_404(Session.objects.with_staffing(), pk=session_id)
     shifts = Shift.objects.active().filter(session=session).select_related("supporter__user")
     shifts = list(shifts.order_by("status", "waitlist_position", "created_at", "pk"))
-    session.active_shifts = shifts
+    session.active_shifts = shifts  # `team` and `roster_visible_to` read these: no more queries
     if not session.roster_visible_to(request.user):
         raise ApiError(403, "forbidden", gettext("Only the session's supporters see this."))
     if request.user.is_coordinator:
