@@ -21,10 +21,10 @@ from django.utils import timezone
 from config.fiscal import TOKYO, FiscalYear
 from consultations.models import AgeBand, Consultation, Device, SessionReport, Topic
 from sessions.models import REFERENCE_ALPHABET, ClassRegistration, DispatchRequest, Session, Shift
+from sessions.services import generate_helpdesk_sessions
 from supporters.models import COORDINATORS_GROUP, Skill, SpokenLanguage, Supporter, User
 from venues.closures import is_closed
 from venues.models import District, HelpdeskSchedule, Venue
-from venues.services import generate_helpdesk_sessions
 
 SEED = "digisapo-demo"
 FY2024 = FiscalYear(2024)

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from notifications.services import outbox_problem
-from sessions.models import DispatchRequest, Session, Shift
+from sessions.models import DispatchRequest, Session, Shift, prefetch_next_helpdesk_dates
 from venues.models import Venue
 
 # How far ahead the public page looks for help-desk dates, and how many it shows per venue.
@@ -38,23 +38,8 @@ def home(request):
 
 def helpdesk_venues_with_dates():
     """Active help-desk venues, each with `next_sessions`: two queries whatever the data size."""
-    venues = list(Venue.objects.helpdesks())
-    by_venue = {venue.pk: venue for venue in venues}
-    for venue in venues:
-        venue.next_sessions = []
-    sessions = (
-        Session.objects.of_kind(Session.Kind.HELPDESK)
-        .scheduled()
-        .upcoming()
-        .filter(venue__in=by_venue, starts_at__lt=timezone.now() + HELPDESK_HORIZON)
-        .order_by("starts_at")
-    )
-    for session in sessions:
-        listed = by_venue[session.venue_id].next_sessions
-        if len(listed) < HELPDESK_DATES_PER_VENUE:
-            session.venue = by_venue[session.venue_id]
-            listed.append(session)
-    return venues
+    dates = prefetch_next_helpdesk_dates(HELPDESK_DATES_PER_VENUE, within=HELPDESK_HORIZON)
+    return list(Venue.objects.helpdesks().prefetch_related(dates))
 
 
 def healthz(request):

@@ -34,7 +34,7 @@ from notifications.services import (
     send_broadcast,
     usage_by_month,
 )
-from supporters.auth import coordinator_token_or_session
+from supporters.access import coordinator_token_or_session
 
 router = Router(tags=["notifications"], auth=coordinator_token_or_session)
 

@@ -5,7 +5,6 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
@@ -29,7 +28,7 @@ from notifications.services import (
     send_broadcast,
     usage_by_month,
 )
-from supporters.models import COORDINATE_PERMISSION
+from supporters.access import coordinator_required
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -83,11 +82,6 @@ def twilio_inbound(request):
 PAGE_SIZE = 25
 
 
-def coordinators_only(view):
-    """Signed in (else the sign-in page), and a coordinator (else 403)."""
-    return login_required(permission_required(COORDINATE_PERMISSION, raise_exception=True)(view))
-
-
 def back_to(request, default: str) -> str:
     """Where the page with the button asked to return (its filters and page), if it is ours."""
     url = request.POST.get("next", "")
@@ -98,7 +92,7 @@ def back_to(request, default: str) -> str:
     return resolve_url(default)
 
 
-@coordinators_only
+@coordinator_required
 def outbox(request):
     """The queue at a glance, texts and cost per month, and the texts, filtered and paged."""
     now = timezone.now()
@@ -119,7 +113,7 @@ def outbox(request):
 
 
 @require_POST
-@coordinators_only
+@coordinator_required
 def outbox_retry(request, message_id):
     message = get_object_or_404(OutboundMessage, pk=message_id)
     try:
@@ -134,7 +128,7 @@ def outbox_retry(request, message_id):
     return redirect(back_to(request, "notifications:outbox"))
 
 
-@coordinators_only
+@coordinator_required
 def inbound(request):
     """Texts people sent us, those still to read first."""
     texts = InboundMessage.objects.with_sender_name().unread_first()
@@ -146,7 +140,7 @@ def inbound(request):
 
 
 @require_POST
-@coordinators_only
+@coordinator_required
 def inbound_read(request, message_id):
     message = get_object_or_404(InboundMessage, pk=message_id)
     mark_read(InboundMessage.objects.filter(pk=message.pk))
@@ -156,7 +150,7 @@ def inbound_read(request, message_id):
     return redirect(back_to(request, "notifications:inbound"))
 
 
-@coordinators_only
+@coordinator_required
 def broadcast(request):
     """Write to chosen supporters: the form, a preview with the count and cost, then send."""
     form = BroadcastForm(request.POST or None)

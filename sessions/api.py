@@ -35,7 +35,7 @@ from sessions.services import (
     remove_from_roster,
     sign_up,
 )
-from supporters.api import supporter_or_403
+from supporters.access import api_coordinator, api_supporter
 from supporters.models import Supporter
 
 router = Router(tags=["sessions"])
@@ -154,11 +154,6 @@ board_router = Router(tags=["shifts"])
 SHIFT_REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-def coordinator_or_403(request):
-    if not request.user.is_coordinator:
-        raise ApiError(403, "forbidden", gettext("This is for coordinators only."))
-
-
 @board_router.get(
     "/board",
     response={200: list[BoardSessionOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
@@ -172,7 +167,7 @@ def coordinator_or_403(request):
 def board(request, filters: Query[BoardFilters]):
     supporter = request.user.supporter_or_none
     if supporter is None:
-        coordinator_or_403(request)
+        api_coordinator(request)
     sessions = Session.objects.board(
         supporter,
         kind=filters.kind,
@@ -195,7 +190,7 @@ def board(request, filters: Query[BoardFilters]):
     "becomes a place when one is open.",
 )
 def sign_up_for_session(request, session_id: int):
-    supporter = supporter_or_403(request)
+    supporter = api_supporter(request)
     shift = sign_up(supporter, get_object_or_404(Session, pk=session_id), by=request.user)
     return Status(201, shift)
 
@@ -209,7 +204,7 @@ def sign_up_for_session(request, session_id: int):
     "places are open.",
 )
 def join_session_waitlist(request, session_id: int):
-    supporter = supporter_or_403(request)
+    supporter = api_supporter(request)
     session = get_object_or_404(Session, pk=session_id)
     return Status(201, join_waitlist(supporter, session, by=request.user))
 
@@ -223,7 +218,7 @@ def join_session_waitlist(request, session_id: int):
     "are texted. A freed place is offered to the first in line.",
 )
 def cancel_my_shift(request, session_id: int):
-    supporter = supporter_or_403(request)
+    supporter = api_supporter(request)
     shift = get_object_or_404(Shift.objects.active(), session_id=session_id, supporter=supporter)
     return cancel_shift(shift, by=request.user)
 
@@ -236,7 +231,7 @@ def cancel_my_shift(request, session_id: int):
     "its time has passed, `not_offered` (409) when no place is offered to the caller.",
 )
 def accept_my_offer(request, session_id: int):
-    supporter = supporter_or_403(request)
+    supporter = api_supporter(request)
     shift = Shift.objects.active().filter(session_id=session_id, supporter=supporter).first()
     if shift is None:
         get_object_or_404(Session, pk=session_id)
@@ -249,20 +244,20 @@ def accept_my_offer(request, session_id: int):
     response={200: RosterOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Show a session's roster",
     description="Coordinators: everyone on the session, offered a place or waiting, with "
-    "names, kana and phones. A supporter holding a place on the session: the others' given "
-    "names only. Anyone else: 403.",
+    "names, kana and phones. A supporter on the session's team (signed up; not merely offered "
+    "a place): the team's given names only, as on the roster page. Anyone else: 403.",
 )
 def get_roster(request, session_id: int):
     session = get_object_or_404(Session.objects.with_staffing(), pk=session_id)
     shifts = Shift.objects.active().filter(session=session).select_related("supporter__user")
     shifts = list(shifts.order_by("status", "waitlist_position", "created_at", "pk"))
+    session.active_shifts = shifts  # `team` and `roster_visible_to` read these: no more queries
+    if not session.roster_visible_to(request.user):
+        raise ApiError(403, "forbidden", gettext("Only the session's supporters see this."))
     if request.user.is_coordinator:
         entries = [roster_entry(shift, full=True) for shift in shifts]
     else:
-        supporter = request.user.supporter_or_none
-        if not any(s.supporter == supporter and s.holds_place for s in shifts):
-            raise ApiError(403, "forbidden", gettext("Only the session's supporters see this."))
-        entries = [roster_entry(shift, full=False) for shift in shifts if shift.holds_place]
+        entries = [roster_entry(shift, full=False) for shift in session.team]
     return {
         "session_id": session.pk,
         "supporters_needed": session.supporters_needed,
@@ -296,7 +291,7 @@ def roster_entry(shift: Shift, *, full: bool) -> dict:
     "rules apply (`full`, `overlap`, `level`…).",
 )
 def add_to_session_roster(request, session_id: int, payload: RosterChangeIn):
-    coordinator_or_403(request)
+    api_coordinator(request)
     session = get_object_or_404(Session, pk=session_id)
     supporter = get_object_or_404(Supporter, pk=payload.supporter)
     return Status(201, add_to_roster(session, supporter, by=request.user, role=payload.role))
@@ -310,7 +305,7 @@ def add_to_session_roster(request, session_id: int, payload: RosterChangeIn):
     "texted and the place is offered to the first in line.",
 )
 def remove_from_session_roster(request, session_id: int, supporter_id: int):
-    coordinator_or_403(request)
+    api_coordinator(request)
     session = get_object_or_404(Session, pk=session_id)
     supporter = get_object_or_404(Supporter, pk=supporter_id)
     return remove_from_roster(session, supporter, by=request.user)
@@ -324,7 +319,7 @@ def remove_from_session_roster(request, session_id: int, supporter_id: int):
     "(`too_early`, 409, before); `not_on_roster` (409) for a supporter without a place.",
 )
 def mark_session_attendance(request, session_id: int, payload: AttendanceIn):
-    coordinator_or_403(request)
+    api_coordinator(request)
     session = get_object_or_404(Session, pk=session_id)
     supporter = get_object_or_404(Supporter, pk=payload.supporter)
     return mark_roster_attendance(session, supporter, payload.status, by=request.user)

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -33,7 +33,11 @@ from sessions.services import (
     remove_from_roster,
     sign_up,
 )
-from supporters.models import COORDINATE_PERMISSION
+from supporters.access import (
+    coordinator_required,
+    supporter_or_coordinator_required,
+    supporter_required,
+)
 from venues.models import Venue
 
 
@@ -59,12 +63,10 @@ def visits(request):
 POSTER_SESSIONS_SHOWN = 8
 
 
-@login_required
+@supporter_or_coordinator_required
 def session_event(request, session_id):
     """One session as an .ics file for any supporter; their own shift's event if they have one."""
     supporter = request.user.supporter_or_none
-    if supporter is None and not request.user.is_coordinator:
-        raise PermissionDenied
     now = timezone.now()
     session = get_object_or_404(
         with_calendar_sequence(Session.objects.select_related("venue")), pk=session_id
@@ -119,21 +121,17 @@ def checkin(request, token):
     return render(request, "sessions/checkin.html", context)
 
 
-@login_required
+@coordinator_required
 def checkin_posters(request):
     """Coordinators: each venue's check-in poster, to print for its help desk."""
-    if not request.user.is_coordinator:
-        raise PermissionDenied
     venues = Venue.objects.active().order_by("-is_helpdesk", "name_kana", "name")
     return render(request, "sessions/checkin_posters.html", {"venues": venues})
 
 
-@login_required
+@coordinator_required
 def checkin_poster(request, venue_id):
     """An A4 poster with the venue's check-in QR code: it checks a supporter in on whichever
     session runs at the venue when they scan it, so one poster serves every session there."""
-    if not request.user.is_coordinator:
-        raise PermissionDenied
     venue = get_object_or_404(Venue, pk=venue_id)
     upcoming = Session.objects.at(venue).upcoming().order_by("starts_at", "pk")
     context = {
@@ -153,14 +151,6 @@ def checkin_url(request, session_or_venue) -> str:
 
 BOARD_PAGE_SIZE = 30
 PAST_SHIFTS_PAGE_SIZE = 20
-
-
-def _viewer(request):
-    """The signed-in supporter, or None for a coordinator; anyone else may not see shifts."""
-    supporter = request.user.supporter_or_none
-    if supporter is None and not request.user.is_coordinator:
-        raise PermissionDenied
-    return supporter
 
 
 def _is_htmx(request) -> bool:
@@ -198,10 +188,10 @@ def _after_change(request, session_id, supporter, *, notice=None, error=None):
     return redirect(_next_url(request, reverse("helpdesk_sessions:board")))
 
 
-@login_required
+@supporter_or_coordinator_required
 def board(request):
     """Upcoming sessions that need supporters, by day, with one tap to sign up or cancel."""
-    supporter = _viewer(request)
+    supporter = request.user.supporter_or_none  # None for a coordinator
     form = BoardFilterForm(request.GET or None)
     filters = form.filters()
     sessions = Session.objects.board(supporter, **filters)
@@ -232,9 +222,9 @@ def _window_query(request, filters, direction: int) -> str | None:
 
 
 @require_POST
-@login_required
+@supporter_required
 def sign_up_for_session(request, session_id):
-    supporter = _supporter_or_403(request)
+    supporter = request.user.supporter_or_none
     session = get_object_or_404(Session, pk=session_id)
     try:
         sign_up(supporter, session, by=request.user)
@@ -245,9 +235,9 @@ def sign_up_for_session(request, session_id):
 
 
 @require_POST
-@login_required
+@supporter_required
 def join_session_waitlist(request, session_id):
-    supporter = _supporter_or_403(request)
+    supporter = request.user.supporter_or_none
     session = get_object_or_404(Session, pk=session_id)
     try:
         join_waitlist(supporter, session, by=request.user)
@@ -257,10 +247,10 @@ def join_session_waitlist(request, session_id):
     return _after_change(request, session_id, supporter, notice=notice)
 
 
-@login_required
+@supporter_required
 def cancel_session_shift(request, session_id):
     """GET: are you sure? (a page, or the card's own question for htmx). POST: cancel."""
-    supporter = _supporter_or_403(request)
+    supporter = request.user.supporter_or_none
     shift = get_object_or_404(
         Shift.objects.active().select_related("session__venue"),
         session_id=session_id,
@@ -289,10 +279,10 @@ def cancel_session_shift(request, session_id):
     return _after_change(request, session_id, supporter, notice=notice)
 
 
-@login_required
+@supporter_required
 def offer(request, shift_id):
     """The page the offer SMS links to: take the offered place, or turn it down."""
-    supporter = _supporter_or_403(request)
+    supporter = request.user.supporter_or_none
     shift = get_object_or_404(
         Shift.objects.select_related("session__venue"), pk=shift_id, supporter=supporter
     )
@@ -308,15 +298,14 @@ def offer(request, shift_id):
         except ShiftError as error:
             messages.error(request, error.message)
             return redirect("helpdesk_sessions:offer", shift_id=shift.pk)
-    is_open = shift.status == Shift.Status.OFFERED and shift.offer_expires_at > timezone.now()
-    context = {"shift": shift, "session": shift.session, "is_open": is_open}
+    context = {"shift": shift, "session": shift.session}
     return render(request, "sessions/offer.html", context)
 
 
-@login_required
+@supporter_required
 def my_shifts(request):
     """The supporter's coming shifts (with the way there) and past ones, hours per year."""
-    supporter = _supporter_or_403(request)
+    supporter = request.user.supporter_or_none
     mine = Shift.objects.filter(supporter=supporter)
     places = "session__venue__district", "session__district"
     past = mine.holding_place().past().select_related(*places)
@@ -328,21 +317,18 @@ def my_shifts(request):
     return render(request, "sessions/my_shifts.html", context)
 
 
-def _supporter_or_403(request):
-    supporter = request.user.supporter_or_none
-    if supporter is None:
-        raise PermissionDenied
-    return supporter
-
-
 @login_required
-@permission_required(COORDINATE_PERMISSION, raise_exception=True)
 def roster(request, session_id):
-    """A session's supporters, waiting list and offers; add, remove, mark attendance."""
+    """A session's supporters, waiting list and offers; add, remove, mark attendance. The
+    supporters on the team see who else is on it, as in the API."""
     session = get_object_or_404(
         Session.objects.with_staffing().select_related("venue__district", "district"),
         pk=session_id,
     )
+    if not session.roster_visible_to(request.user):
+        raise PermissionDenied
+    if not request.user.is_coordinator:
+        return render(request, "sessions/team.html", {"session": session})
     shifts = list(session.shifts.select_related("supporter__user").order_by("created_at", "pk"))
     search = RosterSearchForm(request.GET or None)
     offer_texts = OutboundMessage.objects.filter(
@@ -353,7 +339,7 @@ def roster(request, session_id):
     by_pk = {shift.pk: shift for shift in shifts}
     context = {
         "session": session,
-        "team": [s for s in shifts if s.holds_place and s.status != Shift.Status.OFFERED],
+        "team": [s for s in shifts if s.is_on_team],
         "offers": [s for s in shifts if s.status == Shift.Status.OFFERED],
         "waiting": sorted(
             (s for s in shifts if s.status == Shift.Status.WAITLISTED),
@@ -370,8 +356,7 @@ def roster(request, session_id):
 
 
 @require_POST
-@login_required
-@permission_required(COORDINATE_PERMISSION, raise_exception=True)
+@coordinator_required
 def change_roster(request, session_id, action):
     """Add (`add`), remove (`remove`) or mark the attendance (`attendance`) of a supporter."""
     if action not in ("add", "remove", "attendance"):

@@ -1,15 +1,14 @@
 """The signed-in person: their account and their personal API tokens (authentication needed)."""
 
 from django.db.models import Prefetch
-from django.utils.translation import gettext
 from ninja import Query, Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
-from config.errors import ApiError, ErrorOut
+from config.errors import ErrorOut
 from sessions.calendar import feed_urls, site_url
 from sessions.models import Session, Shift
 from sessions.schemas import HoursOut, MyShiftFilters, ShiftOut
-from supporters.auth import coordinator_token_or_session
+from supporters.access import api_supporter, coordinator_token_or_session
 from supporters.models import ApiToken, Invitation
 from supporters.schemas import (
     CalendarOut,
@@ -82,7 +81,7 @@ def revoke_token(request, token_id: int):
     "use. Anyone with it can read the feed: regenerate it if it leaked. Supporters only.",
 )
 def calendar(request):
-    supporter = supporter_or_403(request)
+    supporter = api_supporter(request)
     return feed_urls(site_url(request), calendar_feed_token(supporter))
 
 
@@ -94,7 +93,7 @@ def calendar(request):
     "to the new one. Supporters only.",
 )
 def regenerate_calendar(request):
-    supporter = supporter_or_403(request)
+    supporter = api_supporter(request)
     return feed_urls(site_url(request), regenerate_calendar_token(supporter))
 
 
@@ -108,7 +107,7 @@ def regenerate_calendar(request):
 )
 @paginate(PageNumberPagination, page_size=SHIFTS_PAGE_SIZE, max_page_size=SHIFTS_PAGE_SIZE)
 def my_shifts(request, filters: Query[MyShiftFilters]):
-    supporter = supporter_or_403(request)
+    supporter = api_supporter(request)
     mine = Shift.objects.filter(supporter=supporter)
     past = filters.when == "past"
     shifts = mine.holding_place().past() if past else mine.active().upcoming()
@@ -126,18 +125,11 @@ def my_shifts(request, filters: Query[MyShiftFilters]):
     "(April–March), latest first. Supporters only.",
 )
 def my_hours(request):
-    supporter = supporter_or_403(request)
+    supporter = api_supporter(request)
     return [
         {"label": row["year"].label, **row}
         for row in Shift.objects.filter(supporter=supporter).hours_served()
     ]
-
-
-def supporter_or_403(request):
-    supporter = request.user.supporter_or_none
-    if supporter is None:
-        raise ApiError(403, "forbidden", gettext("This is for supporters only."))
-    return supporter
 
 
 # Invitations (issue 5), mounted at /api/invitations: coordinators only.

@@ -41,25 +41,3 @@ signed_in_session = SignedInSession()
 
 # Every endpoint that needs a person: a token first, then the session.
 token_or_session = [bearer_token, signed_in_session]
-
-
-def require_coordinator(user):
-    """The user, if they coordinate the programme; else 403 (before the body is even read)."""
-    if not getattr(user, "is_coordinator", False):
-        raise ApiError(403, "forbidden", gettext("Only coordinators can do this."))
-    return user
-
-
-class CoordinatorBearerToken(BearerToken):
-    def authenticate(self, request, token):
-        return require_coordinator(super().authenticate(request, token))
-
-
-class CoordinatorSession(SignedInSession):
-    def authenticate(self, request, key):
-        user = super().authenticate(request, key)
-        return require_coordinator(user) if user else None
-
-
-# Endpoints for coordinators only: anyone else signed in gets 403, nobody signed in 401.
-coordinator_token_or_session = [CoordinatorBearerToken(), CoordinatorSession()]

@@ -2,8 +2,7 @@ from allauth.account.utils import perform_login
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from config.errors import ServiceError
 from sessions.calendar import feed_urls, site_url, supporter_feed
 from sessions.models import Shift
+from supporters.access import coordinator_required, supporter_required
 from supporters.forms import (
     RATE_LIMITED_MESSAGE,
     ApiTokenForm,
@@ -23,7 +23,7 @@ from supporters.forms import (
     JoinForm,
     PhoneCodeForm,
 )
-from supporters.models import COORDINATE_PERMISSION, ApiToken, Invitation, Supporter
+from supporters.models import ApiToken, Invitation, Supporter
 from supporters.services import (
     accept_invitation,
     calendar_feed_token,
@@ -72,27 +72,19 @@ def revoke_token(request, token_id):
     return redirect("supporters:tokens")
 
 
-def signed_in_supporter(request):
-    """The signed-in person's supporter profile; pages for supporters refuse anyone else."""
-    supporter = request.user.supporter_or_none
-    if supporter is None:
-        raise PermissionDenied
-    return supporter
-
-
 @never_cache  # the page shows the feed's secret URL
-@login_required
+@supporter_required
 def calendar(request):
     """The supporter's calendar feed: a webcal:// link, its QR code, and a new link on demand."""
-    supporter = signed_in_supporter(request)
+    supporter = request.user.supporter_or_none
     urls = feed_urls(site_url(request), calendar_feed_token(supporter))
     return render(request, "supporters/calendar.html", urls)
 
 
 @require_POST
-@login_required
+@supporter_required
 def regenerate_calendar(request):
-    regenerate_calendar_token(signed_in_supporter(request))
+    regenerate_calendar_token(request.user.supporter_or_none)
     messages.success(
         request,
         gettext(
@@ -132,8 +124,7 @@ JOIN_SESSION_KEY = "supporters.join"
 
 
 @never_cache  # the page that shows a new link must not be kept by the browser or a proxy
-@login_required
-@permission_required(COORDINATE_PERMISSION, raise_exception=True)
+@coordinator_required
 def invitations(request):
     """Coordinators: invite a supporter by SMS (or email), and see the invitations sent."""
     form = InvitationForm(request.POST or None)
@@ -158,8 +149,7 @@ def invitations(request):
 
 
 @require_POST
-@login_required
-@permission_required(COORDINATE_PERMISSION, raise_exception=True)
+@coordinator_required
 def revoke_invitation(request, invitation_id):
     try:
         invitation = revoke_invitation_service(invitation_id, by=request.user)

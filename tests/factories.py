@@ -9,7 +9,7 @@ from django.utils import timezone
 from consultations.models import Consultation, Device, SessionReport, Topic
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
 from supporters.models import COORDINATORS_GROUP, Supporter, User
-from venues.models import District, HelpdeskSchedule, Venue
+from venues.models import Closure, District, HelpdeskSchedule, Venue
 
 _seq = itertools.count(1)
 
@@ -97,6 +97,12 @@ def schedule(**kwargs) -> HelpdeskSchedule:
         **kwargs,
     }
     return HelpdeskSchedule.objects.create(**fields)
+
+
+def closure(**kwargs) -> Closure:
+    starts_on = kwargs.pop("starts_on", date(2026, 10, 6))
+    fields = {"starts_on": starts_on, "ends_on": starts_on, "reason": "館内点検", **kwargs}
+    return Closure.objects.create(**fields)
 
 
 def session(**kwargs) -> Session:

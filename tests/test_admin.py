@@ -102,6 +102,7 @@ MAKERS = {
     "venues.district": lambda: factories.district(code=f"d{next(_seq)}"),
     "venues.venue": factories.venue,
     "venues.helpdeskschedule": factories.schedule,
+    "venues.closure": factories.closure,
     "helpdesk_sessions.session": make_session_with_shifts,
     "helpdesk_sessions.shift": factories.shift,
     "helpdesk_sessions.dispatchrequest": lambda: factories.dispatch_request(

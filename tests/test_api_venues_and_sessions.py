@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from config.fiscal import TOKYO
 from sessions.models import ClassRegistration, Session, Shift
@@ -150,50 +151,70 @@ def test_venue_shows_its_schedules_and_next_helpdesk_dates(client, db):
             "valid_until": None,
         },
     ]
+
+
+def tokyo(day: date, start: time) -> datetime:
+    return datetime.combine(day, start, tzinfo=TOKYO)
+
+
+def test_venue_lists_the_help_desk_sittings_planned_not_the_schedule(client, db):
+    hall = factories.venue()
+    factories.schedule(venue=hall)  # would meet on 2026-04-14 and 2026-04-28
+    for day in (date(2026, 4, 21), date(2026, 4, 7), date(2026, 6, 2)):
+        factories.session(venue=hall, starts_at=tokyo(day, time(13, 30)))
+    factories.session(venue=hall, starts_at=tokyo(date(2026, 3, 31), time(10)))  # over
+    lesson = tokyo(date(2026, 4, 8), time(10))
+    factories.session(venue=hall, kind=Session.Kind.CLASS, starts_at=lesson)
+    factories.session(starts_at=tokyo(date(2026, 4, 9), time(10)))  # another venue's
+
+    body = client.get(f"/api/venues/{hall.pk}").json()
+
     assert body["next_helpdesk_dates"] == [
         {
-            "date": "2026-04-13",
-            "starts_at": "2026-04-13T13:30:00+09:00",
-            "ends_at": "2026-04-13T15:00:00+09:00",
-        },
-        {
-            "date": "2026-04-14",
-            "starts_at": "2026-04-14T10:00:00+09:00",
-            "ends_at": "2026-04-14T12:00:00+09:00",
-        },
-        {
-            "date": "2026-04-28",
-            "starts_at": "2026-04-28T10:00:00+09:00",
-            "ends_at": "2026-04-28T12:00:00+09:00",
-        },
-        {
-            "date": "2026-05-11",
-            "starts_at": "2026-05-11T13:30:00+09:00",
-            "ends_at": "2026-05-11T15:00:00+09:00",
-        },
-        {
-            "date": "2026-05-12",
-            "starts_at": "2026-05-12T10:00:00+09:00",
-            "ends_at": "2026-05-12T12:00:00+09:00",
-        },
-        {
-            "date": "2026-05-26",
-            "starts_at": "2026-05-26T10:00:00+09:00",
-            "ends_at": "2026-05-26T12:00:00+09:00",
-        },
+            "date": day,
+            "starts_at": f"{day}T13:30:00+09:00",
+            "ends_at": f"{day}T15:30:00+09:00",
+            "status": "scheduled",
+            "is_cancelled": False,
+        }
+        for day in ("2026-04-07", "2026-04-21", "2026-06-02")
     ]
 
 
-def test_venue_next_dates_skip_national_holidays(client, db):
+def test_a_cancelled_date_is_listed_as_cancelled_until_it_has_passed(client, db):
     hall = factories.venue()
-    # The 2nd Monday of January 2027 is Coming of Age Day (成人の日): the hall is closed.
-    factories.schedule(venue=hall, weekday=0, weeks_of_month="2", valid_from=date(2027, 1, 1))
-    with time_machine.travel(datetime(2026, 12, 20, 9, 0, tzinfo=TOKYO), tick=False):
-        dates = [
-            d["date"] for d in client.get(f"/api/venues/{hall.pk}").json()["next_helpdesk_dates"]
-        ]
-    assert "2027-01-11" not in dates
-    assert dates[0] == "2027-02-08"
+    called_off = factories.session(venue=hall, starts_at=tokyo(date(2026, 4, 7), time(10)))
+    factories.session(venue=hall, starts_at=tokyo(date(2026, 4, 21), time(10)))
+    called_off.status = Session.Status.CANCELLED
+    called_off.save()
+
+    def listed():
+        dates = client.get(f"/api/venues/{hall.pk}").json()["next_helpdesk_dates"]
+        return [(d["date"], d["status"], d["is_cancelled"]) for d in dates]
+
+    assert listed() == [
+        ("2026-04-07", "cancelled", True),
+        ("2026-04-21", "scheduled", False),
+    ]
+    with time_machine.travel(datetime(2026, 4, 8, 9, 0, tzinfo=TOKYO), tick=False):
+        assert listed() == [("2026-04-21", "scheduled", False)]
+
+
+def test_the_home_page_and_the_api_list_the_same_dates(client, db):
+    hall = factories.venue()
+    for days in (1, 8, 15):
+        factories.session(venue=hall, starts_at=NOW + timedelta(days=days))
+    Session.objects.filter(starts_at=NOW + timedelta(days=8)).update(
+        status=Session.Status.CANCELLED
+    )
+
+    api = client.get(f"/api/venues/{hall.pk}").json()["next_helpdesk_dates"]
+    home = client.get("/").context["helpdesk_venues"][0].next_sessions
+
+    assert [(d["starts_at"], d["is_cancelled"]) for d in api] == [
+        (timezone.localtime(s.starts_at).isoformat(), s.is_cancelled) for s in home
+    ]
+    assert [d["is_cancelled"] for d in api] == [False, True, False]
 
 
 def test_inactive_or_missing_venue_is_404(client, db):
@@ -430,8 +451,12 @@ def test_venue_detail_runs_a_fixed_number_of_queries(client, db, django_assert_m
     hall = factories.venue()
     for weekday in range(5):
         factories.schedule(venue=hall, weekday=weekday)
-    with django_assert_max_num_queries(2):  # the venue with its district, its schedules
-        assert client.get(f"/api/venues/{hall.pk}").status_code == 200
+    for week in range(10):
+        factories.session(venue=hall, starts_at=NOW + timedelta(weeks=week, days=1))
+    # The venue with its district, its schedules, its next sittings.
+    with django_assert_max_num_queries(3):
+        dates = client.get(f"/api/venues/{hall.pk}").json()["next_helpdesk_dates"]
+    assert len(dates) == 6
 
 
 def test_venues_list_runs_one_query(client, db, django_assert_max_num_queries):

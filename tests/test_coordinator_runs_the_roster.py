@@ -42,7 +42,7 @@ def change(client, session, action, **data):
     return client.post(url, data, follow=True)
 
 
-def test_the_roster_is_for_coordinators_only(client, session, supporter):
+def test_the_roster_is_refused_to_anyone_off_the_session(client, session, supporter):
     url = roster_url(session)
     assert client.get(url).status_code == 302  # to sign in
     client.force_login(supporter.user)
@@ -196,3 +196,67 @@ def test_the_roster_runs_the_same_queries_for_a_few_or_many_people(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = coordinator_client.get(roster_url(session), {"q": "まえばし"})
     assert response.content.decode().count('id="shift-') == 33
+
+
+# Who may see a roster: one rule for the page and the API (issue 8) ----------------------------
+
+
+def test_the_roster_page_and_api_agree_on_who_may_see_it(client, session):
+    on_team = factories.shift(session=session, role=Shift.Role.LEAD).supporter
+    factories.shift(session=session)
+    waiting = join_waitlist(factories.supporter(), session).supporter
+    offered = factories.shift(
+        session=factories.session(starts_at=THURSDAY_10AM, supporters_needed=1),
+        status=Shift.Status.OFFERED,
+        offer_expires_at=MONDAY_10AM + timedelta(hours=3),
+    ).supporter
+    offered_session = offered.shifts.get().session
+    who = {
+        "coordinator": (factories.coordinator(), session, 200),
+        "supporter on the team": (on_team.user, session, 200),
+        "supporter waiting": (waiting.user, session, 403),
+        "supporter only offered a place": (offered.user, offered_session, 403),
+        "another supporter": (factories.supporter().user, session, 403),
+        "stranger": (factories.user(), session, 403),
+    }
+
+    for persona, (user, their_session, expected) in who.items():
+        client.force_login(user)
+        page = client.get(roster_url(their_session))
+        api = client.get(f"/api/sessions/{their_session.pk}/roster")
+        assert (persona, page.status_code, api.status_code) == (persona, expected, expected)
+        assert their_session.roster_visible_to(user) is (expected == 200)
+    client.logout()
+    assert client.get(roster_url(session)).status_code == 302
+
+
+def test_a_supporter_on_the_team_sees_given_names_on_the_page_as_in_the_api(client, session):
+    lead = factories.supporter(family_name="赤城", given_name="一郎")
+    helper = factories.supporter(family_name="榛名", given_name="花子")
+    factories.shift(session=session, supporter=lead, role=Shift.Role.LEAD)
+    factories.shift(session=session, supporter=helper)
+    join_waitlist(factories.supporter(given_name="待機"), session)
+    client.force_login(helper.user)
+
+    page = client.get(roster_url(session)).content.decode()
+    page = page[page.index("<main") : page.index("</main>")]
+    api = client.get(f"/api/sessions/{session.pk}/roster").json()["shifts"]
+
+    assert [entry["name"] for entry in api] == [lead.short_name, helper.short_name]
+    assert lead.short_name in page
+    assert helper.short_name in page
+    for private in ("赤城", "榛名", "待機", lead.phone, "tel:", 'method="post"'):
+        assert private not in page
+    board = client.get(reverse("helpdesk_sessions:board")).content.decode()
+    assert f'href="{roster_url(session)}"' in board
+
+
+def test_a_supporter_offered_a_place_is_not_yet_on_the_team(session):
+    signed_up = factories.shift(session=session)
+    factories.shift(
+        session=session,
+        status=Shift.Status.OFFERED,
+        offer_expires_at=MONDAY_10AM + timedelta(hours=3),
+    )
+
+    assert session.team == [signed_up]

@@ -1,10 +1,13 @@
 """The home page: the programme and its help desks for everyone, plus each role's own section."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from config.fiscal import TOKYO
@@ -60,14 +63,53 @@ def test_the_public_sees_each_help_desk_with_its_next_dates(client, db):
     assert response.status_code == 200
     venues = response.context["helpdesk_venues"]
     assert [v.name for v in venues] == ["総合福祉会館"]
-    # The next three, soonest first, without the cancelled or past ones.
-    assert [s.starts_at for s in venues[0].next_sessions] == [at(1, 10), at(14, 10), at(28, 10)]
+    # The next three, soonest first, without the past one; the cancelled one marked (issue 8).
+    assert [s.starts_at for s in venues[0].next_sessions] == [at(1, 10), at(7, 10), at(14, 10)]
     page = response.content.decode()
     assert "正面玄関からお入りください" in page
     assert 'href="/classes/"' in page
     assert 'href="/visits/"' in page
     assert 'id="today"' not in page
     assert 'id="my-shifts"' not in page
+
+
+def test_a_cancelled_help_desk_date_is_marked_until_it_has_passed(client, db):
+    venue = factories.venue(name="総合福祉会館")
+    helpdesk(venue, 1, status=Session.Status.CANCELLED)
+    helpdesk(venue, 14)
+
+    assert help_desk_dates(client) == {at(1, 10): True, at(14, 10): False}
+    with time_machine.travel(at(2, 9), tick=False):
+        assert help_desk_dates(client) == {at(14, 10): False}
+
+
+def help_desk_dates(client) -> dict:
+    """{start: marked as cancelled} for each date the home page lists."""
+    page = client.get(reverse("home")).content.decode().split('id="helpdesks"')[1]
+    return {
+        datetime.fromisoformat(start): "Cancelled" in rest
+        for start, rest in re.findall(r'<li>\s*<time datetime="([^"]+)">(.*?)</li>', page, re.S)
+    }
+
+
+def test_help_desk_dates_take_as_many_queries_for_one_venue_as_for_seven(client, db):
+    def queries_for_home_page():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("home")).status_code == 200
+        return len(queries)
+
+    venue = factories.venue()
+    for days in (1, 7, 14, 21):
+        helpdesk(venue, days, status="cancelled" if days == 7 else "scheduled")
+    one = queries_for_home_page()
+    for _ in range(6):
+        venue = factories.venue()
+        for days in (1, 7, 14, 21):
+            helpdesk(venue, days)
+
+    assert queries_for_home_page() == one
+    venues = client.get(reverse("home")).context["helpdesk_venues"]
+    assert [len(venue.next_sessions) for venue in venues] == [3] * 7
 
 
 def test_help_desk_dates_stop_sixty_days_ahead(client, db):

@@ -1,11 +1,15 @@
 from datetime import date, time
 
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from sessions.models import Session
+from sessions.services import generate_helpdesk_sessions
 from tests import factories
-from venues.models import HelpdeskSchedule
-from venues.services import generate_helpdesk_sessions
+from venues.models import Closure, HelpdeskSchedule
 
 
 def local_dates(sessions):
@@ -102,3 +106,37 @@ def test_generating_a_year_takes_a_fixed_number_of_queries(db, django_assert_max
         sessions = generate_helpdesk_sessions(schedule, date(2026, 4, 1), date(2027, 3, 31))
 
     assert len(sessions) > 40
+
+
+def test_generating_skips_city_wide_and_the_venues_own_closures_but_not_other_venues(db):
+    tuesdays = "1,2,3,4"  # in October 2026: the 6th, 13th, 20th and 27th
+    schedule = factories.schedule(weekday=HelpdeskSchedule.Weekday.TUESDAY, weeks_of_month=tuesdays)
+    factories.closure(starts_on=date(2026, 10, 6))  # every venue: an election
+    factories.closure(
+        starts_on=date(2026, 10, 12), ends_on=date(2026, 10, 14), venue=schedule.venue
+    )
+    factories.closure(starts_on=date(2026, 10, 20), venue=factories.venue())
+
+    sessions = generate_helpdesk_sessions(schedule, date(2026, 10, 1), date(2026, 10, 31))
+
+    assert local_dates(sessions) == [date(2026, 10, 20), date(2026, 10, 27)]
+
+
+def test_a_closure_ending_before_it_starts_is_refused(db):
+    closure = Closure(starts_on=date(2026, 10, 6), ends_on=date(2026, 10, 5), reason="誤り")
+    with pytest.raises(ValidationError):
+        closure.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        closure.save()
+
+
+def test_a_coordinator_adds_a_closure_in_the_admin(coordinator_client):
+    venue = factories.venue()
+
+    response = coordinator_client.post(
+        reverse("admin:venues_closure_add"),
+        {"venue": venue.pk, "starts_on": "2026-10-06", "ends_on": "2026-10-06", "reason": "点検"},
+    )
+
+    assert response.status_code == 302
+    assert Closure.objects.get().venue == venue

@@ -543,3 +543,31 @@ def test_my_shifts_runs_the_same_queries_for_5_or_100_shifts(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = supporter_client.get(MY_SHIFTS)
     assert response.content.decode().count('id="shift-') == 100
+
+
+def test_a_shift_can_be_cancelled_only_while_its_session_is_on_and_not_started(db):
+    soon = factories.session(starts_at=timezone.now() + timedelta(days=2))
+    started = factories.session(starts_at=timezone.now() - timedelta(minutes=5))
+    called_off = factories.session(status=Session.Status.CANCELLED)
+
+    def cancellable(session, status=Shift.Status.SIGNED_UP, **kwargs):
+        return factories.shift(session=session, status=status, **kwargs).can_be_cancelled
+
+    assert cancellable(soon)
+    assert cancellable(soon, Shift.Status.WAITLISTED, waitlist_position=1)
+    assert cancellable(soon, Shift.Status.OFFERED, offer_expires_at=timezone.now())
+    assert not cancellable(soon, Shift.Status.ATTENDED)
+    assert not cancellable(soon, Shift.Status.NO_SHOW)
+    assert not cancellable(soon, Shift.Status.CANCELLED)
+    assert not cancellable(started)
+    assert not cancellable(called_off)
+
+
+def test_my_shifts_offers_no_cancelling_once_the_session_has_started(client, supporter):
+    started = factories.session(starts_at=timezone.now() - timedelta(minutes=5))
+    factories.shift(session=started, supporter=supporter)
+    client.force_login(supporter.user)
+
+    page = client.get(reverse("helpdesk_sessions:my_shifts")).content.decode()
+
+    assert reverse("helpdesk_sessions:cancel", args=[started.pk]) not in page

@@ -183,6 +183,30 @@ def test_taking_the_offer_on_its_page_gives_the_place(client, session):
     assert OutboundMessage.objects.filter(purpose=Purpose.REMINDER, to=first.supporter.phone)
 
 
+def test_an_offer_whose_time_ran_out_is_closed_on_every_page_before_the_job_runs(
+    client, session, monday_morning
+):
+    [first] = waiting(session)
+    a_place_frees_up(session)
+    first.refresh_from_db()
+    assert first.is_offer_open
+    monday_morning.move_to(first.offer_expires_at + timedelta(minutes=1), tick=False)
+    client.force_login(first.supporter.user)
+
+    first.refresh_from_db()
+    assert first.status == Shift.Status.OFFERED  # the expiry job has not run yet
+    assert not first.is_offer_open
+    offer_page = client.get(reverse("helpdesk_sessions:offer", args=[first.pk])).content.decode()
+    my_shifts = client.get(reverse("helpdesk_sessions:my_shifts")).content.decode()
+    board = client.get(reverse("helpdesk_sessions:board")).content.decode()
+
+    assert "Take this place" not in offer_page
+    assert "This offer has passed" in offer_page
+    for page in (my_shifts, board):
+        assert "Take the place, or turn it down" not in page
+        assert "offered until" not in page
+
+
 def test_the_offer_page_belongs_to_the_supporter_offered(client, session):
     [first] = waiting(session)
     a_place_frees_up(session)

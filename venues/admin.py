@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from sessions.models import Session
-from venues.models import District, HelpdeskSchedule, Venue
-from venues.services import generate_helpdesk_sessions
+from sessions.services import generate_helpdesk_sessions
+from venues.models import Closure, District, HelpdeskSchedule, Venue
 
 # How far ahead the schedule action creates sessions: two months of a twice-monthly desk.
 GENERATE_WEEKS = 8
@@ -129,3 +129,17 @@ class HelpdeskScheduleAdmin(admin.ModelAdmin):
             % {"count": created},
             messages.SUCCESS,
         )
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    """Closed days coordinators add; generating sessions skips them (holidays and the New Year
+    are skipped without a row)."""
+
+    list_display = ["starts_on", "ends_on", "venue", "reason"]
+    list_filter = ["venue"]
+    list_select_related = ["venue"]
+    search_fields = ["reason", "venue__name"]
+    autocomplete_fields = ["venue"]
+    date_hierarchy = "starts_on"
+    ordering = ["-starts_on"]

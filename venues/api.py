@@ -6,8 +6,9 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from config.errors import ErrorOut
+from sessions.models import prefetch_next_helpdesk_dates
 from venues.models import District, HelpdeskSchedule, Venue
-from venues.schemas import DistrictOut, VenueDetailOut, VenueOut
+from venues.schemas import NEXT_HELPDESK_DATES, DistrictOut, VenueDetailOut, VenueOut
 
 router = Router(tags=["venues"])
 
@@ -50,7 +51,8 @@ def list_venues(request, filters: Query[VenueFilters]):
     response={200: VenueDetailOut, 404: ErrorOut},
     auth=None,
     summary="Show a venue",
-    description="An active venue with its help-desk schedules and next help-desk dates. "
+    description="An active venue with its help-desk schedules and next help-desk dates (the "
+    "sittings planned, a cancelled one marked as such until its day has passed). "
     "Public: no authentication.",
 )
 def get_venue(request, venue_id: int):
@@ -58,6 +60,9 @@ def get_venue(request, venue_id: int):
     venues = (
         Venue.objects.active()
         .select_related("district")
-        .prefetch_related(Prefetch("schedules", queryset=schedules))
+        .prefetch_related(
+            Prefetch("schedules", queryset=schedules),
+            prefetch_next_helpdesk_dates(NEXT_HELPDESK_DATES),
+        )
     )
     return get_object_or_404(venues, pk=venue_id)

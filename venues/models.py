@@ -1,5 +1,5 @@
 import calendar
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -8,8 +8,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-
-from venues.closures import is_closed
 
 
 class District(models.Model):
@@ -111,15 +109,6 @@ class Venue(models.Model):
         lat, lon = self.latitude, self.longitude
         return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
 
-    def next_helpdesk_dates(self, count: int, after: date | None = None):
-        """The next `count` (start, end) help-desk times from `schedules` (prefetch them)."""
-        occurrences = sorted(
-            schedule.occurrence(day)
-            for schedule in self.schedules.all()
-            for day in schedule.next_dates(count, after)
-        )
-        return occurrences[:count]
-
 
 week_ordinals_validator = RegexValidator(
     r"^[1-5](,[1-5])*$", _("Give week numbers 1–5 separated by commas, for example 2,4.")
@@ -214,7 +203,8 @@ class HelpdeskSchedule(models.Model):
         return sorted({int(part) for part in self.weeks_of_month.split(",") if part})
 
     def dates_between(self, first: date, last: date) -> list[date]:
-        """Each date this schedule meets in [first, last], skipping holidays and the New Year."""
+        """Each date the schedule's pattern meets in [first, last]; closed days are the
+        generator's business (`venues.closures.closed_days`)."""
         first = max(first, self.valid_from)
         if self.valid_until:
             last = min(last, self.valid_until)
@@ -229,7 +219,7 @@ class HelpdeskSchedule(models.Model):
             for ordinal in self.week_ordinals:
                 if ordinal <= len(weekdays):
                     day = date(year, month, weekdays[ordinal - 1])
-                    if first <= day <= last and not is_closed(day):
+                    if first <= day <= last:
                         days.append(day)
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return sorted(days)
@@ -241,6 +231,56 @@ class HelpdeskSchedule(models.Model):
             datetime.combine(day, self.end_time, tzinfo=tz),
         )
 
-    def next_dates(self, count: int, after: date | None = None) -> list[date]:
-        start = after or timezone.localdate()
-        return self.dates_between(start, start + timedelta(days=62 * count))[:count]
+
+class ClosureQuerySet(models.QuerySet):
+    def affecting(self, venue):
+        """City-wide closures and `venue`'s own."""
+        return self.filter(Q(venue__isnull=True) | Q(venue=venue))
+
+    def overlapping(self, first: date, last: date):
+        return self.filter(starts_on__lte=last, ends_on__gte=first)
+
+
+class Closure(models.Model):
+    """Days a venue, or every venue (no venue given), is closed beyond the national holidays and
+    the New Year: a hall's maintenance, an election, a city event. Session generation skips them."""
+
+    venue = models.ForeignKey(
+        Venue,
+        on_delete=models.CASCADE,
+        related_name="closures",
+        verbose_name=_("venue"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty when every venue of the city is closed."),
+    )
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"), help_text=_("The same as the first day for one day."))
+    reason = models.CharField(_("reason"), max_length=200)
+
+    objects = ClosureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_on", "venue"]
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="closure_ends_on_or_after_start",
+                violation_error_message=_("The last day must not be before the first day."),
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(place)s closed %(first)s–%(last)s: %(reason)s") % {
+            "place": self.venue or _("Every venue"),
+            "first": self.starts_on.isoformat(),
+            "last": self.ends_on.isoformat(),
+            "reason": self.reason,
+        }
+
+    def clean(self):
+        super().clean()
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The last day must not be before the first day.")})

@@ -1,5 +1,6 @@
 from datetime import date, datetime, time
 
+from django.utils import timezone
 from ninja import Field, Schema
 
 # Dates listed for a venue: about three months at the usual twice-a-month rhythm.
@@ -54,6 +55,20 @@ class HelpdeskDateOut(Schema):
     date: date
     starts_at: datetime
     ends_at: datetime
+    status: str = Field(description="`scheduled`, `cancelled` or `held`.")
+    is_cancelled: bool = Field(description="The sitting was called off (中止): do not come.")
+
+    @staticmethod
+    def resolve_date(session) -> date:
+        return timezone.localdate(session.starts_at)
+
+    @staticmethod
+    def resolve_starts_at(session) -> datetime:
+        return timezone.localtime(session.starts_at)
+
+    @staticmethod
+    def resolve_ends_at(session) -> datetime:
+        return timezone.localtime(session.ends_at)
 
 
 class VenueDetailOut(VenueOut):
@@ -61,13 +76,11 @@ class VenueDetailOut(VenueOut):
         description="Help-desk schedules in force now or later (empty for other venues)."
     )
     next_helpdesk_dates: list[HelpdeskDateOut] = Field(
-        description="The next help-desk dates from those schedules, skipping holidays and "
-        "the New Year closure. `GET /api/sessions?venue=` lists the sittings actually planned."
+        description="The next help-desk sittings planned at this venue, soonest first: the same "
+        "dates as the home page. A cancelled one stays listed, with `is_cancelled`, until its "
+        "day has passed. `GET /api/sessions?venue=` lists every sitting."
     )
 
     @staticmethod
-    def resolve_next_helpdesk_dates(venue) -> list[dict]:
-        return [
-            {"date": starts_at.date(), "starts_at": starts_at, "ends_at": ends_at}
-            for starts_at, ends_at in venue.next_helpdesk_dates(NEXT_HELPDESK_DATES)
-        ]
+    def resolve_next_helpdesk_dates(venue) -> list:
+        return venue.next_sessions

@@ -7,7 +7,13 @@ from sessions.models.requests import (
     DispatchRequestQuerySet,
     new_reference,
 )
-from sessions.models.sessions import Session, SessionQuerySet, Shift, ShiftQuerySet
+from sessions.models.sessions import (
+    Session,
+    SessionQuerySet,
+    Shift,
+    ShiftQuerySet,
+    prefetch_next_helpdesk_dates,
+)
 
 __all__ = [
     "REFERENCE_ALPHABET",
@@ -19,4 +25,5 @@ __all__ = [
     "Shift",
     "ShiftQuerySet",
     "new_reference",
+    "prefetch_next_helpdesk_dates",
 ]

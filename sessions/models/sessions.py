@@ -73,6 +73,17 @@ class SessionQuerySet(models.QuerySet):
     def held(self):
         return self.filter(status=Session.Status.HELD)
 
+    def next_helpdesk_dates(self, within: timedelta | None = None):
+        """Help-desk sittings not over yet, soonest first, `within` from now when given.
+
+        Cancelled ones stay in until their day has passed, so residents see 中止 rather than a
+        date that silently vanished (issue 8); the home page and the venues API both list these.
+        """
+        sessions = self.of_kind(Session.Kind.HELPDESK).not_ended()
+        if within is not None:
+            sessions = sessions.filter(starts_at__lt=timezone.now() + within)
+        return sessions.order_by("starts_at", "id")
+
     def scheduled(self):
         return self.filter(status=Session.Status.SCHEDULED)
 
@@ -161,6 +172,13 @@ class SessionQuerySet(models.QuerySet):
             )
             .prefetch_related(Prefetch("shifts", queryset=active_shifts, to_attr="active_shifts"))
         )
+
+
+def prefetch_next_helpdesk_dates(count: int, within: timedelta | None = None) -> Prefetch:
+    """For `Venue.objects.prefetch_related(...)`: each venue's next `count` help-desk sittings
+    (see `next_helpdesk_dates()`) as `venue.next_sessions`, in one query for all venues."""
+    sessions = Session.objects.next_helpdesk_dates(within)[:count]
+    return Prefetch("sessions", queryset=sessions, to_attr="next_sessions")
 
 
 class Session(models.Model):
@@ -334,9 +352,20 @@ class Session(models.Model):
 
     @property
     def team(self) -> list:
-        """The shifts holding a place, leads first."""
-        holding = [shift for shift in self._active_shifts() if shift.holds_place]
-        return sorted(holding, key=lambda shift: shift.role != Shift.Role.LEAD)
+        """The shifts on the team (see `Shift.is_on_team`), leads first."""
+        on_team = [shift for shift in self._active_shifts() if shift.is_on_team]
+        return sorted(on_team, key=lambda shift: shift.role != Shift.Role.LEAD)
+
+    def roster_visible_to(self, user) -> bool:
+        """Who may see the roster, on the page and in the API: coordinators (everything), and
+        supporters on this session's team (the others' given names). Supporters' phones and
+        residents' details go to no one else (docs/architecture.md, Privacy)."""
+        if not user.is_authenticated:
+            return False
+        if user.is_coordinator:
+            return True
+        supporter = user.supporter_or_none
+        return supporter is not None and any(s.supporter_id == supporter.pk for s in self.team)
 
     @property
     def waiting_list(self) -> list:
@@ -506,6 +535,9 @@ class Shift(models.Model):
     # Statuses that take one of the session's `supporters_needed` places. An offer holds the
     # place while the waiting supporter decides (issue 5).
     PLACE_HOLDING_STATUSES = ("signed_up", "offered", "attended", "no_show")
+    TEAM_STATUSES = ("signed_up", "attended", "no_show")
+    # What a supporter can give up before the session: a place, an offered place, a place in line.
+    CANCELLABLE_STATUSES = ("signed_up", "offered", "waitlisted")
     # Calendar feeds: past shifts stay a year; cancelled ones show as cancelled for 30 days, long
     # enough for every calendar app to have fetched the change, then leave the feed.
     CALENDAR_HISTORY = timedelta(days=366)
@@ -587,3 +619,25 @@ class Shift(models.Model):
     @property
     def holds_place(self) -> bool:
         return self.status in self.PLACE_HOLDING_STATUSES
+
+    @property
+    def is_on_team(self) -> bool:
+        """On the session's team: signed up (or attendance marked). A supporter offered a place
+        holds it but is not on the team until they take it."""
+        return self.status in self.TEAM_STATUSES
+
+    @property
+    def is_offer_open(self) -> bool:
+        """A place is offered to this supporter and its time has not run out."""
+        return self.status == self.Status.OFFERED and self.offer_expires_at > timezone.now()
+
+    @property
+    def can_be_cancelled(self) -> bool:
+        """The supporter can still give it up (`cancel_shift`'s rules): a place, an offered
+        place or a place in line, on a session neither cancelled nor started."""
+        session = self.session
+        return (
+            self.status in self.CANCELLABLE_STATUSES
+            and not session.is_cancelled
+            and not session.has_started
+        )

@@ -23,10 +23,10 @@ from sessions.services.roster import (
 from sessions.services.rules import (
     ATTENDANCE,
     ATTENDANCE_OPENS_BEFORE,
-    CANCELLABLE,
     ShiftError,
     bump_calendar_sequence,
 )
+from sessions.services.schedules import generate_helpdesk_sessions
 from sessions.services.shifts import (
     cancel_shift,
     confirm_shift,
@@ -38,7 +38,6 @@ from sessions.services.shifts import (
 __all__ = [
     "ATTENDANCE",
     "ATTENDANCE_OPENS_BEFORE",
-    "CANCELLABLE",
     "CheckIn",
     "CheckInError",
     "SessionError",
@@ -52,6 +51,7 @@ __all__ = [
     "check_in_token",
     "confirm_shift",
     "expire_offers",
+    "generate_helpdesk_sessions",
     "is_late_to_cancel",
     "join_waitlist",
     "mark_attendance",

@@ -54,8 +54,6 @@ class ShiftError(ServiceError):
     }
 
 
-# What a supporter can give up before the session: a place, an offered place, a place in line.
-CANCELLABLE = (Shift.Status.SIGNED_UP, Shift.Status.OFFERED, Shift.Status.WAITLISTED)
 ATTENDANCE = (Shift.Status.ATTENDED, Shift.Status.NO_SHOW)
 # Attendance can be marked from when check-in opens.
 ATTENDANCE_OPENS_BEFORE = timedelta(minutes=30)

@@ -18,7 +18,6 @@ from notifications.texts import render_sms
 from sessions.models import Shift
 from sessions.services.offers import accept_offer, offer_next_place
 from sessions.services.rules import (
-    CANCELLABLE,
     ShiftError,
     active_shift,
     bump_calendar_sequence,
@@ -71,7 +70,7 @@ def cancel_shift(shift: Shift, *, by, notify: bool = True) -> Shift:
         )
         shift.session = session
         check_may_act_for(shift.supporter, by)
-        if shift.status not in CANCELLABLE:
+        if shift.status not in Shift.CANCELLABLE_STATUSES:
             raise ShiftError("not_signed_up")
         if session.is_cancelled:
             raise ShiftError("session_cancelled")

@@ -1,4 +1,4 @@
-"""Venues' business rules: one place for the pages, the API and the management commands."""
+"""Help-desk sessions from the venues' recurring schedules, skipping the days venues are closed."""
 
 from datetime import date
 
@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sessions.models import Session
+from venues.closures import closed_days
 from venues.models import HelpdeskSchedule
 
 
@@ -28,9 +29,10 @@ def generate_helpdesk_sessions(
             timezone.localdate(session.starts_at): session
             for session in Session.objects.filter(schedule=schedule).on_dates(first, last)
         }
+        closed = closed_days(schedule.venue, first, last)
         missing = []
         for day in schedule.dates_between(first, last):
-            if day in existing:
+            if day in existing or day in closed:
                 continue
             starts_at, ends_at = schedule.occurrence(day)
             missing.append(

@@ -1,0 +1,88 @@
+"""Who may do what is decided in supporters/access.py, for the pages and the API of every app."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+
+from supporters.access import (
+    coordinator_required,
+    supporter_or_coordinator_required,
+    supporter_required,
+)
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@coordinator_required
+def for_coordinators(request):
+    return HttpResponse("ok")
+
+
+@supporter_required
+def for_supporters(request):
+    return HttpResponse(request.user.supporter_or_none.given_name)
+
+
+@supporter_or_coordinator_required
+def for_both(request):
+    return HttpResponse("ok")
+
+
+def visit(view, user):
+    request = RequestFactory().get("/somewhere/")
+    request.user = user
+    return view(request)
+
+
+@pytest.mark.parametrize("view", [for_coordinators, for_supporters, for_both])
+def test_pages_send_anonymous_visitors_to_sign_in(view):
+    response = visit(view, AnonymousUser())
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('account_login')}?next=/somewhere/"
+
+
+@pytest.mark.parametrize(
+    ("view", "allowed"),
+    [
+        (for_coordinators, {"coordinator"}),
+        (for_supporters, {"supporter"}),
+        (for_both, {"coordinator", "supporter"}),
+    ],
+)
+def test_pages_let_in_only_their_people_and_refuse_the_rest(db, view, allowed):
+    people = {
+        "coordinator": factories.coordinator(),
+        "supporter": factories.supporter(given_name="花子").user,
+        "stranger": factories.user(),
+    }
+    for persona, user in people.items():
+        if persona in allowed:
+            assert visit(view, user).status_code == 200
+        else:
+            with pytest.raises(PermissionDenied):
+                visit(view, user)
+
+
+HAND_WRITTEN_CHECK = re.compile(
+    r"permission_required|has_perm\(|COORDINATE_PERMISSION|def \w*_or_403|coordinators_only"
+)
+
+
+def test_no_page_or_endpoint_checks_roles_by_hand():
+    modules = sorted(ROOT.glob("*/views.py")) + sorted(ROOT.glob("*/api.py"))
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in modules
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if HAND_WRITTEN_CHECK.search(line)
+    ]
+    assert modules
+    assert found == [], "Use supporters.access instead"
