@@ -4,6 +4,8 @@ Each message is claimed in its own committed transaction (status "sending", atte
 before the provider is called, so a worker killed at any point leaves either a pending message
 (sent later) or a sending one. A sending message older than the lease is checked with the
 provider: marked sent if the provider has it, queued again if not. Nothing is lost or sent twice.
+When the provider cannot be asked (SMS_LOOKUP_MAX_ATTEMPTS leases in a row) the message is left
+"needs checking" for a coordinator, who can look at the provider's console and send it again.
 
 Recurring work needs no cron: the task schedules its own next run (`run_after`) for the next due
 message or lease expiry, and each claim also schedules a run at its lease's end in the same
@@ -95,7 +97,7 @@ def claim_next() -> OutboundMessage | None:
             message.status = Status.CANCELLED
             return message
         claimed = OutboundMessage.objects.filter(pk=message.pk, status=Status.PENDING).update(
-            status=Status.SENDING, attempts=F("attempts") + 1, updated_at=now
+            status=Status.SENDING, attempts=F("attempts") + 1, failed_lookups=0, updated_at=now
         )
         if not claimed:
             message.status = Status.PENDING  # another worker won; move on
@@ -195,11 +197,11 @@ def reconcile_stuck(backend: BaseSmsBackend, *, limit: int = BATCH_LIMIT) -> int
             found = backend.find(message, claimed_at=claimed_at)
         except TransientSmsError as exc:
             logger.warning("SMS %s: cannot ask the provider yet: %s", message.pk, exc)
+            settled += lookup_failed(message, still_mine, exc)
             continue
-        except Exception:
-            logger.exception(
-                "SMS %s: the backend broke looking it up; tried again later", message.pk
-            )
+        except Exception as exc:
+            logger.exception("SMS %s: the backend broke looking it up", message.pk)
+            settled += lookup_failed(message, still_mine, exc)
             continue
         if found:
             logger.info("SMS %s had reached the provider as %s", message.pk, found.provider_id)
@@ -216,6 +218,24 @@ def reconcile_stuck(backend: BaseSmsBackend, *, limit: int = BATCH_LIMIT) -> int
             still_mine.update(status=Status.PENDING, send_after=now, updated_at=now)
         settled += 1
     return settled
+
+
+def lookup_failed(message: OutboundMessage, still_mine, exc: Exception) -> int:
+    """Count a failed check with the provider (tried again after another lease); after the
+    last one, leave the message to a coordinator: it may have been delivered. 1 if it was."""
+    failures = message.failed_lookups + 1
+    if failures < settings.SMS_LOOKUP_MAX_ATTEMPTS:
+        still_mine.update(failed_lookups=failures)
+        return 0
+    logger.warning("SMS %s: the provider could not be asked %s times", message.pk, failures)
+    still_mine.update(
+        status=Status.UNKNOWN,
+        failed_lookups=failures,
+        error_code=getattr(exc, "code", "lookup"),
+        last_error=f"Could not ask the provider whether it has the text ({failures} tries): {exc}",
+        updated_at=timezone.now(),
+    )
+    return 1
 
 
 def next_run_at(now: datetime | None = None) -> datetime | None:

@@ -316,6 +316,57 @@ def test_a_message_that_keeps_killing_its_worker_fails_in_the_end(db, settings, 
     assert message.error_code == "lost"
 
 
+@pytest.mark.parametrize("error", [500, 403])  # a Twilio outage; a key that may not list
+def test_a_text_the_provider_cannot_be_asked_about_is_left_for_a_coordinator(
+    client, db, settings, fake_twilio, at_ten, error
+):
+    settings.SMS_LOOKUP_MAX_ATTEMPTS = 3
+    message = queue()
+    claim_next()  # the worker claims it, then dies: did the text reach Twilio?
+    fake_twilio.fail_lookups(error, times=100)
+
+    for tries in (1, 2):  # each failed lookup is tried again after another lease
+        at_ten.shift(timedelta(minutes=3))
+        assert run_outbox() == {"reconciled": 0, "sent": 0}
+        message.refresh_from_db()
+        assert (message.status, message.failed_lookups) == (Status.SENDING, tries)
+    at_ten.shift(timedelta(minutes=3))
+    assert run_outbox() == {"reconciled": 1, "sent": 0}
+
+    message.refresh_from_db()
+    assert message.status == Status.UNKNOWN
+    assert message.error_code == "lookup"
+    assert "3 tries" in message.last_error
+    assert fake_twilio.lookups() == 3
+    at_ten.shift(timedelta(hours=2))
+    run_outbox()  # maybe delivered: neither looked up nor sent again by the worker
+    assert fake_twilio.lookups() == 3
+    assert fake_twilio.posts() == []
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content.decode().splitlines() == [
+        "ok",
+        "SMS outbox: 1 message(s) need checking: the provider could not say whether they were "
+        "sent (see the outbox page)",
+    ]
+
+
+def test_a_lookup_that_works_again_before_the_limit_recovers_the_text(
+    db, settings, fake_twilio, at_ten
+):
+    settings.SMS_LOOKUP_MAX_ATTEMPTS = 3
+    message = queue()
+    claim_next()
+    fake_twilio.fail_lookups(500, times=2)
+    for _ in range(3):
+        at_ten.shift(timedelta(minutes=3))
+        run_outbox()
+    message.refresh_from_db()
+    assert message.status == Status.QUEUED  # not at Twilio: sent again on the third check
+    assert message.failed_lookups == 0
+    assert len(fake_twilio.posts()) == 1
+
+
 # --- Idempotency and opt-outs ---------------------------------------------------------------
 
 

@@ -161,6 +161,15 @@ def test_a_report_arriving_before_the_worker_recorded_the_send_is_kept(client, d
     assert message.status == Status.SENT
 
 
+def test_a_report_settles_a_text_the_provider_could_not_be_asked_about(client, db):
+    message = queue_sms("+819011112222", "明日10:00", purpose=Purpose.REMINDER, key="unknown")
+    OutboundMessage.objects.filter(pk=message.pk).update(status=Status.UNKNOWN, attempts=1)
+    sid = "SM" + "d" * 32
+    assert status_report(client, sid, "delivered", message=message).status_code == 204
+    message.refresh_from_db()
+    assert (message.status, message.provider_id) == (Status.DELIVERED, sid)
+
+
 def test_a_report_about_an_unknown_message_is_ignored(client, db):
     assert status_report(client, "SM" + "c" * 32, "delivered").status_code == 204
     assert not OutboundMessage.objects.exists()

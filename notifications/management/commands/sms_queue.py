@@ -14,6 +14,7 @@ class Command(BaseCommand):
             f"waiting:        {summary['waiting']} (due later, or in quiet hours)",
             f"sending:        {summary['sending']} ({summary['stuck']} past their lease)",
             f"failed:         {summary['failed']}",
+            f"needs checking: {summary['unknown']} (the provider could not be asked; not resent)",
             f"oldest due age: {_minutes(age) if age is not None else '-'}",
         ]
         self.stdout.write("\n".join(lines))
