@@ -26,6 +26,7 @@ from notifications.backends import (
     Accepted,
     BaseSmsBackend,
     PermanentSmsError,
+    RecipientOptedOut,
     TransientSmsError,
     UncertainSmsError,
     get_backend,
@@ -37,7 +38,7 @@ from notifications.quiet_hours import (
     end_of_quiet_hours,
     in_quiet_hours,
 )
-from notifications.services import OPT_OUT_EXEMPT_PURPOSES, is_opted_out
+from notifications.services import OPT_OUT_EXEMPT_PURPOSES, is_opted_out, opt_out
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,12 @@ def deliver(message: OutboundMessage, backend: BaseSmsBackend) -> bool:
     """Hand a claimed message to the provider and record what happened; True if it took it."""
     try:
         accepted = backend.send(message)
+    except RecipientOptedOut as exc:
+        logger.info("SMS %s: %s unsubscribed at the carrier", message.pk, message.to)
+        with transaction.atomic():
+            _finish(message, status=Status.FAILED, error_code=exc.code, last_error=str(exc))
+            # As a STOP sent to us: later texts to the number are neither queued nor sent.
+            opt_out(message.to, source="carrier")
     except PermanentSmsError as exc:
         logger.warning("SMS %s failed for good: %s", message.pk, exc)
         _finish(message, status=Status.FAILED, error_code=exc.code, last_error=str(exc))

@@ -213,6 +213,33 @@ def test_a_permanent_failure_is_marked_and_never_retried(db, fake_twilio, at_ten
     assert len(fake_twilio.posts()) == 1
 
 
+def test_a_number_unsubscribed_at_the_carrier_is_opted_out(db, fake_twilio, at_ten):
+    fake_twilio.fail_next(21610)
+    message = queue("+819011112222", purpose=Purpose.REMINDER)
+    later = queue("+819011112222", purpose=Purpose.REMINDER, send_after=at_ten_tonight())
+
+    run_outbox()
+
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == (Status.FAILED, "21610")
+    assert OptOut.objects.get(phone="+819011112222").source == "carrier"
+    later.refresh_from_db()
+    assert later.status == Status.CANCELLED  # queued before: called off with the opt-out
+    assert queue("+819011112222") is None  # the next broadcast skips the number
+    assert queue("+819011112222", purpose=Purpose.SIGN_IN_CODE) is not None
+
+
+def test_other_permanent_failures_opt_nobody_out(db, fake_twilio, at_ten):
+    fake_twilio.fail_next(21211)
+    queue("+819011112222")
+    run_outbox()
+    assert not OptOut.objects.exists()
+
+
+def at_ten_tonight():
+    return MONDAY_10AM + timedelta(hours=8)
+
+
 @pytest.fixture
 def unreachable_twilio(settings):
     """Twilio settings pointing at a port nobody listens on: connections are refused."""
