@@ -9,7 +9,8 @@ When the provider cannot be asked (SMS_LOOKUP_MAX_ATTEMPTS leases in a row) the 
 
 Recurring work needs no cron: the task schedules its own next run (`run_after`) for the next due
 message or lease expiry, and each claim also schedules a run at its lease's end in the same
-transaction, so a worker dying mid-batch leaves a task behind that recovers its message.
+transaction, so a worker dying mid-batch leaves a task behind that recovers its message; while
+more texts are due, the claim also leaves a run ready now, which an idle worker takes at once.
 """
 
 import logging
@@ -89,9 +90,11 @@ def claim_next() -> OutboundMessage | None:
         due = OutboundMessage.objects.sendable(now).order_by("send_after", "pk")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        message = due.first()
-        if message is None:
+        # The next one too: whether more are waiting, at no extra query.
+        candidates = list(due[:2])
+        if not candidates:
             return None
+        message, more = candidates[0], len(candidates) > 1
         if message.purpose not in OPT_OUT_EXEMPT_PURPOSES and is_opted_out(message.to):
             # Opted out after the text was queued.
             _finish(message, status=Status.CANCELLED, last_error="opted out")
@@ -105,10 +108,24 @@ def claim_next() -> OutboundMessage | None:
             return message
         # If this worker dies before recording the outcome, this run recovers the message.
         schedule_run(now + lease())
+        if more:
+            keep_a_run_waiting()
     message.status = Status.SENDING
     message.attempts += 1
     message.updated_at = now
     return message
+
+
+def keep_a_run_waiting() -> None:
+    """While texts are due, keep a run of the task ready for any idle worker.
+
+    A worker killed mid-batch leaves no run behind but the one at its lease's end: without
+    this, the texts after the one in flight (sign-in codes too) would wait up to a lease,
+    however many workers stood idle. Two runs side by side are safe: each claim is its own.
+    The immediate backend would run it inside this one: there whoever queues a text runs it.
+    """
+    if send_due_sms.get_backend().supports_defer:
+        schedule_run()
 
 
 def deliver(message: OutboundMessage, backend: BaseSmsBackend) -> bool:

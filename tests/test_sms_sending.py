@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -521,6 +522,27 @@ def test_a_run_schedules_the_next_and_each_claim_leaves_a_recovery_run(db, setti
     send_due_sms.call()
     [following] = DBTaskResult.objects.filter(status="READY")
     assert following.run_after == evening
+
+
+def test_after_a_worker_is_killed_mid_batch_an_idle_worker_sends_the_rest_at_once(
+    transactional_db, settings, at_ten
+):
+    # Committed for real: the worker's loop drops a connection left inside a transaction.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with transaction.atomic():  # queued together, one nudge at commit
+        first, second, third = (queue() for _ in range(3))
+    [run] = DBTaskResult.objects.ready()
+    run.claim("killed-worker")  # a db_worker took the run (left RUNNING in the task table)...
+    claim_next()  # ...claimed the first text, and was killed while sending it
+
+    # Another worker, idle until now, with the clock still before the first text's lease ends.
+    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", stdout=io.StringIO())
+
+    assert sorted(sms.message_id for sms in backends.outbox) == [second.pk, third.pk]
+    first.refresh_from_db()
+    assert first.status == Status.SENDING  # maybe sent: checked with the provider after its lease
+    recovery = DBTaskResult.objects.get(status="READY")
+    assert recovery.run_after == MONDAY_10AM + timedelta(minutes=2)
 
 
 def test_the_send_sms_command_sends_what_is_due(db, at_ten):
