@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -567,12 +567,56 @@ def test_the_queue_command_shows_due_sending_failed_and_the_oldest_age(db, at_te
     at_ten.shift(timedelta(minutes=20))
     failed = queue()
     OutboundMessage.objects.filter(pk=failed.pk).update(status=Status.FAILED)
+    unknown = queue()
+    OutboundMessage.objects.filter(pk=unknown.pk).update(status=Status.UNKNOWN)
     out, err = io.StringIO(), io.StringIO()
     call_command("sms_queue", stdout=out, stderr=err)
     assert "due now:        1" in out.getvalue()
     assert "failed:         1" in out.getvalue()
+    assert "needs checking: 1" in out.getvalue()
     assert "oldest due age: 20 min 0 s" in out.getvalue()
     assert "stalled" in err.getvalue()
+
+
+def killed_run(task=send_due_sms):
+    """A run of `task` a worker took and was killed in: left "running" in the task table."""
+    run = DBTaskResult.objects.get(pk=task.using(backend="default").enqueue().id)
+    run.claim("killed-worker")
+    return run
+
+
+def test_the_queue_command_shows_task_runs_left_running_and_clears_the_stale_ones(
+    db, settings, at_ten
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    old = killed_run()
+    at_ten.shift(timedelta(minutes=85))
+    recent = killed_run()
+    at_ten.shift(timedelta(minutes=5))
+
+    out = io.StringIO()
+    call_command("sms_queue", stdout=out)
+    assert "task runs:      2 marked running, the oldest started 90 min 0 s ago" in out.getvalue()
+
+    out = io.StringIO()
+    call_command("sms_queue", "--clear-stale", stdout=out)  # older than an hour by default
+    assert "cleared:        1 task run(s) running for over 60 min" in out.getvalue()
+    assert "task runs:      1 marked running, the oldest started 5 min 0 s ago" in out.getvalue()
+    old.refresh_from_db()
+    assert old.status == "FAILED"
+    assert old.finished_at == timezone.now()
+    [error] = old.task_result.errors
+    assert error.exception_class_path == "config.tasks.WorkerLost"
+
+    call_command("sms_queue", "--clear-stale", "--older-than", "0", stdout=io.StringIO())
+    recent.refresh_from_db()
+    assert recent.status == "FAILED"
+    assert not DBTaskResult.objects.filter(status="RUNNING").exists()
+
+
+def test_the_queue_command_refuses_a_negative_age(db):
+    with pytest.raises(CommandError):
+        call_command("sms_queue", "--clear-stale", "--older-than", "-5", stdout=io.StringIO())
 
 
 def test_the_health_check_reports_a_stalled_queue(
