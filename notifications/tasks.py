@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Min, Q
+from django.db.models import Case, F, Min, Q, When
 from django.tasks import task
 from django.utils import timezone
 
@@ -87,7 +87,9 @@ def claim_next() -> OutboundMessage | None:
     """
     now = timezone.now()
     with transaction.atomic():
-        due = OutboundMessage.objects.sendable(now).order_by("send_after", "pk")
+        # Texts someone is waiting for (a sign-in code, a reply) pass a broadcast's hundreds.
+        asked_first = Case(When(purpose__in=ASKED_FOR_PURPOSES, then=0), default=1)
+        due = OutboundMessage.objects.sendable(now).order_by(asked_first, "send_after", "pk")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         # The next one too: whether more are waiting, at no extra query.

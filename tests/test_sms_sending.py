@@ -545,6 +545,14 @@ def test_after_a_worker_is_killed_mid_batch_an_idle_worker_sends_the_rest_at_onc
     assert recovery.run_after == MONDAY_10AM + timedelta(minutes=2)
 
 
+def test_a_sign_in_code_passes_the_texts_of_a_broadcast_queued_before_it(db, at_ten):
+    broadcast = [queue() for _ in range(3)]
+    at_ten.shift(timedelta(seconds=1))
+    code = queue(purpose=Purpose.SIGN_IN_CODE)
+    run_outbox()
+    assert [sms.message_id for sms in backends.outbox] == [code.pk] + [m.pk for m in broadcast]
+
+
 def test_the_send_sms_command_sends_what_is_due(db, at_ten):
     queue()
     out = io.StringIO()
