@@ -41,6 +41,8 @@ run: install-dev
 	@echo "  digisapo: http://127.0.0.1:$(PORT)/   API docs: http://127.0.0.1:$(PORT)/api/docs"
 	@echo "  Stop the web app and the worker with Ctrl-C."
 	@echo ""
+	@# No worker runs yet: task runs still marked running were killed with an earlier one.
+	$(PY) manage.py sms_queue --clear-stale --older-than 0
 	@# Send what is due, recover what a worker killed earlier left, and schedule the next run.
 	$(PY) manage.py send_sms
 	@trap 'kill 0' INT TERM EXIT; \

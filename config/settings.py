@@ -269,6 +269,10 @@ SMS_MAX_ATTEMPTS = env_int("DIGISAPO_SMS_MAX_ATTEMPTS", 6)
 # A message claimed longer ago than this, with no answer recorded, is checked with the provider
 # (its worker may have died). Must stay well above the provider's HTTP timeout.
 SMS_SENDING_LEASE_SECONDS = env_int("DIGISAPO_SMS_LEASE_SECONDS", 120)
+# A claimed text whose check with the provider failed this many times (one try per lease: a
+# provider outage, a key that may not list messages) is left for a coordinator as "needs
+# checking" instead of being checked forever: it may have been delivered, so it is not resent.
+SMS_LOOKUP_MAX_ATTEMPTS = env_int("DIGISAPO_SMS_LOOKUP_MAX_ATTEMPTS", 5)
 # /healthz reports the outbox as stalled when a due message has waited longer than this.
 SMS_STALLED_AFTER_MINUTES = env_int("DIGISAPO_SMS_STALLED_AFTER_MINUTES", 15)
 # For the coordinators' estimate only (yen per part); the provider's invoice is the truth.

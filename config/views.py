@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from notifications.services import outbox_problem
+from notifications.services import outbox_problem, outbox_warning
 from sessions.models import DispatchRequest, Session, Shift, prefetch_next_helpdesk_dates
 from venues.models import Venue
 
@@ -43,6 +43,11 @@ def helpdesk_venues_with_dates():
 
 
 def healthz(request):
+    """ "ok" (200), or 503 and why the outbox is stalled; texts needing a coordinator's check
+    are named on a line after "ok": nothing is down, so no alarm (the coordinators see them)."""
     if problem := outbox_problem():
         return HttpResponse(problem, content_type="text/plain", status=503)
-    return HttpResponse("ok", content_type="text/plain")
+    lines = ["ok"]
+    if warning := outbox_warning():
+        lines.append(warning)
+    return HttpResponse("\n".join(lines), content_type="text/plain")

@@ -65,8 +65,9 @@ def list_outbox(request, filters: Query[OutboxFilters]):
     "/outbox/{message_id}/retry",
     response={200: OutboxMessageOut, **REFUSED, 404: ErrorOut, 409: ErrorOut},
     summary="Send a failed text again",
-    description="Queues a failed text again, due now (`not_retryable`, 409: it has not failed, "
-    "or it is a sign-in code). Opt-outs are checked again when it is sent.",
+    description="Queues a failed or unknown (needs checking) text again, due now "
+    "(`not_retryable`, 409: it is neither, or it is a sign-in code). Opt-outs are checked again "
+    "when it is sent.",
 )
 def retry_outbox_message(request, message_id: int):
     retry_message(get_object_or_404(OutboundMessage, pk=message_id))

@@ -53,6 +53,10 @@ class PermanentSmsError(SmsError):
     """Nothing was sent and trying again will not help (bad number, recipient opted out)."""
 
 
+class RecipientOptedOut(PermanentSmsError):
+    """The recipient unsubscribed at the carrier or the provider: nothing will reach them."""
+
+
 class UncertainSmsError(SmsError):
     """The request may have reached the provider (a read timeout, a dropped connection).
 
@@ -113,6 +117,8 @@ class InMemoryBackend(BaseSmsBackend):
 
 
 TWILIO_API = "https://api.twilio.com"
+# "Attempt to send to unsubscribed recipient": the number replied STOP to Twilio or its carrier.
+TWILIO_UNSUBSCRIBED = 21610
 
 # Twilio's message statuses as ours. Twilio's "sending" is at the carrier: for us it is queued.
 TWILIO_STATUSES = {
@@ -146,6 +152,8 @@ def classify_twilio_error(exc: TwilioRestException) -> SmsError:
     code = str(exc.code or exc.status)
     if exc.status == 429 or exc.status >= 500:
         return TransientSmsError(code, exc.msg)
+    if exc.code == TWILIO_UNSUBSCRIBED:
+        return RecipientOptedOut(code, exc.msg)
     return PermanentSmsError(code, exc.msg)
 
 

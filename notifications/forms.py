@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from notifications.models import OutboundMessage
+from notifications.models import InboundMessage, OutboundMessage
 from notifications.services import BROADCAST_MAX_LENGTH, broadcast_recipients
 from sessions.models import Session
 from supporters.models import Skill, Supporter
@@ -21,6 +21,39 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _column_length(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+class TwilioStatusForm(forms.Form):
+    """A delivery report's fields, held to the outbox's columns (and free of NUL characters):
+    anything else is refused, never stored in part or turned into a server error."""
+
+    MessageSid = forms.CharField(
+        max_length=_column_length(OutboundMessage, "provider_id"), required=False, strip=False
+    )
+    MessageStatus = forms.CharField(max_length=20, required=False, strip=False)
+    ErrorCode = forms.CharField(
+        max_length=_column_length(OutboundMessage, "error_code"), required=False, strip=False
+    )
+
+
+class TwilioInboundForm(forms.Form):
+    """An incoming text's fields, held to the columns they are stored in (a `From` of
+    `whatsapp:+81…` is longer than a phone number's)."""
+
+    MessageSid = forms.CharField(
+        max_length=_column_length(InboundMessage, "provider_id"), strip=False
+    )
+    From = forms.CharField(
+        max_length=_column_length(InboundMessage, "from_number"), required=False, strip=False
+    )
+    To = forms.CharField(
+        max_length=_column_length(InboundMessage, "to_number"), required=False, strip=False
+    )
+    Body = forms.CharField(required=False, strip=False)
 
 
 class OutboxFilterForm(forms.Form):

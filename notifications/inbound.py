@@ -34,6 +34,7 @@ CONFIRM, CANCEL = "1", "2"
 RANK = {
     Status.PENDING: 0,
     Status.SENDING: 1,
+    Status.UNKNOWN: 1,  # the provider's report settles what the lookup could not
     Status.QUEUED: 2,
     Status.SENT: 3,
     Status.DELIVERED: 4,

@@ -67,8 +67,8 @@ class OutboundMessageQuerySet(models.QuerySet):
         )
 
     def retryable(self):
-        """Failed messages a coordinator may queue again (as `OutboundMessage.is_retryable`)."""
-        return self.filter(status=OutboundMessage.Status.FAILED).exclude(
+        """Failed or unchecked messages a coordinator may queue again (as `is_retryable`)."""
+        return self.filter(status__in=OutboundMessage.RETRYABLE).exclude(
             purpose=OutboundMessage.Purpose.SIGN_IN_CODE
         )
 
@@ -132,6 +132,9 @@ class OutboundMessage(models.Model):
         UNDELIVERED = "undelivered", _("Undelivered")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
+        # The worker died or the provider's answer was lost, and the provider could not be asked
+        # whether it has the text: maybe delivered, so never resent without a coordinator.
+        UNKNOWN = "unknown", _("Needs checking")
 
     to = models.CharField(_("recipient"), max_length=16, validators=[validate_e164])
     body = models.TextField(_("text"))
@@ -157,6 +160,8 @@ class OutboundMessage(models.Model):
     )
     segments = models.PositiveSmallIntegerField(_("segments"), default=1)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Provider lookups that failed while recovering this claim (settings.SMS_LOOKUP_MAX_ATTEMPTS).
+    failed_lookups = models.PositiveSmallIntegerField(_("failed lookups"), default=0)
     error_code = models.CharField(_("error code"), max_length=20, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
@@ -165,6 +170,10 @@ class OutboundMessage(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = OutboundMessageQuerySet.as_manager()
+
+    # A coordinator may send these again: a failed text, or one nobody could tell was sent
+    # (after checking the provider's console, since resending it may send it twice).
+    RETRYABLE = (Status.FAILED, Status.UNKNOWN)
 
     class Meta:
         ordering = ["-created_at"]
@@ -188,6 +197,7 @@ class OutboundMessage(models.Model):
                         "undelivered",
                         "failed",
                         "cancelled",
+                        "unknown",
                     ]
                 ),
                 name="outbox_status_valid",
@@ -211,7 +221,7 @@ class OutboundMessage(models.Model):
     def is_retryable(self) -> bool:
         # As OutboundMessageQuerySet.retryable(). A sign-in code has expired by the time anyone
         # retries it: the person asks for a new one.
-        return self.status == self.Status.FAILED and self.purpose != self.Purpose.SIGN_IN_CODE
+        return self.status in self.RETRYABLE and self.purpose != self.Purpose.SIGN_IN_CODE
 
     @property
     def to_national(self) -> str:

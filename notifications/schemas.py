@@ -149,6 +149,10 @@ class QueueOut(Schema):
     sending: int
     stuck: int = Field(description="Sending for longer than the lease: is a worker running?")
     failed: int
+    unknown: int = Field(
+        description="Texts needing a check (status `unknown`): the provider could not be asked "
+        "whether it has them. They are not sent again unless a coordinator retries them."
+    )
     oldest_due_seconds: int | None = Field(description="How long the oldest due text waited.")
 
 

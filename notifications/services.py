@@ -398,7 +398,8 @@ def send_broadcast(supporters, message: str, *, key: str, by=None) -> dict:
 
 
 def retry_failed(messages) -> int:
-    """Put failed messages back in the queue, due now (a coordinator's retry); returns how many.
+    """Put failed or unchecked messages back in the queue, due now (a coordinator's retry);
+    returns how many.
 
     Sign-in codes are not retried (see `OutboundMessage.is_retryable`). Opt-outs are checked
     again when each is sent.
@@ -421,7 +422,10 @@ class OutboxError(ServiceError):
     """A change to the outbox the rules refuse. `code`: not_retryable."""
 
     MESSAGES = {
-        "not_retryable": _("Only a failed text can be sent again, and never a sign-in code."),
+        "not_retryable": _(
+            "Only a failed text, or one that needs checking, can be sent again, and never a "
+            "sign-in code."
+        ),
     }
 
     def __init__(self, code: str, message=None):
@@ -475,7 +479,8 @@ def opt_in(phone: str) -> None:
 
 
 def outbox_summary(now: datetime | None = None) -> dict:
-    """The queue at a glance: due now, waiting, sending (and stuck), failed, oldest due age."""
+    """The queue at a glance: due now, waiting, sending (and stuck), failed, needing a check
+    (`unknown`), and the oldest due age."""
     now = now or timezone.now()
     messages = OutboundMessage.objects
     oldest_due = messages.sendable(now).aggregate(first=Min("send_after"))["first"]
@@ -483,6 +488,7 @@ def outbox_summary(now: datetime | None = None) -> dict:
         waiting=Count("pk", filter=Q(status=Status.PENDING)),
         sending=Count("pk", filter=Q(status=Status.SENDING)),
         failed=Count("pk", filter=Q(status=Status.FAILED)),
+        unknown=Count("pk", filter=Q(status=Status.UNKNOWN)),
     )
     return {
         "due": messages.sendable(now).count(),
@@ -506,4 +512,15 @@ def outbox_problem(now: datetime | None = None) -> str | None:
     stuck = OutboundMessage.objects.stuck_sending(now - limit).count()
     if stuck:
         return f"SMS outbox stalled: {stuck} message(s) stuck in sending (is a worker running?)"
+    return None
+
+
+def outbox_warning() -> str | None:
+    """Texts left for a coordinator to check (for /healthz: worth a look, but nothing is down)."""
+    unknown = OutboundMessage.objects.filter(status=Status.UNKNOWN).count()
+    if unknown:
+        return (
+            f"SMS outbox: {unknown} message(s) need checking: the provider could not say "
+            "whether they were sent (see the outbox page)"
+        )
     return None

@@ -4,10 +4,13 @@ Each message is claimed in its own committed transaction (status "sending", atte
 before the provider is called, so a worker killed at any point leaves either a pending message
 (sent later) or a sending one. A sending message older than the lease is checked with the
 provider: marked sent if the provider has it, queued again if not. Nothing is lost or sent twice.
+When the provider cannot be asked (SMS_LOOKUP_MAX_ATTEMPTS leases in a row) the message is left
+"needs checking" for a coordinator, who can look at the provider's console and send it again.
 
 Recurring work needs no cron: the task schedules its own next run (`run_after`) for the next due
 message or lease expiry, and each claim also schedules a run at its lease's end in the same
-transaction, so a worker dying mid-batch leaves a task behind that recovers its message.
+transaction, so a worker dying mid-batch leaves a task behind that recovers its message; while
+more texts are due, the claim also leaves a run ready now, which an idle worker takes at once.
 """
 
 import logging
@@ -15,7 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Min, Q
+from django.db.models import Case, F, Min, Q, When
 from django.tasks import task
 from django.utils import timezone
 
@@ -24,6 +27,7 @@ from notifications.backends import (
     Accepted,
     BaseSmsBackend,
     PermanentSmsError,
+    RecipientOptedOut,
     TransientSmsError,
     UncertainSmsError,
     get_backend,
@@ -35,7 +39,7 @@ from notifications.quiet_hours import (
     end_of_quiet_hours,
     in_quiet_hours,
 )
-from notifications.services import OPT_OUT_EXEMPT_PURPOSES, is_opted_out
+from notifications.services import OPT_OUT_EXEMPT_PURPOSES, is_opted_out, opt_out
 
 logger = logging.getLogger(__name__)
 
@@ -83,35 +87,59 @@ def claim_next() -> OutboundMessage | None:
     """
     now = timezone.now()
     with transaction.atomic():
-        due = OutboundMessage.objects.sendable(now).order_by("send_after", "pk")
+        # Texts someone is waiting for (a sign-in code, a reply) pass a broadcast's hundreds.
+        asked_first = Case(When(purpose__in=ASKED_FOR_PURPOSES, then=0), default=1)
+        due = OutboundMessage.objects.sendable(now).order_by(asked_first, "send_after", "pk")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        message = due.first()
-        if message is None:
+        # The next one too: whether more are waiting, at no extra query.
+        candidates = list(due[:2])
+        if not candidates:
             return None
+        message, more = candidates[0], len(candidates) > 1
         if message.purpose not in OPT_OUT_EXEMPT_PURPOSES and is_opted_out(message.to):
             # Opted out after the text was queued.
             _finish(message, status=Status.CANCELLED, last_error="opted out")
             message.status = Status.CANCELLED
             return message
         claimed = OutboundMessage.objects.filter(pk=message.pk, status=Status.PENDING).update(
-            status=Status.SENDING, attempts=F("attempts") + 1, updated_at=now
+            status=Status.SENDING, attempts=F("attempts") + 1, failed_lookups=0, updated_at=now
         )
         if not claimed:
             message.status = Status.PENDING  # another worker won; move on
             return message
         # If this worker dies before recording the outcome, this run recovers the message.
         schedule_run(now + lease())
+        if more:
+            keep_a_run_waiting()
     message.status = Status.SENDING
     message.attempts += 1
     message.updated_at = now
     return message
 
 
+def keep_a_run_waiting() -> None:
+    """While texts are due, keep a run of the task ready for any idle worker.
+
+    A worker killed mid-batch leaves no run behind but the one at its lease's end: without
+    this, the texts after the one in flight (sign-in codes too) would wait up to a lease,
+    however many workers stood idle. Two runs side by side are safe: each claim is its own.
+    The immediate backend would run it inside this one: there whoever queues a text runs it.
+    """
+    if send_due_sms.get_backend().supports_defer:
+        schedule_run()
+
+
 def deliver(message: OutboundMessage, backend: BaseSmsBackend) -> bool:
     """Hand a claimed message to the provider and record what happened; True if it took it."""
     try:
         accepted = backend.send(message)
+    except RecipientOptedOut as exc:
+        logger.info("SMS %s: %s unsubscribed at the carrier", message.pk, message.to)
+        with transaction.atomic():
+            _finish(message, status=Status.FAILED, error_code=exc.code, last_error=str(exc))
+            # As a STOP sent to us: later texts to the number are neither queued nor sent.
+            opt_out(message.to, source="carrier")
     except PermanentSmsError as exc:
         logger.warning("SMS %s failed for good: %s", message.pk, exc)
         _finish(message, status=Status.FAILED, error_code=exc.code, last_error=str(exc))
@@ -195,11 +223,11 @@ def reconcile_stuck(backend: BaseSmsBackend, *, limit: int = BATCH_LIMIT) -> int
             found = backend.find(message, claimed_at=claimed_at)
         except TransientSmsError as exc:
             logger.warning("SMS %s: cannot ask the provider yet: %s", message.pk, exc)
+            settled += lookup_failed(message, still_mine, exc)
             continue
-        except Exception:
-            logger.exception(
-                "SMS %s: the backend broke looking it up; tried again later", message.pk
-            )
+        except Exception as exc:
+            logger.exception("SMS %s: the backend broke looking it up", message.pk)
+            settled += lookup_failed(message, still_mine, exc)
             continue
         if found:
             logger.info("SMS %s had reached the provider as %s", message.pk, found.provider_id)
@@ -216,6 +244,24 @@ def reconcile_stuck(backend: BaseSmsBackend, *, limit: int = BATCH_LIMIT) -> int
             still_mine.update(status=Status.PENDING, send_after=now, updated_at=now)
         settled += 1
     return settled
+
+
+def lookup_failed(message: OutboundMessage, still_mine, exc: Exception) -> int:
+    """Count a failed check with the provider (tried again after another lease); after the
+    last one, leave the message to a coordinator: it may have been delivered. 1 if it was."""
+    failures = message.failed_lookups + 1
+    if failures < settings.SMS_LOOKUP_MAX_ATTEMPTS:
+        still_mine.update(failed_lookups=failures)
+        return 0
+    logger.warning("SMS %s: the provider could not be asked %s times", message.pk, failures)
+    still_mine.update(
+        status=Status.UNKNOWN,
+        failed_lookups=failures,
+        error_code=getattr(exc, "code", "lookup"),
+        last_error=f"Could not ask the provider whether it has the text ({failures} tries): {exc}",
+        updated_at=timezone.now(),
+    )
+    return 1
 
 
 def next_run_at(now: datetime | None = None) -> datetime | None:

@@ -15,7 +15,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
-from notifications.forms import BroadcastForm, OutboxFilterForm
+from notifications.forms import (
+    BroadcastForm,
+    OutboxFilterForm,
+    TwilioInboundForm,
+    TwilioStatusForm,
+)
 from notifications.inbound import receive_sms, record_delivery_status
 from notifications.models import InboundMessage, OutboundMessage
 from notifications.services import (
@@ -50,12 +55,15 @@ def signed_by_twilio(request) -> bool:
 def twilio_status(request):
     if not signed_by_twilio(request):
         return HttpResponseForbidden()
+    report = TwilioStatusForm(request.POST)
+    if not report.is_valid():
+        return HttpResponseBadRequest()
     message_id = request.GET.get("m", "")
     record_delivery_status(
-        message_id=int(message_id) if message_id.isdigit() else None,
-        sid=request.POST.get("MessageSid", ""),
-        status=request.POST.get("MessageStatus", ""),
-        error_code=request.POST.get("ErrorCode", ""),
+        message_id=int(message_id) if message_id.isdigit() and len(message_id) < 19 else None,
+        sid=report.cleaned_data["MessageSid"],
+        status=report.cleaned_data["MessageStatus"],
+        error_code=report.cleaned_data["ErrorCode"],
     )
     return HttpResponse(status=204)
 
@@ -65,13 +73,14 @@ def twilio_status(request):
 def twilio_inbound(request):
     if not signed_by_twilio(request):
         return HttpResponseForbidden()
-    if not request.POST.get("MessageSid"):
+    text = TwilioInboundForm(request.POST)
+    if not text.is_valid():
         return HttpResponseBadRequest()
     receive_sms(
-        sid=request.POST.get("MessageSid", ""),
-        from_number=request.POST.get("From", ""),
-        to_number=request.POST.get("To", ""),
-        body=request.POST.get("Body", ""),
+        sid=text.cleaned_data["MessageSid"],
+        from_number=text.cleaned_data["From"],
+        to_number=text.cleaned_data["To"],
+        body=text.cleaned_data["Body"],
     )
     # Replies go through the outbox, not TwiML: quiet hours, opt-outs and retries apply.
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")

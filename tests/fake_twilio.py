@@ -2,7 +2,8 @@
 
 It answers `POST /2010-04-01/Accounts/{sid}/Messages.json` and the `GET` list of the same URL
 with Twilio-shaped JSON, records every request, and can be told to fail the next sends with
-429, 500 or a Twilio error code such as 21610, or to answer slowly.
+429, 500 or a Twilio error code such as 21610, to fail the next lookups (a Twilio outage, a key
+without permission to list messages), or to answer slowly.
 """
 
 import base64
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 
 ERRORS = {
     429: (20429, "Too Many Requests"),
+    403: (20403, "Forbidden"),
     500: (20500, "Internal Server Error"),
     21211: (21211, "The 'To' number is not a valid phone number."),
     21610: (21610, "Attempt to send to unsubscribed recipient"),
@@ -40,6 +42,7 @@ class FakeTwilio:
     messages: list[dict] = field(default_factory=list)  # as Twilio stores them, oldest first
     requests: list[tuple[str, str, dict]] = field(default_factory=list)  # method, path, form
     failures: list[Failure] = field(default_factory=list)
+    lookup_failures: list[Failure] = field(default_factory=list)
 
     def __post_init__(self):
         self.lock = threading.Lock()
@@ -68,6 +71,16 @@ class FakeTwilio:
         status = error if error < 1000 else 400
         with self.lock:
             self.failures += [Failure(status, code, message)] * times
+
+    def fail_lookups(self, error: int, times: int = 1) -> None:
+        """Make the next `times` lookups (the GET list of messages) fail: 403, 429 or 500."""
+        code, message = ERRORS[error]
+        with self.lock:
+            self.lookup_failures += [Failure(error, code, message)] * times
+
+    def lookups(self) -> int:
+        with self.lock:
+            return sum(1 for method, _, _ in self.requests if method == "GET")
 
     def sent_bodies(self) -> list[str]:
         with self.lock:
@@ -174,6 +187,10 @@ def _handler_for(fake: FakeTwilio):
                 return self._error(401, 20003, "Authenticate")
             if url.path != self._messages_path():
                 return self._error(404, 20404, "The requested resource was not found")
+            with fake.lock:
+                failure = fake.lookup_failures.pop(0) if fake.lookup_failures else None
+            if failure:
+                return self._error(failure.status, failure.code, failure.message)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             page_size = int(query.get("PageSize", 50))
             with fake.lock:

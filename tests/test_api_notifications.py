@@ -190,6 +190,23 @@ def test_only_a_failed_text_that_is_not_a_sign_in_code_is_sent_again(
     assert post(coordinator_client, "/outbox/999999/retry").status_code == 404
 
 
+def test_a_text_needing_a_check_is_listed_counted_and_can_be_sent_again(coordinator_client):
+    unknown = factories.outbound_message(
+        status=Status.UNKNOWN, attempts=1, error_code="lookup", last_error="20403: Forbidden"
+    )
+    factories.outbound_message(status=Status.FAILED)
+
+    listing = coordinator_client.get(f"{BASE}/outbox", {"status": "unknown"}).json()
+    summary = coordinator_client.get(f"{BASE}/summary").json()
+
+    assert [item["id"] for item in listing["items"]] == [unknown.pk]
+    assert listing["items"][0]["can_retry"] is True
+    assert summary["queue"]["unknown"] == 1
+    response = post(coordinator_client, f"/outbox/{unknown.pk}/retry")
+    assert response.status_code == 200
+    assert response.json()["status"] == "pending"
+
+
 # --- Incoming texts --------------------------------------------------------------------------
 
 
@@ -322,6 +339,7 @@ def test_the_summary_shows_the_queue_and_the_months(coordinator_client, settings
         "sending": 0,
         "stuck": 0,
         "failed": 1,
+        "unknown": 0,
         "oldest_due_seconds": 300,
     }
     assert [(m["month"], m["messages"], m["segments"]) for m in body["months"]] == [

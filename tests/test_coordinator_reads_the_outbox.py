@@ -179,6 +179,24 @@ def test_the_queue_shows_what_is_due_waiting_and_failed(coordinator_client):
     assert "the oldest has waited 20\xa0minutes" in page_text(response)
 
 
+def test_texts_needing_a_check_are_counted_shown_with_a_filter_and_can_be_sent_again(
+    coordinator_client,
+):
+    unknown = factories.outbound_message(
+        status=Status.UNKNOWN, error_code="lookup", last_error="Could not ask the provider"
+    )
+    factories.outbound_message(status=Status.FAILED)
+
+    response = coordinator_client.get(OUTBOX, headers={"accept-language": "en"})
+    filtered = coordinator_client.get(OUTBOX, {"status": "unknown"})
+
+    assert response.context["queue"]["unknown"] == 1
+    assert "1 text needs checking" in page_text(response)
+    assert 'href="?status=unknown"' in page_text(response)
+    assert listed(filtered) == [unknown]
+    assert reverse("notifications:retry", args=[unknown.pk]) in page_text(filtered)
+
+
 # --- Sending a failed text again -------------------------------------------------------------
 
 
@@ -223,7 +241,9 @@ def test_only_a_failed_text_that_is_not_a_sign_in_code_is_sent_again(
     )
 
     assert response.redirect_chain[0][0] == OUTBOX  # never sent off to another site
-    assert "Only a failed text can be sent again" in page_text(response)
+    assert "Only a failed text, or one that needs checking, can be sent again" in page_text(
+        response
+    )
     message.refresh_from_db()
     assert message.status == status
 

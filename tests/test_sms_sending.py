@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -213,6 +214,33 @@ def test_a_permanent_failure_is_marked_and_never_retried(db, fake_twilio, at_ten
     assert len(fake_twilio.posts()) == 1
 
 
+def test_a_number_unsubscribed_at_the_carrier_is_opted_out(db, fake_twilio, at_ten):
+    fake_twilio.fail_next(21610)
+    message = queue("+819011112222", purpose=Purpose.REMINDER)
+    later = queue("+819011112222", purpose=Purpose.REMINDER, send_after=at_ten_tonight())
+
+    run_outbox()
+
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == (Status.FAILED, "21610")
+    assert OptOut.objects.get(phone="+819011112222").source == "carrier"
+    later.refresh_from_db()
+    assert later.status == Status.CANCELLED  # queued before: called off with the opt-out
+    assert queue("+819011112222") is None  # the next broadcast skips the number
+    assert queue("+819011112222", purpose=Purpose.SIGN_IN_CODE) is not None
+
+
+def test_other_permanent_failures_opt_nobody_out(db, fake_twilio, at_ten):
+    fake_twilio.fail_next(21211)
+    queue("+819011112222")
+    run_outbox()
+    assert not OptOut.objects.exists()
+
+
+def at_ten_tonight():
+    return MONDAY_10AM + timedelta(hours=8)
+
+
 @pytest.fixture
 def unreachable_twilio(settings):
     """Twilio settings pointing at a port nobody listens on: connections are refused."""
@@ -314,6 +342,57 @@ def test_a_message_that_keeps_killing_its_worker_fails_in_the_end(db, settings, 
     message.refresh_from_db()
     assert message.status == Status.FAILED
     assert message.error_code == "lost"
+
+
+@pytest.mark.parametrize("error", [500, 403])  # a Twilio outage; a key that may not list
+def test_a_text_the_provider_cannot_be_asked_about_is_left_for_a_coordinator(
+    client, db, settings, fake_twilio, at_ten, error
+):
+    settings.SMS_LOOKUP_MAX_ATTEMPTS = 3
+    message = queue()
+    claim_next()  # the worker claims it, then dies: did the text reach Twilio?
+    fake_twilio.fail_lookups(error, times=100)
+
+    for tries in (1, 2):  # each failed lookup is tried again after another lease
+        at_ten.shift(timedelta(minutes=3))
+        assert run_outbox() == {"reconciled": 0, "sent": 0}
+        message.refresh_from_db()
+        assert (message.status, message.failed_lookups) == (Status.SENDING, tries)
+    at_ten.shift(timedelta(minutes=3))
+    assert run_outbox() == {"reconciled": 1, "sent": 0}
+
+    message.refresh_from_db()
+    assert message.status == Status.UNKNOWN
+    assert message.error_code == "lookup"
+    assert "3 tries" in message.last_error
+    assert fake_twilio.lookups() == 3
+    at_ten.shift(timedelta(hours=2))
+    run_outbox()  # maybe delivered: neither looked up nor sent again by the worker
+    assert fake_twilio.lookups() == 3
+    assert fake_twilio.posts() == []
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content.decode().splitlines() == [
+        "ok",
+        "SMS outbox: 1 message(s) need checking: the provider could not say whether they were "
+        "sent (see the outbox page)",
+    ]
+
+
+def test_a_lookup_that_works_again_before_the_limit_recovers_the_text(
+    db, settings, fake_twilio, at_ten
+):
+    settings.SMS_LOOKUP_MAX_ATTEMPTS = 3
+    message = queue()
+    claim_next()
+    fake_twilio.fail_lookups(500, times=2)
+    for _ in range(3):
+        at_ten.shift(timedelta(minutes=3))
+        run_outbox()
+    message.refresh_from_db()
+    assert message.status == Status.QUEUED  # not at Twilio: sent again on the third check
+    assert message.failed_lookups == 0
+    assert len(fake_twilio.posts()) == 1
 
 
 # --- Idempotency and opt-outs ---------------------------------------------------------------
@@ -445,6 +524,35 @@ def test_a_run_schedules_the_next_and_each_claim_leaves_a_recovery_run(db, setti
     assert following.run_after == evening
 
 
+def test_after_a_worker_is_killed_mid_batch_an_idle_worker_sends_the_rest_at_once(
+    transactional_db, settings, at_ten
+):
+    # Committed for real: the worker's loop drops a connection left inside a transaction.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with transaction.atomic():  # queued together, one nudge at commit
+        first, second, third = (queue() for _ in range(3))
+    [run] = DBTaskResult.objects.ready()
+    run.claim("killed-worker")  # a db_worker took the run (left RUNNING in the task table)...
+    claim_next()  # ...claimed the first text, and was killed while sending it
+
+    # Another worker, idle until now, with the clock still before the first text's lease ends.
+    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", stdout=io.StringIO())
+
+    assert sorted(sms.message_id for sms in backends.outbox) == [second.pk, third.pk]
+    first.refresh_from_db()
+    assert first.status == Status.SENDING  # maybe sent: checked with the provider after its lease
+    recovery = DBTaskResult.objects.get(status="READY")
+    assert recovery.run_after == MONDAY_10AM + timedelta(minutes=2)
+
+
+def test_a_sign_in_code_passes_the_texts_of_a_broadcast_queued_before_it(db, at_ten):
+    broadcast = [queue() for _ in range(3)]
+    at_ten.shift(timedelta(seconds=1))
+    code = queue(purpose=Purpose.SIGN_IN_CODE)
+    run_outbox()
+    assert [sms.message_id for sms in backends.outbox] == [code.pk] + [m.pk for m in broadcast]
+
+
 def test_the_send_sms_command_sends_what_is_due(db, at_ten):
     queue()
     out = io.StringIO()
@@ -467,12 +575,56 @@ def test_the_queue_command_shows_due_sending_failed_and_the_oldest_age(db, at_te
     at_ten.shift(timedelta(minutes=20))
     failed = queue()
     OutboundMessage.objects.filter(pk=failed.pk).update(status=Status.FAILED)
+    unknown = queue()
+    OutboundMessage.objects.filter(pk=unknown.pk).update(status=Status.UNKNOWN)
     out, err = io.StringIO(), io.StringIO()
     call_command("sms_queue", stdout=out, stderr=err)
     assert "due now:        1" in out.getvalue()
     assert "failed:         1" in out.getvalue()
+    assert "needs checking: 1" in out.getvalue()
     assert "oldest due age: 20 min 0 s" in out.getvalue()
     assert "stalled" in err.getvalue()
+
+
+def killed_run(task=send_due_sms):
+    """A run of `task` a worker took and was killed in: left "running" in the task table."""
+    run = DBTaskResult.objects.get(pk=task.using(backend="default").enqueue().id)
+    run.claim("killed-worker")
+    return run
+
+
+def test_the_queue_command_shows_task_runs_left_running_and_clears_the_stale_ones(
+    db, settings, at_ten
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    old = killed_run()
+    at_ten.shift(timedelta(minutes=85))
+    recent = killed_run()
+    at_ten.shift(timedelta(minutes=5))
+
+    out = io.StringIO()
+    call_command("sms_queue", stdout=out)
+    assert "task runs:      2 marked running, the oldest started 90 min 0 s ago" in out.getvalue()
+
+    out = io.StringIO()
+    call_command("sms_queue", "--clear-stale", stdout=out)  # older than an hour by default
+    assert "cleared:        1 task run(s) running for over 60 min" in out.getvalue()
+    assert "task runs:      1 marked running, the oldest started 5 min 0 s ago" in out.getvalue()
+    old.refresh_from_db()
+    assert old.status == "FAILED"
+    assert old.finished_at == timezone.now()
+    [error] = old.task_result.errors
+    assert error.exception_class_path == "config.tasks.WorkerLost"
+
+    call_command("sms_queue", "--clear-stale", "--older-than", "0", stdout=io.StringIO())
+    recent.refresh_from_db()
+    assert recent.status == "FAILED"
+    assert not DBTaskResult.objects.filter(status="RUNNING").exists()
+
+
+def test_the_queue_command_refuses_a_negative_age(db):
+    with pytest.raises(CommandError):
+        call_command("sms_queue", "--clear-stale", "--older-than", "-5", stdout=io.StringIO())
 
 
 def test_the_health_check_reports_a_stalled_queue(

@@ -96,6 +96,52 @@ def test_a_request_without_a_valid_signature_is_refused(client, db, path):
     assert not InboundMessage.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"From": "whatsapp:+819011112222"},  # longer than a phone number's column
+        {"To": "whatsapp:+815012345678"},
+        {"MessageSid": "SM" + "a" * 70},
+        {"Body": "STOP\x00"},  # PostgreSQL stores no NUL
+    ],
+)
+def test_an_incoming_text_with_a_field_too_long_is_refused_and_not_stored(client, db, field):
+    params = {
+        "MessageSid": "SM" + "e" * 32,
+        "From": "+819011112222",
+        "To": OUR_NUMBER,
+        "Body": "STOP",
+        **field,
+    }
+    assert post_signed(client, INBOUND_PATH, params).status_code == 400
+    assert not InboundMessage.objects.exists()
+    assert not OptOut.objects.exists()
+    assert not OutboundMessage.objects.exists()
+    # The signature is checked first: unsigned, the same request is forbidden.
+    assert client.post(INBOUND_PATH, params).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "field", [{"MessageSid": "SM" + "a" * 70}, {"ErrorCode": "3" * 25}, {"ErrorCode": "3\x00"}]
+)
+def test_a_status_report_with_a_field_too_long_is_refused_and_changes_nothing(client, db, field):
+    message = sent_message()
+    params = {"MessageSid": message.provider_id, "MessageStatus": "undelivered", **field}
+    path = f"{STATUS_PATH}?m={message.pk}"
+    assert post_signed(client, path, params).status_code == 400
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == (Status.QUEUED, "")
+    assert client.post(path, params).status_code == 403
+
+
+def test_a_status_report_naming_a_huge_message_id_falls_back_to_its_sid(client, db):
+    message = sent_message()
+    params = {"MessageSid": message.provider_id, "MessageStatus": "delivered"}
+    assert post_signed(client, f"{STATUS_PATH}?m={'9' * 30}", params).status_code == 204
+    message.refresh_from_db()
+    assert message.status == Status.DELIVERED
+
+
 def test_a_forged_status_report_changes_nothing(client, db):
     message = sent_message()
     params = {"MessageSid": message.idempotency_key, "MessageStatus": "delivered"}
@@ -159,6 +205,15 @@ def test_a_report_arriving_before_the_worker_recorded_the_send_is_kept(client, d
     record_accepted(message, Accepted(provider_id=sid, status=Status.QUEUED))  # the worker, late
     message.refresh_from_db()
     assert message.status == Status.SENT
+
+
+def test_a_report_settles_a_text_the_provider_could_not_be_asked_about(client, db):
+    message = queue_sms("+819011112222", "明日10:00", purpose=Purpose.REMINDER, key="unknown")
+    OutboundMessage.objects.filter(pk=message.pk).update(status=Status.UNKNOWN, attempts=1)
+    sid = "SM" + "d" * 32
+    assert status_report(client, sid, "delivered", message=message).status_code == 204
+    message.refresh_from_db()
+    assert (message.status, message.provider_id) == (Status.DELIVERED, sid)
 
 
 def test_a_report_about_an_unknown_message_is_ignored(client, db):
