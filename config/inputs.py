@@ -1,0 +1,100 @@
+"""What the site accepts as input, whatever page or endpoint it comes through (issue 8).
+
+A test under bad input found values the database or the calendar cannot hold turned into
+500s: a page number whose offset overflows a bigint, a date a day before `date.max`, a NUL
+character (PostgreSQL refuses it in text). Each rule lives here once: the API's parser, page
+numbers and dates.
+"""
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from django.utils.translation import gettext
+from ninja import Field, Schema
+from ninja.pagination import PageNumberPagination
+from ninja.parser import Parser
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
+
+from config.errors import ApiError
+
+# Dates a filter may name: enough for any session or text, and a day's arithmetic on either
+# side stays inside Python's calendar.
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2999, 12, 31)
+
+# Pages of at most 50 rows: five million rows, far past any list here, and an offset every
+# database takes.
+LAST_PAGE = 100_000
+
+
+def iso_date(value: Any) -> Any:
+    """Only `YYYY-MM-DD`: pydantic alone reads `0` as 1970-01-01, a Unix time."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise PydanticCustomError("date_parsing", "Input should be a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(iso_date), Field(ge=FIRST_DATE, le=LAST_DATE)]
+
+
+class Pagination(PageNumberPagination):
+    """Ninja's `?page=&page_size=`, with a last page so the offset fits the database."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=LAST_PAGE)
+        page_size: int | None = Field(None, ge=1)
+
+
+class NullCharacterError(ValueError):
+    def __init__(self, field: str):
+        self.field = field
+        super().__init__(field)
+
+
+def refuse_null_characters(data: Any, field: str = "") -> None:
+    """Raise NullCharacterError naming the first key or string holding a NUL character."""
+    if isinstance(data, str):
+        if "\x00" in data:
+            raise NullCharacterError(field)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            name = f"{field}.{key}" if field else str(key)
+            refuse_null_characters(key, name)
+            refuse_null_characters(value, name)
+    elif isinstance(data, list | tuple):
+        for index, value in enumerate(data):
+            refuse_null_characters(value, f"{field}.{index}" if field else str(index))
+
+
+def null_character_error(field: str) -> ApiError:
+    message = gettext("Null characters are not allowed.")  # Django's own, translated already
+    return ApiError(
+        422,
+        "invalid",
+        gettext("Some of the data sent is not valid."),
+        [{"field": field, "message": message}],
+    )
+
+
+class ApiParser(Parser):
+    """Ninja's JSON and query-string parser, refusing NUL characters in any value or key.
+
+    Ninja turns any error of `parse_body` into a 400 whose cause `config.api` looks at.
+    """
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        refuse_null_characters(data)
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        parsed = super().parse_querydict(data, list_fields, request)
+        try:
+            refuse_null_characters(parsed)
+        except NullCharacterError as error:
+            raise null_character_error(error.field) from None
+        return parsed
