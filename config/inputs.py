@@ -3,13 +3,16 @@
 A test under bad input found values the database or the calendar cannot hold turned into
 500s: a page number whose offset overflows a bigint, a date a day before `date.max`, a NUL
 character (PostgreSQL refuses it in text). Each rule lives here once: the API's parser, page
-numbers and dates.
+numbers and dates, and the form field the pages' date filters use.
 """
 
 import re
 from datetime import date
 from typing import Annotated, Any
 
+from django import forms
+from django.core.exceptions import BadRequest
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
@@ -39,6 +42,12 @@ def iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(iso_date), Field(ge=FIRST_DATE, le=LAST_DATE)]
+
+
+class DateFilterField(forms.DateField):
+    """A page's date filter, within the dates the API accepts too."""
+
+    default_validators = [MinValueValidator(FIRST_DATE), MaxValueValidator(LAST_DATE)]
 
 
 class Pagination(PageNumberPagination):
@@ -98,3 +107,29 @@ class ApiParser(Parser):
         except NullCharacterError as error:
             raise null_character_error(error.field) from None
         return parsed
+
+
+class RefuseNullCharactersMiddleware:
+    """Pages: a NUL character in the path, the query string or a form is a 400 Bad Request.
+
+    Django's form fields refuse NUL already, but a view reading the URL (a calendar feed's
+    token) or `request.GET` would hand it to PostgreSQL. The API answers in its own error
+    format, from `ApiParser`.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith("/api/"):
+            sent = [request.path_info, *request.GET.lists()]
+            if request.method == "POST" and request.content_type in FORM_TYPES:
+                sent.extend(request.POST.lists())
+            try:
+                refuse_null_characters(sent)
+            except NullCharacterError:
+                raise BadRequest(gettext("Null characters are not allowed.")) from None
+        return self.get_response(request)
+
+
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}

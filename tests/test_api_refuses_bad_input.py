@@ -9,6 +9,7 @@ import json
 from datetime import datetime, time
 
 import pytest
+from django.urls import reverse
 
 from notifications.models import OutboundMessage
 from sessions.models import Shift
@@ -278,3 +279,37 @@ def test_times_are_sent_as_the_openapi_document_declares_them(client, openapi):
     schema = schema["content"]["application/json"]["schema"]
     assert response.json()["schedules"][0]["start_time"] == "10:00:00+09:00"
     assert matches_formats(response.json(), schema, openapi) == []
+
+
+# Pages ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["/calendar/ab%00c.ics", "/board/?district=%00", "/classes/?district=%00"]
+)
+def test_a_nul_character_in_a_page_address_is_a_bad_request(supporter_client, url):
+    response = supporter_client.get(url)
+
+    assert response.status_code == 400
+
+
+def test_a_nul_character_in_a_form_post_is_a_bad_request_and_writes_nothing(supporter_client):
+    before = written()
+
+    response = supporter_client.post(reverse("supporters:tokens"), {"name": "laptop\x00"})
+
+    assert response.status_code == 400
+    assert written() == before
+
+
+@pytest.mark.parametrize("query", ["date_to=9999-12-31", "date_from=9999-12-31"])
+def test_the_board_page_ignores_a_date_past_the_calendar(supporter_client, query):
+    response = supporter_client.get(f"{reverse('helpdesk_sessions:board')}?{query}")
+
+    assert response.status_code == 200
+
+
+def test_the_outbox_page_ignores_a_date_past_the_calendar(coordinator_client):
+    response = coordinator_client.get(f"{reverse('notifications:outbox')}?date_to=9999-12-31")
+
+    assert response.status_code == 200
