@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
 from ninja.parser import Parser
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from config.errors import ApiError
@@ -32,16 +32,37 @@ LAST_DATE = date(2999, 12, 31)
 LAST_PAGE = 100_000
 
 
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
 def iso_date(value: Any) -> Any:
     """Only `YYYY-MM-DD`: pydantic alone reads `0` as 1970-01-01, a Unix time."""
     if isinstance(value, date):
         return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not re.fullmatch(ISO_DATE, value):
         raise PydanticCustomError("date_parsing", "Input should be a date as YYYY-MM-DD")
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(iso_date), Field(ge=FIRST_DATE, le=LAST_DATE)]
+def within_calendar(value: date) -> date:
+    # The kinds of pydantic's own bounds, which config.api words for people.
+    if value < FIRST_DATE:
+        raise PydanticCustomError(
+            "greater_than_equal", "Input should be on or after {ge}", {"ge": FIRST_DATE}
+        )
+    if value > LAST_DATE:
+        raise PydanticCustomError(
+            "less_than_equal", "Input should be on or before {le}", {"le": LAST_DATE}
+        )
+    return value
+
+
+IsoDate = Annotated[
+    date,
+    BeforeValidator(iso_date),
+    AfterValidator(within_calendar),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": ISO_DATE}),
+]
 
 
 class DateFilterField(forms.DateField):

@@ -235,6 +235,22 @@ def test_openapi_bounds_pages_and_dates(openapi):
         for parameter in openapi["paths"]["/api/sessions"]["get"]["parameters"]
     }
     assert parameters["page"]["schema"]["maximum"] == 100000
+    assert parameters["date_to"]["schema"]["anyOf"][0] == {
+        "type": "string",
+        "format": "date",
+        "pattern": r"^\d{4}-\d{2}-\d{2}$",
+    }
+
+
+def test_a_date_past_the_calendar_says_which_is_the_last(client):
+    response = client.get("/api/sessions?date_to=9999-12-31", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.json()["details"] == [
+        {
+            "field": "date_to",
+            "message": "Ensure this value is less than or equal to 2999-12-31.",
+        }
+    ]
 
 
 def matches_formats(value, schema: dict, openapi: dict, where: str = "") -> list[str]:
