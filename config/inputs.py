@@ -3,7 +3,7 @@
 A test under bad input found values the database or the calendar cannot hold turned into
 500s: a page number whose offset overflows a bigint, a date a day before `date.max`, a NUL
 character (PostgreSQL refuses it in text). Each rule lives here once: the API's parser, page
-numbers and dates, and the form field the pages' date filters use.
+numbers, ids and dates, and the form field the pages' date filters use.
 """
 
 import re
@@ -26,6 +26,9 @@ from config.errors import ApiError
 # side stays inside Python's calendar.
 FIRST_DATE = date(1900, 1, 1)
 LAST_DATE = date(2999, 12, 31)
+
+# Ids are bigints: SQLite cannot even compare a larger number (a 500 there, issue 8).
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 # Pages of at most 50 rows: five million rows, far past any list here, and an offset every
 # database takes.

@@ -7,7 +7,7 @@ from typing import Literal
 from django.utils import timezone
 from ninja import Field, Schema
 
-from config.inputs import IsoDate
+from config.inputs import Id, IsoDate
 from notifications.models import InboundMessage, OutboundMessage
 from notifications.services import BROADCAST_MAX_LENGTH
 
@@ -106,12 +106,12 @@ class BroadcastIn(Schema):
         [], description="Codes of districts: their active supporters (with `skills`, both)."
     )
     skills: list[str] = Field([], description="Codes of skills: active supporters with any.")
-    session: int | None = Field(
+    session: Id | None = Field(
         None,
         description="A session not ended yet, within 90 days: everyone on its roster, "
         "waiting list included.",
     )
-    supporters: list[int] = Field([], description="Supporters by id.")
+    supporters: list[Id] = Field([], description="Supporters by id.")
     key: str | None = Field(
         None,
         max_length=40,

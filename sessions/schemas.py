@@ -6,7 +6,7 @@ from typing import Literal
 from django.utils import timezone
 from ninja import Field, Schema
 
-from config.inputs import IsoDate
+from config.inputs import Id, IsoDate
 from sessions.models import Session
 from venues.schemas import DistrictRef
 
@@ -21,7 +21,7 @@ class VenueRef(Schema):
 
 class SessionFilters(Schema):
     kind: Kind | None = Field(None, description="Only sessions of this kind.")
-    venue: int | None = Field(None, description="Only sessions at the venue with this id.")
+    venue: Id | None = Field(None, description="Only sessions at the venue with this id.")
     district: str | None = Field(None, description="Only sessions in the district with this code.")
     date_from: IsoDate | None = Field(
         None,
@@ -126,7 +126,7 @@ Role = Literal["lead", "helper"]
 
 class BoardFilters(Schema):
     kind: Kind | None = Field(None, description="Only sessions of this kind.")
-    venue: int | None = Field(None, description="Only sessions at the venue with this id.")
+    venue: Id | None = Field(None, description="Only sessions at the venue with this id.")
     district: str | None = Field(None, description="Only sessions in the district with this code.")
     date_from: IsoDate | None = Field(
         None, description="Only sessions starting on or after this date (Japan time)."
@@ -243,10 +243,10 @@ class RosterOut(Schema):
 
 
 class RosterChangeIn(Schema):
-    supporter: int = Field(description="The supporter's id.")
+    supporter: Id = Field(description="The supporter's id.")
     role: Role = "helper"
 
 
 class AttendanceIn(Schema):
-    supporter: int = Field(description="The supporter's id.")
+    supporter: Id = Field(description="The supporter's id.")
     status: Literal["attended", "no_show"]

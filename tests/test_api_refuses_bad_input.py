@@ -121,6 +121,13 @@ def test_a_nul_character_in_a_query_string_is_invalid(client, headers, url):
     assert response.json()["details"][0]["message"] == "Null characters are not allowed."
 
 
+@pytest.mark.parametrize("url", ["/api/sessions", "/api/board"])
+def test_an_id_filter_past_a_bigint_is_invalid(client, headers, url):
+    response = client.get(f"{url}?venue={BIGINT}0", **headers(url))
+
+    refused(response, 422, "invalid", "venue")
+
+
 # Bodies --------------------------------------------------------------------------------------
 
 INVITATION = {"family_name": "赤城", "given_name": "次郎", "phone": "090-8765-4321"}
@@ -138,6 +145,27 @@ INVITATION = {"family_name": "赤城", "given_name": "次郎", "phone": "090-876
 def test_a_nul_character_in_a_json_string_is_invalid_and_nothing_is_written(
     client, as_coordinator, url, payload, field
 ):
+    before = written()
+
+    response = client.post(url, json.dumps(payload), "application/json", **as_coordinator)
+
+    refused(response, 422, "invalid", field)
+    assert written() == before
+
+
+@pytest.mark.parametrize(
+    ("url", "payload", "field"),
+    [
+        ("/api/sessions/{session}/roster", {"supporter": 10**20}, "supporter"),
+        ("/api/sessions/{session}/attendance", {"supporter": 10**20, "status": "attended"}, None),
+        ("/api/notifications/broadcasts", {"text": "明日", "supporters": [10**20]}, None),
+        ("/api/notifications/broadcasts", {"text": "明日", "session": 10**20}, "session"),
+    ],
+)
+def test_an_id_past_a_bigint_in_a_body_is_invalid_and_nothing_is_written(
+    client, as_coordinator, url, payload, field
+):
+    url = url.format(session=factories.session().pk)
     before = written()
 
     response = client.post(url, json.dumps(payload), "application/json", **as_coordinator)
