@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import BadRequest
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
 from ninja.parser import Parser
@@ -82,6 +83,10 @@ class Pagination(PageNumberPagination):
         page_size: int | None = Field(None, ge=1)
 
 
+# Not Django's "Null characters are not allowed.", whose Japanese asks for some text.
+NULL_CHARACTER_MESSAGE = _("This text holds a NUL character (U+0000), which cannot be stored.")
+
+
 class NullCharacterError(ValueError):
     def __init__(self, field: str):
         self.field = field
@@ -104,7 +109,7 @@ def refuse_null_characters(data: Any, field: str = "") -> None:
 
 
 def null_character_error(field: str) -> ApiError:
-    message = gettext("Null characters are not allowed.")  # Django's own, translated already
+    message = str(NULL_CHARACTER_MESSAGE)
     return ApiError(
         422,
         "invalid",
@@ -152,7 +157,7 @@ class RefuseNullCharactersMiddleware:
             try:
                 refuse_null_characters(sent)
             except NullCharacterError:
-                raise BadRequest(gettext("Null characters are not allowed.")) from None
+                raise BadRequest(str(NULL_CHARACTER_MESSAGE)) from None
         return self.get_response(request)
 
 

@@ -118,7 +118,9 @@ def test_a_nul_character_in_a_query_string_is_invalid(client, headers, url):
     response = client.get(url, HTTP_ACCEPT_LANGUAGE="en", **headers(url))
 
     refused(response, 422, "invalid")
-    assert response.json()["details"][0]["message"] == "Null characters are not allowed."
+    assert response.json()["details"][0]["message"] == (
+        "This text holds a NUL character (U+0000), which cannot be stored."
+    )
 
 
 @pytest.mark.parametrize("url", ["/api/sessions", "/api/board"])
