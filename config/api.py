@@ -7,13 +7,14 @@ cookie, else Japanese). 422 adds `details`, a list of `{"field": ..., "message":
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext, ngettext
 from ninja import NinjaAPI, renderers
 from ninja.errors import HttpError, ValidationError
 
 from config.errors import ApiError, ServiceError
+from config.inputs import ApiParser, NullCharacterError, null_character_error
 from notifications.api import router as notifications_router
 from sessions.api import board_router, checkin_router
 from sessions.api import router as sessions_router
@@ -36,14 +37,17 @@ call from a signed-in browser session with the `X-CSRFToken` header on unsafe me
 The public endpoints (districts, venues, sessions) need no authentication.
 
 **Errors.** Always JSON `{"code": "...", "message": "..."}`. Codes: `invalid` (422, with
-`details: [{"field", "message"}]`), `unauthenticated` (401), `forbidden` (403), `not_found`
-(404), a domain code such as `full` (409), `server_error` (500). `message` follows
-`Accept-Language` (Japanese by default, English with `en`).
+`details: [{"field", "message"}]`; 400 for a body that is not JSON), `unauthenticated` (401),
+`forbidden` (403), `not_found` (404, also for a path id that is not a whole number),
+`too_large` (413), a domain code such as `full` (409), `server_error` (500). `message` follows
+`Accept-Language` (Japanese by default, English with `en`). No text may hold a NUL character
+(`invalid`).
 
-**Times** are ISO 8601 in Japan time (`+09:00`); date filters are Japan dates, both ends
-included.
+**Times** are ISO 8601 in Japan time, with their offset (`+09:00`), times of day included
+(`10:00:00+09:00`); date filters are Japan dates written `YYYY-MM-DD`, from 1900-01-01 to
+2999-12-31, both ends included.
 
-**Lists** of sessions are paged: `?page=1` (from 1) and `?page_size=` (at most 50, the
+**Lists** are paged: `?page=1` (from 1 to 100000) and `?page_size=` (at most 50, the
 default); the response is `{"items": [...], "count": <total>}`.
 """
 
@@ -57,7 +61,13 @@ SERVICE_ERROR_STATUS = {
     "insurance": 403,
     "inactive": 403,
 }
-STATUS_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict"}
+STATUS_CODES = {
+    400: "invalid",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+}
 CSRF_FAILURE = "CSRF check Failed"  # ninja's APIKeyCookie message
 
 
@@ -66,13 +76,53 @@ class JSONRenderer(renderers.JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+# Refusals any endpoint may give for bad input, documented once here rather than on each.
+INPUT_REFUSALS = {
+    "path": {404: "A path id that is not a whole number, or names nothing."},
+    "query": {422: "A query parameter is not valid (`invalid`, with `details`)."},
+    "body": {
+        400: "The body is not valid JSON (`invalid`).",
+        413: "The body is larger than the server takes (`too_large`).",
+        422: "A value is not valid (`invalid`, with `details`).",
+    },
+}
+
+
+class Api(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                document_input_refusals(operation)
+        return schema
+
+
+def document_input_refusals(operation: dict) -> None:
+    """Add the refusals of bad input to an operation's documented responses."""
+    places = {parameter["in"] for parameter in operation.get("parameters", [])}
+    if "requestBody" in operation:
+        places.add("body")
+    responses = operation["responses"]
+    for place in sorted(places & INPUT_REFUSALS.keys()):
+        for status, description in INPUT_REFUSALS[place].items():
+            responses.setdefault(
+                status,
+                {
+                    "description": description,
+                    "content": {"application/json": {"schema": ERROR_REF}},
+                },
+            )
+
+
+api = Api(
     title="digisapo API",
     version="1",
     description=DESCRIPTION,
     urls_namespace="api",
     auth=token_or_session,
     renderer=JSONRenderer(),
+    parser=ApiParser(),
 )
 
 
@@ -85,6 +135,7 @@ def error_response(request, status: int, code: str, message, details=None):
 
 def status_message(status: int) -> str:
     messages = {
+        400: gettext("The request body could not be read: send valid JSON."),
         401: gettext("Sign in, or send a valid API token as “Authorization: Bearer …”."),
         403: gettext("You are not allowed to do this."),
         404: gettext("Not found."),
@@ -107,7 +158,15 @@ def on_service_error(request, exc: ServiceError):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    """Ninja's own refusals: no credentials (401), CSRF (403), throttling (429)…"""
+    """Ninja's own refusals: no credentials (401), CSRF (403), throttling (429)…
+
+    A body ninja could not parse is a 400 caused by what the parser raised.
+    """
+    cause = exc.__cause__
+    if isinstance(cause, NullCharacterError):
+        return on_api_error(request, null_character_error(cause.field))
+    if isinstance(cause, RequestDataTooBig):
+        return on_too_large(request, cause)
     status = exc.status_code
     if status == 403 and exc.message == CSRF_FAILURE:
         message = gettext("CSRF verification failed. Request aborted.")
@@ -127,8 +186,17 @@ def on_not_found(request, exc):
     return error_response(request, 404, "not_found", status_message(404))
 
 
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request, exc):
+    message = gettext("The request is too large.")
+    return error_response(request, 413, "too_large", message)
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
+    if exc.errors and all(error.get("loc", ("",))[0] == "path" for error in exc.errors):
+        # `/api/sessions/abc`: no such resource, as for an id that names nothing.
+        return on_not_found(request, exc)
     details = [
         {"field": error_field(error), "message": error_message(error)} for error in exc.errors
     ]

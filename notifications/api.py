@@ -11,9 +11,10 @@ from django.shortcuts import get_object_or_404
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext
 from ninja import Query, Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from config.errors import ApiError, ErrorOut
+from config.inputs import Pagination
 from notifications.forms import BroadcastForm
 from notifications.models import InboundMessage, OutboundMessage
 from notifications.schemas import (
@@ -52,7 +53,7 @@ PAGED = (
     summary="List the outbox",
     description=f"Every text the app sent or will send, newest queued first. {PAGED}",
 )
-@paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE, max_page_size=PAGE_SIZE)
 def list_outbox(request, filters: Query[OutboxFilters]):
     return (
         OutboundMessage.objects.with_recipient_name()
@@ -80,7 +81,7 @@ def retry_outbox_message(request, message_id: int):
     summary="List incoming texts",
     description=f"Texts people sent, those still to read first, then newest first. {PAGED}",
 )
-@paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE, max_page_size=PAGE_SIZE)
 def list_inbound(request, filters: Query[InboundFilters]):
     texts = InboundMessage.objects.with_sender_name().unread_first()
     if filters.unread is not None:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from config.inputs import DateFilterField
 from notifications.models import InboundMessage, OutboundMessage
 from notifications.services import BROADCAST_MAX_LENGTH, broadcast_recipients
 from sessions.models import Session
@@ -69,8 +70,8 @@ class OutboxFilterForm(forms.Form):
         choices=[("", _("Any purpose")), *OutboundMessage.Purpose.choices],
         required=False,
     )
-    date_from = forms.DateField(label=_("Queued from"), required=False, widget=DateInput())
-    date_to = forms.DateField(label=_("Queued until"), required=False, widget=DateInput())
+    date_from = DateFilterField(label=_("Queued from"), required=False, widget=DateInput())
+    date_to = DateFilterField(label=_("Queued until"), required=False, widget=DateInput())
 
     def clean(self):
         cleaned = super().clean()

@@ -1,12 +1,13 @@
 """What the API shows of the outbox, incoming texts and broadcasts: coordinators only."""
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
 
+from config.inputs import Id, IsoDate
 from notifications.models import InboundMessage, OutboundMessage
 from notifications.services import BROADCAST_MAX_LENGTH
 
@@ -20,10 +21,10 @@ COST = "Estimated cost in yen, a decimal string, at the configured price per par
 class OutboxFilters(Schema):
     status: Status | None = Field(None, description="Only texts with this status.")
     purpose: Purpose | None = Field(None, description="Only texts sent for this purpose.")
-    date_from: date | None = Field(
+    date_from: IsoDate | None = Field(
         None, description="Only texts queued on or after this date (Japan time)."
     )
-    date_to: date | None = Field(
+    date_to: IsoDate | None = Field(
         None, description="Only texts queued on or before this date (Japan time)."
     )
 
@@ -105,12 +106,12 @@ class BroadcastIn(Schema):
         [], description="Codes of districts: their active supporters (with `skills`, both)."
     )
     skills: list[str] = Field([], description="Codes of skills: active supporters with any.")
-    session: int | None = Field(
+    session: Id | None = Field(
         None,
         description="A session not ended yet, within 90 days: everyone on its roster, "
         "waiting list included.",
     )
-    supporters: list[int] = Field([], description="Supporters by id.")
+    supporters: list[Id] = Field([], description="Supporters by id.")
     key: str | None = Field(
         None,
         max_length=40,

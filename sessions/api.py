@@ -5,9 +5,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext
 from ninja import Query, Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from config.errors import ApiError, ErrorOut
+from config.inputs import Pagination
 from sessions.models import Session, Shift
 from sessions.schemas import (
     AttendanceIn,
@@ -63,7 +64,7 @@ def listed_sessions():
     "Without `date_from` only sessions not yet ended; without `status` no cancelled ones. "
     "Public: no authentication.",
 )
-@paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE, max_page_size=PAGE_SIZE)
 def list_sessions(request, filters: Query[SessionFilters]):
     sessions = listed_sessions().on_dates(filters.date_from, filters.date_to)
     if filters.date_from is None:
@@ -163,7 +164,7 @@ SHIFT_REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 42
     'Paged like `/api/sessions` (`{"items": [...], "count": N}`). Supporters and '
     "coordinators (403 for others).",
 )
-@paginate(PageNumberPagination, page_size=PAGE_SIZE, max_page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE, max_page_size=PAGE_SIZE)
 def board(request, filters: Query[BoardFilters]):
     supporter = request.user.supporter_or_none
     if supporter is None:

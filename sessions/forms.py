@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.inputs import DateFilterField
 from sessions.models import Session, Shift
 from supporters.models import Supporter
 from venues.models import District, Venue
@@ -36,8 +37,8 @@ class BoardFilterForm(forms.Form):
         required=False,
         empty_label=_("All districts"),
     )
-    date_from = forms.DateField(label=_("From"), required=False, widget=date_input())
-    date_to = forms.DateField(label=_("To"), required=False, widget=date_input())
+    date_from = DateFilterField(label=_("From"), required=False, widget=date_input())
+    date_to = DateFilterField(label=_("To"), required=False, widget=date_input())
     needed = forms.BooleanField(label=_("Only where I'm needed"), required=False)
 
     def clean(self):

@@ -1,11 +1,12 @@
 """What the API shows of sessions: public information only, never a resident's details."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
 
+from config.inputs import Id, IsoDate
 from sessions.models import Session
 from venues.schemas import DistrictRef
 
@@ -20,14 +21,14 @@ class VenueRef(Schema):
 
 class SessionFilters(Schema):
     kind: Kind | None = Field(None, description="Only sessions of this kind.")
-    venue: int | None = Field(None, description="Only sessions at the venue with this id.")
+    venue: Id | None = Field(None, description="Only sessions at the venue with this id.")
     district: str | None = Field(None, description="Only sessions in the district with this code.")
-    date_from: date | None = Field(
+    date_from: IsoDate | None = Field(
         None,
         description="Only sessions starting on or after this date (Japan time). "
         "Without it, only sessions that have not ended yet are listed.",
     )
-    date_to: date | None = Field(
+    date_to: IsoDate | None = Field(
         None, description="Only sessions starting on or before this date (Japan time)."
     )
     status: Status | None = Field(
@@ -125,12 +126,12 @@ Role = Literal["lead", "helper"]
 
 class BoardFilters(Schema):
     kind: Kind | None = Field(None, description="Only sessions of this kind.")
-    venue: int | None = Field(None, description="Only sessions at the venue with this id.")
+    venue: Id | None = Field(None, description="Only sessions at the venue with this id.")
     district: str | None = Field(None, description="Only sessions in the district with this code.")
-    date_from: date | None = Field(
+    date_from: IsoDate | None = Field(
         None, description="Only sessions starting on or after this date (Japan time)."
     )
-    date_to: date | None = Field(
+    date_to: IsoDate | None = Field(
         None, description="Only sessions starting on or before this date (Japan time)."
     )
     needed: bool = Field(
@@ -242,10 +243,10 @@ class RosterOut(Schema):
 
 
 class RosterChangeIn(Schema):
-    supporter: int = Field(description="The supporter's id.")
+    supporter: Id = Field(description="The supporter's id.")
     role: Role = "helper"
 
 
 class AttendanceIn(Schema):
-    supporter: int = Field(description="The supporter's id.")
+    supporter: Id = Field(description="The supporter's id.")
     status: Literal["attended", "no_show"]

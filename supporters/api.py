@@ -2,9 +2,10 @@
 
 from django.db.models import Prefetch
 from ninja import Query, Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from config.errors import ErrorOut
+from config.inputs import Pagination
 from sessions.calendar import feed_urls, site_url
 from sessions.models import Session, Shift
 from sessions.schemas import HoursOut, MyShiftFilters, ShiftOut
@@ -105,7 +106,7 @@ def regenerate_calendar(request):
     "places in line on sessions not over yet, soonest first; `?when=past`: shifts served or "
     'missed, latest first. Paged: `{"items": [...], "count": N}`. Supporters only.',
 )
-@paginate(PageNumberPagination, page_size=SHIFTS_PAGE_SIZE, max_page_size=SHIFTS_PAGE_SIZE)
+@paginate(Pagination, page_size=SHIFTS_PAGE_SIZE, max_page_size=SHIFTS_PAGE_SIZE)
 def my_shifts(request, filters: Query[MyShiftFilters]):
     supporter = api_supporter(request)
     mine = Shift.objects.filter(supporter=supporter)
@@ -146,7 +147,7 @@ INVITATIONS_PAGE_SIZE = 50
     description="Invitations to join as a supporter, newest first, paged: `?page=` and "
     f"`?page_size=` (at most {INVITATIONS_PAGE_SIZE}). Coordinators only.",
 )
-@paginate(PageNumberPagination, page_size=INVITATIONS_PAGE_SIZE, max_page_size=50)
+@paginate(Pagination, page_size=INVITATIONS_PAGE_SIZE, max_page_size=50)
 def list_invitations(request):
     return Invitation.objects.select_related("invited_by")
 

@@ -290,6 +290,11 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField(_("expires at"))
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # An emailed invitation is sent by a task after the request (issue 8: an unreachable mail
+    # server once made the request fail after the invitation was saved); what became of the
+    # mail is kept here for the coordinator. Texts are followed in the outbox instead.
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    email_error = models.CharField(_("email error"), max_length=200, blank=True)
     supporter = models.OneToOneField(
         Supporter,
         on_delete=models.SET_NULL,

@@ -95,6 +95,14 @@ class InvitationOut(Schema):
     expires_at: datetime
     accepted_at: datetime | None
     revoked_at: datetime | None
+    emailed_at: datetime | None = Field(
+        description="When the invitation's email was handed to the mail server; null for a "
+        "text (see the outbox) and while the email waits to be sent."
+    )
+    email_error: str = Field(
+        description="Why the email could not be sent, else empty: check the address or the "
+        "mail server, then invite again."
+    )
 
     @staticmethod
     def resolve_invited_by(invitation) -> str | None:
@@ -115,6 +123,10 @@ class InvitationOut(Schema):
     @staticmethod
     def resolve_revoked_at(invitation) -> datetime | None:
         return local_or_none(invitation.revoked_at)
+
+    @staticmethod
+    def resolve_emailed_at(invitation) -> datetime | None:
+        return local_or_none(invitation.emailed_at)
 
 
 class InvitationCreatedOut(InvitationOut):

@@ -10,13 +10,11 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from config.errors import ServiceError
@@ -25,6 +23,7 @@ from notifications.services import cancel_pending, queue_sms
 from notifications.texts import render_sms
 from supporters.models import ApiToken, Invitation, Supporter, User
 from supporters.phones import normalize_phone
+from supporters.tasks import email_invitation
 
 # Recording every request would write on every read; a minute is precise enough to spot
 # a token still in use.
@@ -262,16 +261,10 @@ def invite_supporter(
                     ),
                 )
         if email and texted is None:
-            transaction.on_commit(partial(_send_invitation_email, invitation, link))
+            # Queued once the invitation is committed, so the task finds it; a mail server
+            # that fails is recorded on the invitation, never the coordinator's request.
+            transaction.on_commit(partial(email_invitation.enqueue, invitation.pk, link))
     return invitation, link
-
-
-def _send_invitation_email(invitation: Invitation, link: str) -> None:
-    with translation.override(invitation.language):
-        context = {"invitation": invitation, "link": link, "days": settings.INVITATION_VALID_DAYS}
-        subject = gettext("Your invitation to Maebashi Digital Supporters")
-        body = render_to_string("supporters/email/invitation.txt", context)
-    send_mail(subject, body, None, [invitation.email])
 
 
 def revoke_invitations(invitations) -> int:

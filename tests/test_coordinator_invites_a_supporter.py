@@ -6,12 +6,19 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import OptOut, OutboundMessage
 from supporters.models import Invitation, Supporter, User
-from supporters.services import InvitationError, accept_invitation, invite_supporter
+from supporters.services import (
+    InvitationError,
+    accept_invitation,
+    create_api_token,
+    invite_supporter,
+    revoke_invitation,
+)
 from tests import factories
 from tests.pages import parse, unlabelled_fields
 
@@ -105,6 +112,79 @@ def test_without_a_phone_the_invitation_goes_by_email(
     assert mail.subject == "Your invitation to Maebashi Digital Supporters"
     link = link_in(mail.body)
     assert Invitation.objects.get().key_hash == hashlib.sha256(key_of(link).encode()).hexdigest()
+
+
+class UnreachableMailServer(BaseEmailBackend):
+    """A mail server that cannot be reached, as smtplib reports it."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+
+@pytest.fixture
+def unreachable_mail_server(settings):
+    backend = f"{__name__}.UnreachableMailServer"
+    settings.MAILERS = {"default": {"BACKEND": backend}}
+
+
+EMAILED = {**INVITE, "phone": "", "email": "jiro@example.jp"}
+
+
+def test_an_unreachable_mail_server_leaves_the_page_working_and_shows_the_failed_email(
+    coordinator_client, unreachable_mail_server, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator_client.post(reverse("supporters:invitations"), EMAILED)
+
+    assert response.status_code == 200
+    invitation = Invitation.objects.get()
+    assert invitation.state == Invitation.State.OPEN
+    assert invitation.emailed_at is None
+    assert invitation.email_error == "[Errno 111] Connection refused"
+    page = coordinator_client.get(reverse("supporters:invitations")).content.decode()
+    assert "The email to jiro@example.jp could not be sent." in page
+
+
+def test_an_unreachable_mail_server_leaves_the_api_answering_and_lists_the_failed_email(
+    client, coordinator, unreachable_mail_server, django_capture_on_commit_callbacks
+):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {create_api_token(coordinator, 'test')[1]}"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/invitations", EMAILED, content_type="application/json", **headers
+        )
+
+    assert response.status_code == 201
+    listed = client.get("/api/invitations", **headers).json()["items"]
+    assert [(i["id"], i["email_error"], i["emailed_at"]) for i in listed] == [
+        (response.json()["id"], "[Errno 111] Connection refused", None)
+    ]
+
+
+def test_an_emailed_invitation_records_when_it_went(
+    coordinator_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator_client.post(reverse("supporters:invitations"), EMAILED)
+
+    assert len(mailoutbox) == 1
+    invitation = Invitation.objects.get()
+    assert invitation.emailed_at is not None
+    assert invitation.email_error == ""
+
+
+def test_an_invitation_revoked_before_its_email_goes_is_not_emailed(
+    coordinator, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        invitation, _link = invite_supporter(
+            by=coordinator, base_url="http://testserver", **EMAILED
+        )
+    revoke_invitation(invitation.pk, by=coordinator)
+    for callback in callbacks:
+        callback()
+
+    assert mailoutbox == []
 
 
 def test_an_invitation_needs_a_phone_or_an_email(coordinator_client):

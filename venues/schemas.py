@@ -1,4 +1,5 @@
 from datetime import date, datetime, time
+from datetime import timezone as dt_timezone
 
 from django.utils import timezone
 from ninja import Field, Schema
@@ -33,14 +34,35 @@ class VenueOut(Schema):
     is_helpdesk: bool
 
 
+def with_offset(moment: time) -> time:
+    """A wall-clock time in Japan, with today's offset: OpenAPI's `format: time` needs one."""
+    today = timezone.make_aware(datetime.combine(timezone.localdate(), moment))
+    return moment.replace(tzinfo=dt_timezone(today.utcoffset()))
+
+
 class ScheduleOut(Schema):
     weekday: int = Field(description="0 = Monday … 6 = Sunday.")
     weekday_name: str = Field(description="The weekday's name in the request's language.")
     weeks_of_month: list[int] = Field(description="Which of the month's weekdays, e.g. [2, 4].")
-    start_time: time
-    end_time: time
+    # Strings: Django's JSON encoder refuses times with an offset, which `format: time` needs.
+    start_time: str = Field(
+        description="Japan time, with its offset: `10:00:00+09:00`.",
+        json_schema_extra={"format": "time"},
+    )
+    end_time: str = Field(
+        description="Japan time, with its offset: `16:00:00+09:00`.",
+        json_schema_extra={"format": "time"},
+    )
     valid_from: date
     valid_until: date | None
+
+    @staticmethod
+    def resolve_start_time(schedule) -> str:
+        return with_offset(schedule.start_time).isoformat()
+
+    @staticmethod
+    def resolve_end_time(schedule) -> str:
+        return with_offset(schedule.end_time).isoformat()
 
     @staticmethod
     def resolve_weekday_name(schedule) -> str:
