@@ -117,8 +117,10 @@ def test_an_incoming_text_with_a_field_too_long_is_refused_and_not_stored(client
     assert not InboundMessage.objects.exists()
     assert not OptOut.objects.exists()
     assert not OutboundMessage.objects.exists()
-    # The signature is checked first: unsigned, the same request is forbidden.
-    assert client.post(INBOUND_PATH, params).status_code == 403
+    # The signature is checked first: unsigned, the same request is forbidden. A NUL character
+    # is refused before any view, by the site's middleware, signed or not.
+    unsigned = 400 if "\x00" in "".join(field.values()) else 403
+    assert client.post(INBOUND_PATH, params).status_code == unsigned
 
 
 @pytest.mark.parametrize(
@@ -131,7 +133,8 @@ def test_a_status_report_with_a_field_too_long_is_refused_and_changes_nothing(cl
     assert post_signed(client, path, params).status_code == 400
     message.refresh_from_db()
     assert (message.status, message.error_code) == (Status.QUEUED, "")
-    assert client.post(path, params).status_code == 403
+    unsigned = 400 if "\x00" in "".join(field.values()) else 403
+    assert client.post(path, params).status_code == unsigned
 
 
 def test_a_status_report_naming_a_huge_message_id_falls_back_to_its_sid(client, db):
