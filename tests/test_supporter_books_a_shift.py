@@ -543,3 +543,15 @@ def test_my_shifts_runs_the_same_queries_for_5_or_100_shifts(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = supporter_client.get(MY_SHIFTS)
     assert response.content.decode().count('id="shift-') == 100
+
+
+def test_my_shifts_gives_the_year_of_a_shift_in_another_year(supporter_client, supporter):
+    for start in (datetime(2025, 12, 25, 10, 0, tzinfo=TOKYO), MONDAY_10AM - timedelta(days=7)):
+        session = factories.session(starts_at=start, status=Session.Status.HELD)
+        factories.shift(session=session, supporter=supporter, status=Shift.Status.ATTENDED)
+
+    html = supporter_client.get(MY_SHIFTS, headers={"Accept-Language": "ja"}).content.decode()
+
+    assert "2025年12月25日 (木)" in html
+    assert ">5月25日 (月)" in html  # this year's: no year, as on the board
+    assert "2026年5月" not in html
