@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -237,11 +238,37 @@ def sign_up_for_session(request, session_id):
     supporter = _supporter_or_403(request)
     session = get_object_or_404(Session, pk=session_id)
     try:
-        sign_up(supporter, session, by=request.user)
+        shift = sign_up(supporter, session, by=request.user)
     except ShiftError as error:
         return _after_change(request, session_id, supporter, error=error.message)
-    notice = gettext("You are signed up. Thank you! We sent you a text to confirm.")
-    return _after_change(request, session_id, supporter, notice=notice)
+    return _after_change(request, session_id, supporter, notice=_signed_up_notice(shift))
+
+
+def _signed_up_notice(shift) -> str:
+    """Thanks, and when the confirmation text goes: a text held by the quiet hours (21:00–08:00)
+    is not "sent", and a supporter without a number or who opted out gets none."""
+    texts = OutboundMessage.objects.about(shift)
+    goes_out_at = texts.filter(purpose=OutboundMessage.Purpose.CONFIRMATION).goes_out_at()
+    if goes_out_at is None:
+        return gettext("You are signed up. Thank you!")
+    if goes_out_at <= timezone.now():
+        return gettext("You are signed up. Thank you! We sent you a text to confirm.")
+    at = {"time": time_format(timezone.localtime(goes_out_at), "TIME_FORMAT")}
+    if timezone.localdate(goes_out_at) == timezone.localdate():
+        return (
+            gettext(
+                "You are signed up. Thank you! We will text you a confirmation at %(time)s: "
+                "no texts go out at night."
+            )
+            % at
+        )
+    return (
+        gettext(
+            "You are signed up. Thank you! We will text you a confirmation tomorrow at %(time)s: "
+            "no texts go out at night."
+        )
+        % at
+    )
 
 
 @require_POST

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from config.errors import ServiceError
+from notifications.models import OutboundMessage
 from sessions.calendar import feed_urls, site_url, supporter_feed
 from sessions.models import Shift
 from supporters.forms import (
@@ -148,10 +149,13 @@ def invitations(request):
         else:
             form = InvitationForm()
     listed = Invitation.objects.select_related("invited_by", "supporter")
+    # An invitation made in the quiet hours waits for their end: say when it goes.
+    text_at = created and OutboundMessage.objects.about(created).goes_out_at()
     context = {
         "form": form,
         "created": created,
         "link": link,
+        "text_held_until": text_at if text_at and text_at > timezone.now() else None,
         "page": Paginator(listed, INVITATIONS_PER_PAGE).get_page(request.GET.get("page")),
     }
     return render(request, "supporters/invitations.html", context)

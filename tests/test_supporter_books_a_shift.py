@@ -555,3 +555,40 @@ def test_my_shifts_gives_the_year_of_a_shift_in_another_year(supporter_client, s
     assert "2025年12月25日 (木)" in html
     assert ">5月25日 (月)" in html  # this year's: no year, as on the board
     assert "2026年5月" not in html
+
+
+@pytest.mark.parametrize(
+    ("now", "said"),
+    [
+        (datetime(2026, 6, 1, 22, 30, tzinfo=TOKYO), "a confirmation tomorrow at 8 a.m."),
+        (datetime(2026, 6, 2, 6, 15, tzinfo=TOKYO), "a confirmation at 8 a.m."),
+    ],
+)
+def test_signing_up_in_quiet_hours_says_when_the_text_will_go(
+    supporter_client, session, monday_morning, now, said
+):
+    monday_morning.move_to(now, tick=False)
+
+    response = supporter_client.post(
+        reverse("helpdesk_sessions:sign_up", args=[session.pk]), {"next": BOARD}, follow=True
+    )
+
+    html = response.content.decode()
+    assert f"We will text you {said}: no texts go out at night." in html
+    assert "We sent you a text" not in html
+    (text,) = texts(Purpose.CONFIRMATION)
+    assert text.send_after == datetime(2026, 6, 2, 8, 0, tzinfo=TOKYO)
+
+
+def test_signing_up_by_day_says_the_text_is_sent_and_without_a_number_says_nothing_of_one(
+    supporter_client, supporter, session
+):
+    sign_up_url = reverse("helpdesk_sessions:sign_up", args=[session.pk])
+    html = supporter_client.post(sign_up_url, headers={"HX-Request": "true"}).content.decode()
+    assert "We sent you a text to confirm." in html
+
+    other = factories.supporter(user=factories.user(phone=""))
+    supporter_client.force_login(other.user)
+    html = supporter_client.post(sign_up_url, headers={"HX-Request": "true"}).content.decode()
+    assert "You are signed up. Thank you!" in html
+    assert "text" not in html.split("You are signed up. Thank you!")[1].split("<")[0]
