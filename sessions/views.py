@@ -232,10 +232,25 @@ def _window_query(request, filters, direction: int) -> str | None:
     return query.urlencode()
 
 
-@require_POST
+def _session_page(request, session_id, supporter):
+    """One session's card on a page of its own, offering the sign-up (or the waiting list)
+    again: where the sign-in page comes back to when a tap on the board found the person
+    signed out, since the card's buttons post to URLs that take no GET."""
+    session = get_object_or_404(Session.objects.for_board(supporter), pk=session_id)
+    context = {
+        "session": session,
+        "supporter": supporter,
+        "next": reverse("helpdesk_sessions:board"),
+    }
+    return render(request, "sessions/session.html", context)
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 def sign_up_for_session(request, session_id):
     supporter = _supporter_or_403(request)
+    if request.method != "POST":
+        return _session_page(request, session_id, supporter)
     session = get_object_or_404(Session, pk=session_id)
     try:
         shift = sign_up(supporter, session, by=request.user)
@@ -271,10 +286,12 @@ def _signed_up_notice(shift) -> str:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def join_session_waitlist(request, session_id):
     supporter = _supporter_or_403(request)
+    if request.method != "POST":
+        return _session_page(request, session_id, supporter)
     session = get_object_or_404(Session, pk=session_id)
     try:
         join_waitlist(supporter, session, by=request.user)

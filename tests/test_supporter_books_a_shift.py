@@ -592,3 +592,84 @@ def test_signing_up_by_day_says_the_text_is_sent_and_without_a_number_says_nothi
     html = supporter_client.post(sign_up_url, headers={"HX-Request": "true"}).content.decode()
     assert "You are signed up. Thank you!" in html
     assert "text" not in html.split("You are signed up. Thank you!")[1].split("<")[0]
+
+
+# Signed out meanwhile: the tap leads through the sign-in and back to the sign-up (issue 8)
+
+
+def sign_in_by_code(client, supporter, login_url: str) -> str:
+    """Sign in from `login_url` as a person would, with the code texted; where it lands."""
+    code_request = reverse("account_request_login_code")
+    (action,) = [
+        attrs["action"]
+        for tag, attrs in parse(client.get(login_url)).tags
+        if tag == "form" and attrs.get("action", "").startswith(code_request)
+    ]
+    asked = client.post(action, {"phone": supporter.user.phone})
+    code = re.search(r"\d{6}", texts(Purpose.SIGN_IN_CODE, to=supporter.user.phone)[-1].body)[0]
+    return client.post(asked["Location"], {"code": code})["Location"]
+
+
+def test_signed_out_an_htmx_sign_up_sends_the_browser_to_sign_in_and_back_to_the_board(
+    client, supporter, session
+):
+    back = f"{BOARD}?kind=helpdesk"
+
+    response = client.post(
+        reverse("helpdesk_sessions:sign_up", args=[session.pk]),
+        {"next": back},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{back}"},
+    )
+
+    assert response.status_code == 204
+    assert response.content == b""  # no sign-in page drawn inside the card
+    login = reverse("account_login")
+    assert response["HX-Redirect"] == f"{login}?next=%2Fboard%2F%3Fkind%3Dhelpdesk"
+    assert not Shift.objects.exists()
+    assert sign_in_by_code(client, supporter, response["HX-Redirect"]) == back
+    board = client.get(back).content.decode()
+    assert f'action="{reverse("helpdesk_sessions:sign_up", args=[session.pk])}"' in board
+
+
+def test_an_htmx_request_from_another_site_never_becomes_the_way_back(client, session):
+    response = client.post(
+        reverse("helpdesk_sessions:sign_up", args=[session.pk]),
+        headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/board/"},
+    )
+
+    assert response["HX-Redirect"] == f"{reverse('account_login')}?next=%2F"
+
+
+def test_signed_out_a_sign_up_without_js_comes_back_to_a_page_offering_it_again(
+    client, supporter, session
+):
+    sign_up_url = reverse("helpdesk_sessions:sign_up", args=[session.pk])
+
+    response = client.post(sign_up_url, {"next": BOARD})
+
+    assert response.status_code == 302
+    assert not Shift.objects.exists()
+    landed = sign_in_by_code(client, supporter, response["Location"])
+    assert landed == sign_up_url
+    offered = client.get(landed)
+    assert offered.status_code == 200  # not the 405 of a POST-only URL
+    page = offered.content.decode()
+    assert f'<form method="post" action="{sign_up_url}"' in page
+    assert ">Sign up</button>" in page
+
+    done = client.post(sign_up_url, {"next": BOARD}, follow=True)
+
+    assert done.redirect_chain == [(BOARD, 302)]
+    assert "You are signed up. Thank you!" in done.content.decode()
+    assert Shift.objects.get().status == Shift.Status.SIGNED_UP
+
+
+def test_the_waiting_list_tap_is_offered_again_after_signing_in(supporter_client, session):
+    session.supporters_needed = 1
+    session.save()
+    factories.shift(session=session)
+
+    page = supporter_client.get(reverse("helpdesk_sessions:waitlist", args=[session.pk]))
+
+    assert page.status_code == 200
+    assert ">Join the waiting list</button>" in page.content.decode()
