@@ -6,14 +6,14 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
@@ -413,13 +413,16 @@ def roster(request, session_id):
     return render(request, "sessions/roster.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required(COORDINATE_PERMISSION, raise_exception=True)
 def change_roster(request, session_id, action):
-    """Add (`add`), remove (`remove`) or mark the attendance (`attendance`) of a supporter."""
+    """Add (`add`), remove (`remove`) or mark the attendance (`attendance`) of a supporter.
+    GET on `remove` asks first (with htmx, `hx-confirm` asks and the page is swapped in)."""
     if action not in ("add", "remove", "attendance"):
         raise Http404
+    if request.method != "POST":
+        return _confirm_removal(request, session_id, action)
     session = get_object_or_404(Session, pk=session_id)
     form = RosterChangeForm(request.POST)
     if not form.is_valid():
@@ -442,3 +445,19 @@ def change_roster(request, session_id, action):
     else:
         messages.success(request, notice % {"name": supporter})
     return redirect("helpdesk_sessions:roster", session_id=session.pk)
+
+
+def _confirm_removal(request, session_id, action):
+    """Are you sure? before taking a supporter off a session or its waiting list."""
+    if action != "remove":
+        return HttpResponseNotAllowed(["POST"])
+    form = RosterChangeForm(request.GET)
+    if not form.is_valid():
+        return redirect("helpdesk_sessions:roster", session_id=session_id)
+    shift = get_object_or_404(
+        Shift.objects.active().select_related("session__venue", "supporter"),
+        session_id=session_id,
+        supporter=form.cleaned_data["supporter"],
+    )
+    context = {"shift": shift, "session": shift.session}
+    return render(request, "sessions/roster_remove.html", context)
