@@ -18,11 +18,11 @@ from notifications.models import OutboundMessage
 from sessions.calendar import feed_urls, site_url, supporter_feed
 from sessions.models import Shift
 from supporters.forms import (
-    RATE_LIMITED_MESSAGE,
     ApiTokenForm,
     InvitationForm,
     JoinForm,
     PhoneCodeForm,
+    code_limit_message,
 )
 from supporters.models import COORDINATE_PERMISSION, ApiToken, Invitation, Supporter
 from supporters.services import (
@@ -198,7 +198,7 @@ def join(request, key):
             sent = send_phone_code(phone, language=invitation.language, related=invitation)
             request.session[JOIN_SESSION_KEY] = {"invitation": invitation.pk, **names, **sent}
             return redirect("supporters:join_code", key=key)
-        form.add_error("phone", RATE_LIMITED_MESSAGE)
+        form.add_error("phone", code_limit_message(phone, "join_code"))
     return render(request, "supporters/join.html", {"form": form, "invitation": invitation})
 
 
