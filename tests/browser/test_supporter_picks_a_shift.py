@@ -71,7 +71,8 @@ def test_a_supporter_picks_a_shift_and_cancels_it(live_server, page, pytestconfi
     assert shift.status == Shift.Status.SIGNED_UP
     assert page.viewport_size == {"width": 390, "height": 844}
 
-    # My shifts, from the menu: the shift, the access notes and a link to the map.
+    # My shifts, from the menu (folded on a phone): the shift, the access notes, the map link.
+    page.locator(".site-menu > summary").click()
     page.locator(f"nav a[href='{reverse('helpdesk_sessions:my_shifts')}']").click()
     page.wait_for_url(live_server.url + reverse("helpdesk_sessions:my_shifts"))
     mine = page.locator(f"#shift-{shift.pk}")
