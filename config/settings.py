@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "config.middleware.HtmxSignInRedirectMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -205,7 +206,9 @@ ACCOUNT_PHONE_VERIFICATION_TIMEOUT = SIGN_IN_CODE_MINUTES * 60
 ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
 # Each code costs a text: at most 3 per number in 15 minutes and 10 a day, and 30 an hour from
 # one address (a class of supporters on one hall's Wi-Fi still all get in). "join_code" is the
-# same for invitees verifying their number (supporters.views.join).
+# same for invitees verifying their number (supporters.views.join). People are told how many
+# minutes are left; a coordinator lifts a number's lock on the supporter's admin page
+# (supporters.services.lift_sign_in_lock).
 ACCOUNT_RATE_LIMITS = {
     "request_login_code": "30/h/ip,3/15m/key,10/d/key",
     "join_code": "30/h/ip,3/15m/key,10/d/key",

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import CharField, Count, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import CharField, Count, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Concat, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -59,6 +59,13 @@ class OutboundMessageQuerySet(models.QuerySet):
                 object_id__in=obj.values("pk"),
             )
         return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+
+    def goes_out_at(self) -> datetime | None:
+        """When the first of these texts (not called off) goes or went out; None without one.
+
+        Later than now for a text held by the quiet hours: pages say when it will go."""
+        live = self.exclude(status=OutboundMessage.Status.CANCELLED)
+        return live.aggregate(first=Min("send_after"))["first"]
 
     def cancel(self) -> int:
         """Call off those still waiting; one being sent belongs to its sender (the claim)."""

@@ -6,13 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
@@ -221,23 +222,66 @@ def _window_query(request, filters, direction: int) -> str | None:
     return query.urlencode()
 
 
-@require_POST
+def _session_page(request, session_id, supporter):
+    """One session's card on a page of its own, offering the sign-up (or the waiting list)
+    again: where the sign-in page comes back to when a tap on the board found the person
+    signed out, since the card's buttons post to URLs that take no GET."""
+    session = get_object_or_404(Session.objects.for_board(supporter), pk=session_id)
+    context = {
+        "session": session,
+        "supporter": supporter,
+        "next": reverse("helpdesk_sessions:board"),
+    }
+    return render(request, "sessions/session.html", context)
+
+
+@require_http_methods(["GET", "POST"])
 @supporter_required
 def sign_up_for_session(request, session_id):
     supporter = request.user.supporter_or_none
+    if request.method != "POST":
+        return _session_page(request, session_id, supporter)
     session = get_object_or_404(Session, pk=session_id)
     try:
-        sign_up(supporter, session, by=request.user)
+        shift = sign_up(supporter, session, by=request.user)
     except ShiftError as error:
         return _after_change(request, session_id, supporter, error=error.message)
-    notice = gettext("You are signed up. Thank you! We sent you a text to confirm.")
-    return _after_change(request, session_id, supporter, notice=notice)
+    return _after_change(request, session_id, supporter, notice=_signed_up_notice(shift))
 
 
-@require_POST
+def _signed_up_notice(shift) -> str:
+    """Thanks, and when the confirmation text goes: a text held by the quiet hours (21:00–08:00)
+    is not "sent", and a supporter without a number or who opted out gets none."""
+    texts = OutboundMessage.objects.about(shift)
+    goes_out_at = texts.filter(purpose=OutboundMessage.Purpose.CONFIRMATION).goes_out_at()
+    if goes_out_at is None:
+        return gettext("You are signed up. Thank you!")
+    if goes_out_at <= timezone.now():
+        return gettext("You are signed up. Thank you! We sent you a text to confirm.")
+    at = {"time": time_format(timezone.localtime(goes_out_at), "TIME_FORMAT")}
+    if timezone.localdate(goes_out_at) == timezone.localdate():
+        return (
+            gettext(
+                "You are signed up. Thank you! We will text you a confirmation at %(time)s: "
+                "no texts go out at night."
+            )
+            % at
+        )
+    return (
+        gettext(
+            "You are signed up. Thank you! We will text you a confirmation tomorrow at %(time)s: "
+            "no texts go out at night."
+        )
+        % at
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @supporter_required
 def join_session_waitlist(request, session_id):
     supporter = request.user.supporter_or_none
+    if request.method != "POST":
+        return _session_page(request, session_id, supporter)
     session = get_object_or_404(Session, pk=session_id)
     try:
         join_waitlist(supporter, session, by=request.user)
@@ -355,12 +399,15 @@ def roster(request, session_id):
     return render(request, "sessions/roster.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @coordinator_required
 def change_roster(request, session_id, action):
-    """Add (`add`), remove (`remove`) or mark the attendance (`attendance`) of a supporter."""
+    """Add (`add`), remove (`remove`) or mark the attendance (`attendance`) of a supporter.
+    GET on `remove` asks first (with htmx, `hx-confirm` asks and the page is swapped in)."""
     if action not in ("add", "remove", "attendance"):
         raise Http404
+    if request.method != "POST":
+        return _confirm_removal(request, session_id, action)
     session = get_object_or_404(Session, pk=session_id)
     form = RosterChangeForm(request.POST)
     if not form.is_valid():
@@ -383,3 +430,19 @@ def change_roster(request, session_id, action):
     else:
         messages.success(request, notice % {"name": supporter})
     return redirect("helpdesk_sessions:roster", session_id=session.pk)
+
+
+def _confirm_removal(request, session_id, action):
+    """Are you sure? before taking a supporter off a session or its waiting list."""
+    if action != "remove":
+        return HttpResponseNotAllowed(["POST"])
+    form = RosterChangeForm(request.GET)
+    if not form.is_valid():
+        return redirect("helpdesk_sessions:roster", session_id=session_id)
+    shift = get_object_or_404(
+        Shift.objects.active().select_related("session__venue", "supporter"),
+        session_id=session_id,
+        supporter=form.cleaned_data["supporter"],
+    )
+    context = {"shift": shift, "session": shift.session}
+    return render(request, "sessions/roster_remove.html", context)

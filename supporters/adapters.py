@@ -8,8 +8,37 @@ from django.core.exceptions import ValidationError
 from supporters.models import User
 from supporters.phones import normalize_phone
 
+# The request attribute where the last wrong sign-in code leaves its account for the message.
+GAVE_UP_ON = "digisapo_sign_in_code_gave_up_on"
+
+
+def note_last_wrong_code(sender, request, user, last_attempt, **kwargs):
+    """allauth's login_code_rejected: on the last try, whose sign-in ends (see add_message)."""
+    if last_attempt:
+        setattr(request, GAVE_UP_ON, user)
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    def add_message(
+        self,
+        request,
+        level,
+        message_template=None,
+        message_context=None,
+        extra_tags="",
+        message=None,
+    ):
+        # allauth says "Too many failed login attempts. Try again later." when the last wrong
+        # code ends a sign-in: say instead what to do, and after how many minutes (issue 8).
+        user = getattr(request, GAVE_UP_ON, None)
+        if user is not None and message == self.error_messages["too_many_login_attempts"]:
+            from supporters.forms import wrong_codes_message
+
+            message = wrong_codes_message(user.phone)
+        super().add_message(
+            request, level, message_template, message_context, extra_tags, message=message
+        )
+
     def is_open_for_signup(self, request):
         # Supporters join by a coordinator's invitation (issue 5), never by open sign-up: the
         # invitation's page (supporters.views.join) makes the account itself.

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from supporters.models import ApiToken, Invitation, Skill, SpokenLanguage, Supporter, User
 from supporters.phones import format_national, normalize_phone
-from supporters.services import revoke_invitations
+from supporters.services import lift_sign_in_lock, revoke_invitations, sign_in_code_wait_minutes
 
 # Something a person may type for a phone number: digits, +, spaces, dashes and brackets.
 PHONE_LIKE = re.compile(r"^\+?[\d\s()\-]{9,}$")
@@ -300,8 +300,9 @@ class SupporterAdmin(PhoneAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["user"]
     date_hierarchy = "joined_on"
     ordering = ["family_name_kana", "given_name_kana", "family_name", "given_name"]
-    readonly_fields = ["user_phone", "created_at", "updated_at"]
+    readonly_fields = ["user_phone", "sign_in_lock", "created_at", "updated_at"]
     formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
+    actions = ["lift_sign_in_lock"]
     fieldsets = [
         (
             None,
@@ -309,6 +310,7 @@ class SupporterAdmin(PhoneAdminMixin, admin.ModelAdmin):
                 "fields": [
                     "user",
                     "user_phone",
+                    "sign_in_lock",
                     ("family_name", "given_name"),
                     ("family_name_kana", "given_name_kana"),
                     "district",
@@ -349,6 +351,45 @@ class SupporterAdmin(PhoneAdminMixin, admin.ModelAdmin):
         url = reverse("admin:supporters_user_change", args=[obj.user_id])
         return format_html(
             '{} (<a href="{}">{}</a>)', national_phone(obj.user.phone), url, _("edit the account")
+        )
+
+    @admin.display(description=_("sign-in by code"))
+    def sign_in_lock(self, obj):
+        minutes = sign_in_code_wait_minutes(obj.user.phone) if obj.pk and obj.user.phone else 0
+        if not minutes:
+            return _("Not locked")
+        return warning(
+            ngettext(
+                "Locked: too many codes sent. Free again in %(minutes)d minute, or lift the lock "
+                "with the action “Lift the sign-in lock”.",
+                "Locked: too many codes sent. Free again in %(minutes)d minutes, or lift the lock "
+                "with the action “Lift the sign-in lock”.",
+                minutes,
+            )
+            % {"minutes": minutes}
+        )
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Lift the sign-in lock"),
+        description_plural=_("Lift the sign-in lock of the selected supporters"),
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
+    def lift_sign_in_lock(self, request, queryset):
+        lifted = [
+            supporter
+            for supporter in queryset.select_related("user")
+            if lift_sign_in_lock(supporter.user, by=request.user)
+        ]
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d sign-in lock lifted: a code can be sent again.",
+                "%(count)d sign-in locks lifted: codes can be sent again.",
+                len(lifted),
+            )
+            % {"count": len(lifted)},
+            messages.SUCCESS,
         )
 
     @admin.display(

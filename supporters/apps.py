@@ -8,7 +8,12 @@ class SupportersConfig(AppConfig):
     verbose_name = _("Supporters")
 
     def ready(self):
+        from allauth.account.signals import login_code_rejected
+
+        from supporters.adapters import note_last_wrong_code
         from supporters.roles import ensure_coordinators_group
+
+        login_code_rejected.connect(note_last_wrong_code, dispatch_uid="digisapo_wrong_code")
 
         # post_migrate runs once per app, with contrib.auth's permission step first. Hooking the
         # last of our apps means every permission the group needs exists by then.

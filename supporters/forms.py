@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 from config.i18n import language_choices
 from supporters.models import Supporter, User
 from supporters.phones import format_national, normalize_phone
-from supporters.services import TOKEN_NAME_MAX_LENGTH
+from supporters.services import TOKEN_NAME_MAX_LENGTH, sign_in_code_wait_minutes
 
 
 class ApiTokenForm(forms.Form):
@@ -85,6 +85,40 @@ RATE_LIMITED_MESSAGE = _(
 )
 
 
+def code_limit_message(phone: str, action: str = "request_login_code"):
+    """Why no code is sent to `phone`, and for how long: the minutes left at its limit, else
+    (the limit from one network, which counts no number) the plain message."""
+    minutes = sign_in_code_wait_minutes(phone, action) if phone else 0
+    if not minutes:
+        return RATE_LIMITED_MESSAGE
+    return ngettext(
+        "Too many codes have been sent to this number. Please wait %(minutes)d more minute, "
+        "then ask for a new code.",
+        "Too many codes have been sent to this number. Please wait %(minutes)d more minutes, "
+        "then ask for a new code.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def wrong_codes_message(phone: str) -> str:
+    """allauth ended a sign-in after the last wrong code: what now, and when."""
+    minutes = sign_in_code_wait_minutes(phone) if phone else 0
+    tries = settings.ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS
+    if not minutes:
+        return ngettext(
+            "The code was typed wrong %(tries)d time. Ask for a new code.",
+            "The code was typed wrong %(tries)d times. Ask for a new code.",
+            tries,
+        ) % {"tries": tries}
+    return ngettext(
+        "The code was typed wrong %(tries)d times, and this number has had all the codes it may "
+        "get for now. Please wait %(minutes)d more minute, then ask for a new code.",
+        "The code was typed wrong %(tries)d times, and this number has had all the codes it may "
+        "get for now. Please wait %(minutes)d more minutes, then ask for a new code.",
+        minutes,
+    ) % {"tries": tries, "minutes": minutes}
+
+
 class RequestSignInCodeForm(RequestLoginCodeForm):
     """allauth's "send me a code" with the phone first, and a plain word when rate-limited."""
 
@@ -95,18 +129,20 @@ class RequestSignInCodeForm(RequestLoginCodeForm):
         self.order_fields(["phone", "email"])
 
     def clean_phone(self):
-        return self._with_plain_rate_limit_message(super().clean_phone)
+        phone = self.cleaned_data.get("phone")
+        return self._with_plain_rate_limit_message(super().clean_phone, phone)
 
     def clean_email(self):
-        return self._with_plain_rate_limit_message(super().clean_email)
+        return self._with_plain_rate_limit_message(super().clean_email, "")
 
     @staticmethod
-    def _with_plain_rate_limit_message(clean):
+    def _with_plain_rate_limit_message(clean, phone):
         try:
             return clean()
         except ValidationError as error:
             if getattr(error, "code", None) == "too_many_login_attempts":
-                raise ValidationError(RATE_LIMITED_MESSAGE, code="rate_limited") from error
+                message = code_limit_message(phone)
+                raise ValidationError(message, code="rate_limited") from error
             raise
 
     def clean(self):

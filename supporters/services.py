@@ -1,6 +1,8 @@
 """Supporters' business rules: one place for the pages, the API and the management commands."""
 
 import hashlib
+import logging
+import math
 import secrets
 import time
 import unicodedata
@@ -9,6 +11,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -24,6 +27,8 @@ from notifications.texts import render_sms
 from supporters.models import ApiToken, Invitation, Supporter, User
 from supporters.phones import normalize_phone
 from supporters.tasks import email_invitation
+
+logger = logging.getLogger(__name__)
 
 # Recording every request would write on every read; a minute is precise enough to spot
 # a token still in use.
@@ -387,3 +392,46 @@ def accept_invitation(
             gettext("An account with this phone number exists already. Sign in with it."),
         ) from error
     return user
+
+
+# Sign-in code locks (issue 8): allauth counts the codes each number was sent in the shared
+# cache (settings.ACCOUNT_RATE_LIMITS, per "key" = the number). At the limit the number gets no
+# code until the oldest counted one is old enough; people are told how long, and a coordinator
+# may lift the lock for someone who is stuck (the supporter's admin page).
+CODE_RATE_LIMIT_ACTIONS = ("request_login_code", "join_code")
+
+
+def _code_limits(action: str, phone: str):
+    """(rate, cache key) of each per-number limit on `action`: allauth's own keys."""
+    # allauth.core.internal: the keys are allauth's; reading them here keeps one count.
+    from allauth.core.internal.ratelimit import get_cache_key, get_rates
+
+    for rate in get_rates(app="allauth.account", action=action):
+        if rate.per == "key":
+            key = get_cache_key(None, app="allauth.account", action=action, rate=rate, key=phone)
+            yield rate, key
+
+
+def sign_in_code_wait_minutes(phone: str, action: str = "request_login_code") -> int:
+    """Whole minutes, rounded up, until `phone` may be sent a code again; 0 if it may now."""
+    now = time.time()
+    wait = 0.0
+    for rate, key in _code_limits(action, phone.lower()):
+        counted = [sent for sent in cache.get(key, []) if sent > now - rate.duration]
+        if len(counted) >= rate.amount:  # newest first: this one's expiry frees a place
+            wait = max(wait, counted[rate.amount - 1] + rate.duration - now)
+    return math.ceil(wait / 60)
+
+
+def lift_sign_in_lock(user, *, by) -> bool:
+    """Let `user`'s number be sent codes again at once; False if it was not locked."""
+    if not getattr(by, "is_coordinator", False):
+        raise CodeError("forbidden", gettext("Only coordinators can lift a sign-in lock."))
+    if not user.phone:
+        return False
+    locked = sign_in_code_wait_minutes(user.phone) > 0
+    for action in CODE_RATE_LIMIT_ACTIONS:
+        for _rate, key in _code_limits(action, user.phone.lower()):
+            cache.delete(key)
+    logger.info("Sign-in lock of user %s lifted by user %s", user.pk, by.pk)
+    return locked

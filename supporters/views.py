@@ -13,15 +13,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from config.errors import ServiceError
+from notifications.models import OutboundMessage
 from sessions.calendar import feed_urls, site_url, supporter_feed
 from sessions.models import Shift
 from supporters.access import coordinator_required, supporter_required
 from supporters.forms import (
-    RATE_LIMITED_MESSAGE,
     ApiTokenForm,
     InvitationForm,
     JoinForm,
     PhoneCodeForm,
+    code_limit_message,
 )
 from supporters.models import ApiToken, Invitation, Supporter
 from supporters.services import (
@@ -139,10 +140,13 @@ def invitations(request):
         else:
             form = InvitationForm()
     listed = Invitation.objects.select_related("invited_by", "supporter")
+    # An invitation made in the quiet hours waits for their end: say when it goes.
+    text_at = created and OutboundMessage.objects.about(created).goes_out_at()
     context = {
         "form": form,
         "created": created,
         "link": link,
+        "text_held_until": text_at if text_at and text_at > timezone.now() else None,
         "page": Paginator(listed, INVITATIONS_PER_PAGE).get_page(request.GET.get("page")),
     }
     return render(request, "supporters/invitations.html", context)
@@ -184,7 +188,7 @@ def join(request, key):
             sent = send_phone_code(phone, language=invitation.language, related=invitation)
             request.session[JOIN_SESSION_KEY] = {"invitation": invitation.pk, **names, **sent}
             return redirect("supporters:join_code", key=key)
-        form.add_error("phone", RATE_LIMITED_MESSAGE)
+        form.add_error("phone", code_limit_message(phone, "join_code"))
     return render(request, "supporters/join.html", {"form": form, "invitation": invitation})
 
 

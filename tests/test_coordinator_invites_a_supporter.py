@@ -86,6 +86,21 @@ def test_a_coordinator_invites_by_text_message_with_a_link(coordinator_client, c
     assert link not in coordinator_client.get(reverse("supporters:invitations")).content.decode()
 
 
+def test_an_invitation_made_at_night_says_when_its_text_goes(coordinator_client):
+    def invite_at(hour, phone):
+        moment = timezone.make_aware(timezone.datetime(2026, 6, 1, hour, 30))
+        with time_machine.travel(moment, tick=False):
+            response = coordinator_client.post(
+                reverse("supporters:invitations"),
+                {**INVITE, "phone": phone},
+                headers={"Accept-Language": "en"},
+            )
+        return response.content.decode()
+
+    assert "No texts go out at night: it goes at 8 a.m." in invite_at(22, TYPED)
+    assert "No texts go out at night" not in invite_at(10, "090-8765-0000")
+
+
 def test_the_link_starts_with_the_public_address_when_one_is_set(coordinator, settings):
     settings.PUBLIC_URL = "https://digisapo.example.jp"
 

@@ -260,3 +260,55 @@ def test_a_supporter_offered_a_place_is_not_yet_on_the_team(session):
     )
 
     assert session.team == [signed_up]
+
+
+def test_remove_asks_first_on_a_page_of_its_own_without_javascript(coordinator_client, session):
+    on_it = factories.shift(session=session).supporter
+    roster = coordinator_client.get(roster_url(session)).content.decode()
+    remove_url = reverse("helpdesk_sessions:change_roster", args=[session.pk, "remove"])
+    assert f'method="get" action="{remove_url}" hx-post="{remove_url}" hx-confirm="Take ' in roster
+
+    asked = coordinator_client.get(remove_url, {"supporter": on_it.pk})
+
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert f"Take {on_it.full_name} off this session?" in page
+    assert f'<form method="post" action="{remove_url}">' in page
+    assert Shift.objects.get(supporter=on_it).status == Shift.Status.SIGNED_UP
+    assert change(coordinator_client, session, "remove", supporter=on_it.pk).status_code == 200
+    assert Shift.objects.get(supporter=on_it).status == Shift.Status.CANCELLED
+
+
+def test_removing_with_htmx_answers_the_roster_with_its_count_renewed(coordinator_client, session):
+    on_it = factories.shift(session=session).supporter
+    factories.shift(session=session)
+    before = coordinator_client.get(roster_url(session)).content.decode()
+    assert "2 of 2 supporters" in before
+
+    response = coordinator_client.post(
+        reverse("helpdesk_sessions:change_roster", args=[session.pk, "remove"]),
+        {"supporter": on_it.pk},
+        headers={"HX-Request": "true"},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert '<main id="main"' in page  # what hx-select="#main" takes
+    assert "1 of 2 supporters" in page
+    assert "is off the session." in page
+
+
+def test_a_place_offered_to_the_line_is_not_counted_as_filled(coordinator_client, session):
+    on_it = factories.shift(session=session).supporter
+    factories.shift(session=session)
+    join_waitlist(factories.supporter(), session)
+
+    page = change(coordinator_client, session, "remove", supporter=on_it.pk).content.decode()
+
+    assert "1 of 2 supporters" in page
+    assert "1 place offered" in page
+
+
+def test_only_remove_asks_by_get(coordinator_client, session):
+    url = reverse("helpdesk_sessions:change_roster", args=[session.pk, "add"])
+    assert coordinator_client.get(url).status_code == 405

@@ -571,3 +571,133 @@ def test_my_shifts_offers_no_cancelling_once_the_session_has_started(client, sup
     page = client.get(reverse("helpdesk_sessions:my_shifts")).content.decode()
 
     assert reverse("helpdesk_sessions:cancel", args=[started.pk]) not in page
+
+
+def test_my_shifts_gives_the_year_of_a_shift_in_another_year(supporter_client, supporter):
+    for start in (datetime(2025, 12, 25, 10, 0, tzinfo=TOKYO), MONDAY_10AM - timedelta(days=7)):
+        session = factories.session(starts_at=start, status=Session.Status.HELD)
+        factories.shift(session=session, supporter=supporter, status=Shift.Status.ATTENDED)
+
+    html = supporter_client.get(MY_SHIFTS, headers={"Accept-Language": "ja"}).content.decode()
+
+    assert "2025年12月25日 (木)" in html
+    assert ">5月25日 (月)" in html  # this year's: no year, as on the board
+    assert "2026年5月" not in html
+
+
+@pytest.mark.parametrize(
+    ("now", "said"),
+    [
+        (datetime(2026, 6, 1, 22, 30, tzinfo=TOKYO), "a confirmation tomorrow at 8 a.m."),
+        (datetime(2026, 6, 2, 6, 15, tzinfo=TOKYO), "a confirmation at 8 a.m."),
+    ],
+)
+def test_signing_up_in_quiet_hours_says_when_the_text_will_go(
+    supporter_client, session, monday_morning, now, said
+):
+    monday_morning.move_to(now, tick=False)
+
+    response = supporter_client.post(
+        reverse("helpdesk_sessions:sign_up", args=[session.pk]), {"next": BOARD}, follow=True
+    )
+
+    html = response.content.decode()
+    assert f"We will text you {said}: no texts go out at night." in html
+    assert "We sent you a text" not in html
+    (text,) = texts(Purpose.CONFIRMATION)
+    assert text.send_after == datetime(2026, 6, 2, 8, 0, tzinfo=TOKYO)
+
+
+def test_signing_up_by_day_says_the_text_is_sent_and_without_a_number_says_nothing_of_one(
+    supporter_client, supporter, session
+):
+    sign_up_url = reverse("helpdesk_sessions:sign_up", args=[session.pk])
+    html = supporter_client.post(sign_up_url, headers={"HX-Request": "true"}).content.decode()
+    assert "We sent you a text to confirm." in html
+
+    other = factories.supporter(user=factories.user(phone=""))
+    supporter_client.force_login(other.user)
+    html = supporter_client.post(sign_up_url, headers={"HX-Request": "true"}).content.decode()
+    assert "You are signed up. Thank you!" in html
+    assert "text" not in html.split("You are signed up. Thank you!")[1].split("<")[0]
+
+
+# Signed out meanwhile: the tap leads through the sign-in and back to the sign-up (issue 8)
+
+
+def sign_in_by_code(client, supporter, login_url: str) -> str:
+    """Sign in from `login_url` as a person would, with the code texted; where it lands."""
+    code_request = reverse("account_request_login_code")
+    (action,) = [
+        attrs["action"]
+        for tag, attrs in parse(client.get(login_url)).tags
+        if tag == "form" and attrs.get("action", "").startswith(code_request)
+    ]
+    asked = client.post(action, {"phone": supporter.user.phone})
+    code = re.search(r"\d{6}", texts(Purpose.SIGN_IN_CODE, to=supporter.user.phone)[-1].body)[0]
+    return client.post(asked["Location"], {"code": code})["Location"]
+
+
+def test_signed_out_an_htmx_sign_up_sends_the_browser_to_sign_in_and_back_to_the_board(
+    client, supporter, session
+):
+    back = f"{BOARD}?kind=helpdesk"
+
+    response = client.post(
+        reverse("helpdesk_sessions:sign_up", args=[session.pk]),
+        {"next": back},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{back}"},
+    )
+
+    assert response.status_code == 204
+    assert response.content == b""  # no sign-in page drawn inside the card
+    login = reverse("account_login")
+    assert response["HX-Redirect"] == f"{login}?next=%2Fboard%2F%3Fkind%3Dhelpdesk"
+    assert not Shift.objects.exists()
+    assert sign_in_by_code(client, supporter, response["HX-Redirect"]) == back
+    board = client.get(back).content.decode()
+    assert f'action="{reverse("helpdesk_sessions:sign_up", args=[session.pk])}"' in board
+
+
+def test_an_htmx_request_from_another_site_never_becomes_the_way_back(client, session):
+    response = client.post(
+        reverse("helpdesk_sessions:sign_up", args=[session.pk]),
+        headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/board/"},
+    )
+
+    assert response["HX-Redirect"] == f"{reverse('account_login')}?next=%2F"
+
+
+def test_signed_out_a_sign_up_without_js_comes_back_to_a_page_offering_it_again(
+    client, supporter, session
+):
+    sign_up_url = reverse("helpdesk_sessions:sign_up", args=[session.pk])
+
+    response = client.post(sign_up_url, {"next": BOARD})
+
+    assert response.status_code == 302
+    assert not Shift.objects.exists()
+    landed = sign_in_by_code(client, supporter, response["Location"])
+    assert landed == sign_up_url
+    offered = client.get(landed)
+    assert offered.status_code == 200  # not the 405 of a POST-only URL
+    page = offered.content.decode()
+    assert f'<form method="post" action="{sign_up_url}"' in page
+    assert ">Sign up</button>" in page
+
+    done = client.post(sign_up_url, {"next": BOARD}, follow=True)
+
+    assert done.redirect_chain == [(BOARD, 302)]
+    assert "You are signed up. Thank you!" in done.content.decode()
+    assert Shift.objects.get().status == Shift.Status.SIGNED_UP
+
+
+def test_the_waiting_list_tap_is_offered_again_after_signing_in(supporter_client, session):
+    session.supporters_needed = 1
+    session.save()
+    factories.shift(session=session)
+
+    page = supporter_client.get(reverse("helpdesk_sessions:waitlist", args=[session.pk]))
+
+    assert page.status_code == 200
+    assert ">Join the waiting list</button>" in page.content.decode()

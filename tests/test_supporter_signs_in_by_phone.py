@@ -5,18 +5,21 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from allauth.core import ratelimit
 from django.conf import settings
+from django.contrib.admin import helpers
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import escape
 
 from config.demo import DEMO_SUPPORTER_PHONE, ensure_demo_accounts
 from notifications.models import OptOut, OutboundMessage
 from notifications.texts import render_sms
 from supporters.forms import RATE_LIMITED_MESSAGE
 from supporters.models import User
+from supporters.services import CodeError, lift_sign_in_lock, sign_in_code_wait_minutes
 from tests import factories
 from tests.pages import parse, unlabelled_fields
 
@@ -171,11 +174,15 @@ def test_a_fourth_code_for_one_number_within_15_minutes_is_refused_plainly(clien
     for _ in range(3):
         assert ask_again(client).status_code == 302
 
-    refused = ask_again(client)
+    refused = ask_again(client, headers={"Accept-Language": "en"})
 
     assert refused.status_code == 200
-    assert refused.context["form"].errors["phone"] == [rate_limited_message()]
-    assert escape(rate_limited_message()) in refused.content.decode()
+    waiting = (
+        "Too many codes have been sent to this number. Please wait 15 more minutes, "
+        "then ask for a new code."
+    )
+    assert refused.context["form"].errors["phone"] == [waiting]
+    assert waiting in refused.content.decode()
     assert codes_sent().count() == 3
 
 
@@ -417,3 +424,114 @@ def test_signing_in_by_code_returns_to_the_page_that_asked_for_it(client, member
     response = client.post(asked["Location"], {"code": texted_code()})
 
     assert response["Location"] == wanted
+
+
+# How long to wait, and a coordinator lifting the lock (issue 8)
+
+
+def test_the_wait_counts_down_from_the_oldest_code_of_the_15_minutes(client, member):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for _ in range(3):
+            ask_again(client)
+            traveller.shift(timedelta(minutes=4))
+
+        refused = ask_again(client, headers={"Accept-Language": "en"})
+
+    assert "Please wait 3 more minutes" in refused.content.decode()
+
+
+def test_three_wrong_codes_say_to_ask_for_a_new_one(client, member):
+    ask_for_code(client)
+    wrong = f"{(int(texted_code()) + 1) % 1_000_000:06d}"
+    for _ in range(2):
+        enter_code(client, wrong)
+
+    third = client.post(
+        reverse("account_confirm_login_code"),
+        {"code": wrong},
+        headers={"Accept-Language": "en"},
+        follow=True,
+    )
+
+    page = third.content.decode()
+    assert "The code was typed wrong 3 times. Ask for a new code." in page
+    assert "Too many failed login attempts" not in page
+
+
+def test_three_wrong_codes_at_the_limit_say_how_long_to_wait(client, member):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for _ in range(3):
+            ask_again(client)
+            traveller.shift(timedelta(minutes=1))
+        wrong = f"{(int(texted_code()) + 1) % 1_000_000:06d}"
+        for _ in range(2):
+            enter_code(client, wrong)
+
+        third = client.post(
+            reverse("account_confirm_login_code"),
+            {"code": wrong},
+            headers={"Accept-Language": "en"},
+            follow=True,
+        )
+
+    # The first of the three codes was sent 3 minutes ago: 12 of its 15 minutes are left.
+    assert "Please wait 12 more minutes, then ask for a new code." in third.content.decode()
+
+
+def test_a_password_sign_in_rate_limit_keeps_allauths_own_message(client, member, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "1/m/ip"}
+    for _ in range(2):
+        response = client.post(
+            reverse("account_login"),
+            {"login": member.username, "password": "wrong"},
+            headers={"Accept-Language": "en"},
+        )
+
+    page = response.content.decode()
+    assert "Too many failed login attempts. Try again later." in page
+    assert "The code was typed wrong" not in page
+
+
+def test_a_coordinator_sees_and_lifts_a_sign_in_lock_on_the_supporters_page(client, member):
+    for _ in range(3):
+        ask_again(client)
+    assert ask_again(client).status_code == 200  # locked
+    coordinator = factories.coordinator()
+    staff = Client(headers={"Accept-Language": "en"})
+    staff.force_login(coordinator)
+    page_url = reverse("admin:supporters_supporter_change", args=[member.supporter.pk])
+
+    page = staff.get(page_url).content.decode()
+    assert "Locked: too many codes sent. Free again in 15 minutes" in page
+
+    lifted = staff.post(
+        page_url,
+        {
+            "CHANGE_FORM-action": "lift_sign_in_lock",
+            helpers.ACTION_CHECKBOX_NAME: [member.supporter.pk],
+        },
+        follow=True,
+    )
+
+    assert "1 sign-in lock lifted: a code can be sent again." in lifted.content.decode()
+    assert "Not locked" in staff.get(page_url).content.decode()
+    assert ask_again(client).status_code == 302
+    assert codes_sent().count() == 4
+
+
+def test_only_a_coordinator_lifts_a_sign_in_lock(member):
+    with pytest.raises(CodeError) as error:
+        lift_sign_in_lock(member, by=member)
+
+    assert error.value.code == "forbidden"
+
+
+def test_lifting_also_frees_the_number_for_an_invitations_code(rf, member):
+    request = rf.post("/")
+    for _ in range(3):
+        assert ratelimit.consume(request, action="join_code", key=member.phone)
+    assert sign_in_code_wait_minutes(member.phone, "join_code") == 15
+
+    assert lift_sign_in_lock(member, by=factories.coordinator()) is False  # sign-in was free
+
+    assert sign_in_code_wait_minutes(member.phone, "join_code") == 0
