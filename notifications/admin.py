@@ -6,7 +6,7 @@ from django.utils.translation import ngettext
 from notifications.models import InboundMessage, OptOut, OutboundMessage
 from notifications.services import mark_read as mark_messages_read
 from notifications.services import opt_in, opt_out, retry_failed
-from supporters.admin import PhoneAdminMixin, national_phone
+from supporters.phones import PhoneAdminMixin, national_phone
 
 BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
 

@@ -8,6 +8,9 @@ class SupportersConfig(AppConfig):
     verbose_name = _("Supporters")
 
     def ready(self):
+        from notifications import signals
+        from notifications.recipients import register_recipient_filter, register_recipient_name
+        from supporters import outbox
         from supporters.roles import ensure_coordinators_group
 
         # post_migrate runs once per app, with contrib.auth's permission step first. Hooking the
@@ -17,3 +20,8 @@ class SupportersConfig(AppConfig):
             sender=apps.get_app_config("notifications"),
             dispatch_uid="digisapo_coordinators_group",
         )
+        # The outbox knows numbers; supporters tells it who turned texts off, and hears STOP.
+        register_recipient_filter(outbox.supporters_who_turned_texts_off)
+        register_recipient_name(outbox.supporter_name_by_phone)
+        signals.opted_out.connect(outbox.turn_texts_off, dispatch_uid="supporters_opted_out")
+        signals.opted_in.connect(outbox.turn_texts_on, dispatch_uid="supporters_opted_in")

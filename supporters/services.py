@@ -22,9 +22,9 @@ from django.utils.translation import gettext
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
 from notifications.services import cancel_pending, queue_sms
-from notifications.texts import render_sms
 from supporters.models import ApiToken, Invitation, Supporter, User
 from supporters.phones import normalize_phone
+from supporters.texts import render_sms
 
 # Recording every request would write on every read; a minute is precise enough to spot
 # a token still in use.

@@ -12,12 +12,12 @@ from django.urls import reverse
 
 from config.fiscal import TOKYO
 from notifications.models import OptOut, OutboundMessage
-from notifications.services import broadcast_recipients
 from sessions.models import Shift
+from supporters.broadcasts import broadcast_recipients
 from supporters.models import Supporter
 from tests import factories
 
-BROADCAST = reverse("notifications:broadcast")
+BROADCAST = reverse("supporters:broadcast")
 MONDAY_10AM = datetime(2026, 3, 9, 10, 0, tzinfo=TOKYO)
 TUESDAY_10AM = datetime(2026, 3, 10, 10, 0, tzinfo=TOKYO)
 CANCELLED = "火曜日の東公民館のよろず相談所は中止です。"
@@ -205,7 +205,7 @@ def test_changing_a_previewed_message_brings_back_the_filled_form(coordinator_cl
 
     response = coordinator_client.post(BROADCAST, data)
 
-    assert response.templates[0].name == "notifications/broadcast.html"
+    assert response.templates[0].name == "supporters/broadcast.html"
     assert response.context["form"]["text"].value() == CANCELLED
     assert previewed.context["form"]["key"].value()
     assert not broadcasts().exists()

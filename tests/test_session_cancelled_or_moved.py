@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from config.fiscal import TOKYO
 from notifications.models import OutboundMessage
-from notifications.services import schedule_registration_reminder
 from sessions.models import DispatchRequest, Session, Shift
+from sessions.reminders import schedule_registration_reminder
 from sessions.services import (
     SessionError,
     cancel_session,

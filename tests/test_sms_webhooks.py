@@ -10,15 +10,15 @@ from config.fiscal import TOKYO
 from notifications import backends
 from notifications.backends import Accepted
 from notifications.models import InboundMessage, OptOut, OutboundMessage
-from notifications.services import queue_sms, schedule_shift_reminders
+from notifications.services import queue_sms
 from notifications.tasks import record_accepted, run_outbox
-from notifications.texts import render_sms
 from sessions.models import Shift
+from sessions.reminders import schedule_shift_reminders
+from sessions.texts import render_sms
 from tests import factories
 
 Status = OutboundMessage.Status
 Purpose = OutboundMessage.Purpose
-Action = InboundMessage.Action
 
 TOKEN = "webhook-auth-token"
 PUBLIC_URL = "https://digisapo.example.jp"
@@ -198,7 +198,7 @@ def test_stop_in_any_form_opts_the_number_out_with_a_confirmation(client, db, wo
     [reply] = replies()
     assert reply.to == supporter.phone
     assert "START" in reply.body
-    assert InboundMessage.objects.get().action == Action.OPT_OUT
+    assert InboundMessage.objects.get().action == "opt_out"
 
 
 def test_the_stop_confirmation_is_sent_although_the_number_opted_out(client, db):
@@ -249,7 +249,7 @@ def reminded_shift(db, time_machine):
 
 def test_answering_1_confirms_the_reminded_shift(client, reminded_shift):
     inbound(client, "1", reminded_shift.supporter.phone)
-    assert InboundMessage.objects.get().action == Action.CONFIRMED
+    assert InboundMessage.objects.get().action == "confirmed"
     reminded_shift.refresh_from_db()
     assert reminded_shift.status == Shift.Status.SIGNED_UP
     [reply] = replies()
@@ -259,7 +259,7 @@ def test_answering_1_confirms_the_reminded_shift(client, reminded_shift):
 
 def test_answering_2_cancels_the_reminded_shift_through_the_shift_rules(client, reminded_shift):
     inbound(client, "２", reminded_shift.supporter.phone)  # full-width, as phones often type
-    assert InboundMessage.objects.get().action == Action.CANCELLED
+    assert InboundMessage.objects.get().action == "cancelled"
     reminded_shift.refresh_from_db()
     assert reminded_shift.status == Shift.Status.CANCELLED
     assert reminded_shift.cancelled_at is not None
@@ -275,8 +275,8 @@ def test_answering_2_twice_cancels_once_and_says_so(client, reminded_shift):
     inbound(client, "2", reminded_shift.supporter.phone)
     assert len(replies()) == 2
     assert [m.action for m in InboundMessage.objects.order_by("pk")] == [
-        Action.CANCELLED,
-        Action.NONE,  # nothing left to answer: kept for coordinators
+        "cancelled",
+        "none",  # nothing left to answer: kept for coordinators
     ]
 
 
@@ -297,7 +297,7 @@ def test_an_answer_with_no_reminded_shift_is_kept_and_explained(client, db):
     supporter = factories.supporter()
     inbound(client, "2", supporter.phone)
     received = InboundMessage.objects.get()
-    assert (received.action, received.is_read) == (Action.NONE, False)
+    assert (received.action, received.is_read) == ("none", False)
     [reply] = replies()
     assert reply.body == render_sms("reply_no_shift", supporter.user.language)
 
@@ -316,13 +316,13 @@ def test_any_other_text_is_kept_for_coordinators_without_a_reply(client, reminde
     inbound(client, "駐車場はありますか?", reminded_shift.supporter.phone)
     received = InboundMessage.objects.get()
     assert received.body == "駐車場はありますか?"
-    assert (received.action, received.is_read) == (Action.NONE, False)
+    assert (received.action, received.is_read) == ("none", False)
     assert replies() == []
 
 
 def test_a_number_we_do_not_know_answering_1_is_kept_without_a_reply(client, db):
     inbound(client, "1", "+819099998888")
-    assert InboundMessage.objects.get().action == Action.NONE
+    assert InboundMessage.objects.get().action == "none"
     assert replies() == []
 
 
