@@ -85,6 +85,14 @@ class PhoneAdminMixin:
             kwargs["form_class"] = PhoneField
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        for name in self.phone_fields:
+            if name in form.base_fields and obj is not None and is_landline(getattr(obj, name)):
+                # The number is kept for calls; texts to it are never queued.
+                form.base_fields[name].help_text = _("No SMS (landline): call this number.")
+        return form
+
     def get_search_results(self, request, queryset, search_term):
         # Coordinators search "090-1234-5678"; the database holds "+819012345678".
         term = search_term.strip()
