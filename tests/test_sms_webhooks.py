@@ -414,3 +414,14 @@ def test_coordinators_read_what_a_handler_did_in_their_language(coordinator_clie
     inbound(coordinator_client, "1", reminded_shift.supporter.phone)
     page = coordinator_client.get(reverse("notifications:inbound"), HTTP_ACCEPT_LANGUAGE="en")
     assert "Confirmed a shift" in page.content.decode()
+
+
+def test_the_admin_shows_what_a_handler_did_in_words(admin_client, reminded_shift):
+    inbound(admin_client, "1", reminded_shift.supporter.phone)
+    received = InboundMessage.objects.get()
+    for url in (
+        reverse("admin:notifications_inboundmessage_changelist"),
+        reverse("admin:notifications_inboundmessage_change", args=[received.pk]),
+    ):
+        page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert "Confirmed a shift" in page.content.decode()
