@@ -276,9 +276,9 @@ class BroadcastForm(forms.Form):
     supporters = SupporterChoiceField(
         Supporter.objects.exclude(status=Supporter.Status.WITHDRAWN).select_related("district"),
         required=False,
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "supporter-choice"}),
+        widget=forms.CheckboxSelectMultiple,
         label=_("These supporters"),
-        help_text=_("Tick each supporter who should get it. Search above to find them by name."),
+        help_text=_("Tick each supporter who should get it; find them by name with the search."),
     )
     text = forms.CharField(
         label=_("Message"),
