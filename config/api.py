@@ -18,7 +18,7 @@ from config.inputs import ApiParser, NullCharacterError, null_character_error
 from notifications.api import router as notifications_router
 from sessions.api import board_router, checkin_router
 from sessions.api import router as sessions_router
-from supporters.api import invitations_router
+from supporters.api import broadcasts_router, invitations_router
 from supporters.api import router as supporters_router
 from supporters.auth import token_or_session
 from venues.api import router as venues_router
@@ -272,3 +272,4 @@ api.add_router("", board_router)
 api.add_router("/me", supporters_router)
 api.add_router("/invitations", invitations_router)
 api.add_router("/notifications", notifications_router)
+api.add_router("/notifications", broadcasts_router)

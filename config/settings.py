@@ -264,9 +264,19 @@ if SMS_BACKEND.endswith(".TwilioBackend") and not (
         "The Twilio SMS backend needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
         "TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID"
     )
-# The address Twilio reaches us at (behind a proxy the request's own host is not what Twilio
-# signed): status callback URLs are built from it and webhook signatures checked against it.
-PUBLIC_URL = env_str("DIGISAPO_PUBLIC_URL", "").rstrip("/")
+# The site's public address: every link in a text is built on it (a phone cannot open
+# "/offers/12/"), Twilio's status callbacks too, and webhook signatures are checked against it
+# (behind a proxy the request's own host is not what Twilio signed). `make run`'s address in
+# development; production refuses to start without it.
+PUBLIC_URL = (
+    env_str("DIGISAPO_PUBLIC_URL", "") or ("http://127.0.0.1:8000" if DEBUG else "")
+).rstrip("/")
+if not PUBLIC_URL:
+    raise ImproperlyConfigured("DIGISAPO_PUBLIC_URL must be set when DJANGO_DEBUG is off")
+if not PUBLIC_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"DIGISAPO_PUBLIC_URL must be an http(s):// address, not {PUBLIC_URL!r}"
+    )
 # Nothing but the texts people asked for (sign-in codes, replies) goes out from 21:00 to 08:00.
 SMS_QUIET_HOURS = tuple(env_int_list("DIGISAPO_SMS_QUIET_HOURS", "21,8", length=2, top=23))
 SMS_MAX_ATTEMPTS = env_int("DIGISAPO_SMS_MAX_ATTEMPTS", 6)

@@ -6,7 +6,7 @@ from django.utils.translation import ngettext
 from notifications.models import InboundMessage, OptOut, OutboundMessage
 from notifications.services import mark_read as mark_messages_read
 from notifications.services import opt_in, opt_out, retry_failed
-from supporters.admin import PhoneAdminMixin, national_phone
+from supporters.phones import PhoneAdminMixin, national_phone
 
 BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
 
@@ -143,13 +143,18 @@ class OptOutAdmin(PhoneAdminMixin, admin.ModelAdmin):
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(PhoneAdminMixin, admin.ModelAdmin):
-    list_display = ["received_at", "sender", "excerpt", "action", "is_read"]
+    list_display = ["received_at", "sender", "excerpt", "action_done", "is_read"]
     list_filter = ["is_read", "action"]
     date_hierarchy = "received_at"
     search_fields = ["from_number", "body"]
     ordering = ["-received_at"]
-    fields = ["from_number", "to_number", "received_at", "body", "action", "provider_id", "is_read"]
-    readonly_fields = ["from_number", "to_number", "received_at", "body", "action", "provider_id"]
+    fields = [
+        *("from_number", "to_number", "received_at", "body", "action_done", "provider_id"),
+        "is_read",
+    ]
+    readonly_fields = [
+        *("from_number", "to_number", "received_at", "body", "action_done", "provider_id"),
+    ]
     actions = ["mark_read"]
 
     def has_add_permission(self, request):
@@ -162,6 +167,11 @@ class InboundMessageAdmin(PhoneAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("text"))
     def excerpt(self, obj):
         return Truncator(obj.body).chars(60)
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_done(self, obj):
+        # The code is the answering app's; its label says what was done (notifications.replies).
+        return obj.action_label
 
     @admin.action(
         permissions=["change"],

@@ -1,26 +1,19 @@
-"""The coordinators' outbox, incoming texts and broadcasts, mounted at /api/notifications.
+"""The coordinators' outbox and incoming texts, mounted at /api/notifications (broadcasts,
+a supporters' feature, are mounted beside them from `supporters.api`).
 
 Coordinators only: anyone else signed in gets 403, nobody signed in 401. The pages in
-`notifications.views` call the same services and the same broadcast form.
+`notifications.views` call the same services.
 """
-
-import uuid
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from django.utils.datastructures import MultiValueDict
-from django.utils.translation import gettext
-from ninja import Query, Router, Status
+from ninja import Query, Router
 from ninja.pagination import paginate
 
-from config.errors import ApiError, ErrorOut
+from config.errors import ErrorOut
 from config.inputs import Pagination
-from notifications.forms import BroadcastForm
 from notifications.models import InboundMessage, OutboundMessage
 from notifications.schemas import (
-    BroadcastIn,
-    BroadcastOut,
-    BroadcastPreviewOut,
     InboundFilters,
     InboundMessageOut,
     OutboxFilters,
@@ -30,9 +23,7 @@ from notifications.schemas import (
 from notifications.services import (
     mark_read,
     outbox_summary,
-    preview_broadcast,
     retry_message,
-    send_broadcast,
     usage_by_month,
 )
 from supporters.access import coordinator_token_or_session
@@ -99,34 +90,6 @@ def read_inbound_message(request, message_id: int):
     return InboundMessage.objects.with_sender_name().get(pk=message_id)
 
 
-@router.post(
-    "/broadcasts/preview",
-    response={200: BroadcastPreviewOut, **REFUSED, 422: ErrorOut},
-    url_name="preview_broadcast",
-    summary="Preview a broadcast",
-    description="Who would get the text, each language's text with its parts, and the "
-    "estimated cost. Nothing is sent.",
-)
-def post_broadcast_preview(request, payload: BroadcastIn):
-    form = broadcast_form(payload)
-    return preview_broadcast(form.recipients(), form.cleaned_data["text"])
-
-
-@router.post(
-    "/broadcasts",
-    response={201: BroadcastOut, **REFUSED, 409: ErrorOut, 422: ErrorOut},
-    url_name="send_broadcast",
-    summary="Send a broadcast",
-    description="Queues the text to each chosen supporter who takes texts (`no_recipients`, "
-    "409: none does). Send the answer's `key` again to retry safely.",
-)
-def post_broadcast(request, payload: BroadcastIn):
-    form = broadcast_form(payload)
-    key = payload.key or uuid.uuid4().hex
-    sent = send_broadcast(form.recipients(), form.cleaned_data["text"], key=key, by=request.user)
-    return Status(201, {**sent, "key": key})
-
-
 @router.get(
     "/summary",
     response={200: SummaryOut, **REFUSED},
@@ -143,27 +106,3 @@ def summary(request):
         "months": usage_by_month(),
         "price_per_segment": settings.SMS_PRICE_PER_SEGMENT,
     }
-
-
-def broadcast_form(payload: BroadcastIn) -> BroadcastForm:
-    """The page's form, bound to the payload: the page and the API accept the same choices."""
-    form = BroadcastForm(
-        MultiValueDict(
-            {
-                "text": [payload.text],
-                "everyone": ["true" if payload.everyone else "false"],
-                "districts": payload.districts,
-                "skills": payload.skills,
-                "session": ["" if payload.session is None else str(payload.session)],
-                "supporters": [str(pk) for pk in payload.supporters],
-            }
-        )
-    )
-    if not form.is_valid():
-        details = [
-            {"field": "" if name == "__all__" else name, "message": str(message)}
-            for name, messages in form.errors.items()
-            for message in messages
-        ]
-        raise ApiError(422, "invalid", gettext("Some of the data sent is not valid."), details)
-    return form

@@ -1,31 +1,23 @@
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import CharField, Count, Min, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Concat, TruncMonth
+from django.db.models import Count, Min, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.fiscal import TOKYO
 from config.i18n import language_choices
 from notifications.quiet_hours import ASKED_FOR_PURPOSES, in_quiet_hours
-from supporters.models import Supporter
+from notifications.recipients import name_by_phone
+from notifications.replies import NO_ACTION, action_label, keyword
 from supporters.phones import format_national, validate_e164
-
-
-def supporter_name_by_phone(field: str) -> Subquery:
-    """The name of the supporter whose account has the number in `field`, else None."""
-    return Subquery(
-        Supporter.objects.filter(user__phone=OuterRef(field))
-        .annotate(
-            full_name=Concat("family_name", Value(" "), "given_name", output_field=CharField())
-        )
-        .values("full_name")[:1]
-    )
 
 
 class OutboundMessageQuerySet(models.QuerySet):
@@ -112,9 +104,19 @@ class OutboundMessageQuerySet(models.QuerySet):
             .order_by("-month")
         )
 
+    def handed_over(self):
+        """Messages the provider took: queued there, sent or delivered."""
+        return self.filter(
+            status__in=[
+                OutboundMessage.Status.QUEUED,
+                OutboundMessage.Status.SENT,
+                OutboundMessage.Status.DELIVERED,
+            ]
+        )
+
     def with_recipient_name(self):
-        """Annotate `recipient_name`, the supporter with that number (None for anyone else)."""
-        return self.annotate(recipient_name=supporter_name_by_phone("to"))
+        """Annotate `recipient_name`: whose number it is, as an app registered (else None)."""
+        return self.annotate(recipient_name=name_by_phone("to"))
 
 
 class OutboundMessage(models.Model):
@@ -256,28 +258,20 @@ class InboundMessageQuerySet(models.QuerySet):
         return self.order_by("is_read", "-received_at", "-pk")
 
     def with_sender_name(self):
-        """Annotate `sender_name`, the supporter with that number (None for anyone else)."""
-        return self.annotate(sender_name=supporter_name_by_phone("from_number"))
+        """Annotate `sender_name`: whose number it is, as an app registered (else None)."""
+        return self.annotate(sender_name=name_by_phone("from_number"))
 
 
 class InboundMessage(models.Model):
     """A text someone sent us: a STOP, an answer to a reminder, or a message for coordinators."""
 
-    class Action(models.TextChoices):
-        NONE = "none", _("For coordinators to read")
-        OPT_OUT = "opt_out", _("Opted out")
-        OPT_IN = "opt_in", _("Opted back in")
-        CONFIRMED = "confirmed", _("Confirmed a shift")
-        CANCELLED = "cancelled", _("Cancelled a shift")
-        ACCEPTED_OFFER = "accepted_offer", _("Took an offered place")
-
     from_number = models.CharField(_("from"), max_length=16)
     to_number = models.CharField(_("to"), max_length=16, blank=True)
     body = models.TextField(_("text"))
     provider_id = models.CharField(_("provider id"), max_length=64, unique=True)
-    action = models.CharField(
-        _("action"), max_length=20, choices=Action.choices, default=Action.NONE
-    )
+    # A code set by the reply handler that claimed the message (`notifications.replies`), e.g.
+    # "opt_out" or sessions' "confirmed"; "none" waits for a person.
+    action = models.CharField(_("action"), max_length=20, default=NO_ACTION)
     is_read = models.BooleanField(_("read"), default=False)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
 
@@ -295,3 +289,24 @@ class InboundMessage(models.Model):
     @property
     def from_national(self) -> str:
         return format_national(self.from_number)
+
+    @property
+    def keyword(self) -> str:
+        return keyword(self.body)
+
+    @property
+    def action_label(self) -> str:
+        """What the app did with it, as the handler that acted on it put it."""
+        return action_label(self.action)
+
+    @cached_property
+    def sender_language(self) -> str:
+        """The language of the account with this number, else Japanese: replies are in it."""
+        language = (
+            get_user_model()
+            .objects.filter(phone=self.from_number)
+            .exclude(phone="")
+            .values_list("language", flat=True)
+            .first()
+        )
+        return language or "ja"

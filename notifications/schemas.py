@@ -1,4 +1,4 @@
-"""What the API shows of the outbox, incoming texts and broadcasts: coordinators only."""
+"""What the API shows of the outbox and incoming texts: coordinators only."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -7,13 +7,11 @@ from typing import Literal
 from django.utils import timezone
 from ninja import Field, Schema
 
-from config.inputs import Id, IsoDate
-from notifications.models import InboundMessage, OutboundMessage
-from notifications.services import BROADCAST_MAX_LENGTH
+from config.inputs import IsoDate
+from notifications.models import OutboundMessage
 
 Status = Literal[tuple(OutboundMessage.Status.values)]
 Purpose = Literal[tuple(OutboundMessage.Purpose.values)]
-Action = Literal[tuple(InboundMessage.Action.values)]
 
 COST = "Estimated cost in yen, a decimal string, at the configured price per part."
 
@@ -80,7 +78,12 @@ class InboundMessageOut(Schema):
         None, description="The supporter with this number; null for anyone else."
     )
     text: str
-    action: Action = Field(description="What the app did with it; `none`: for people to read.")
+    action: str = Field(
+        description="What the app did with it, a code set by the handler that answered it: "
+        "`none` (for people to read), `opt_out`, `opt_in`, `confirmed`, `cancelled` or "
+        "`accepted_offer` (a shift), more as journeys are added."
+    )
+    action_label: str = Field(description="The same, as coordinators read it.")
     is_read: bool
     received_at: datetime = Field(description="Japan time.")
 
@@ -91,57 +94,6 @@ class InboundMessageOut(Schema):
     @staticmethod
     def resolve_received_at(message) -> datetime:
         return timezone.localtime(message.received_at)
-
-
-class BroadcastIn(Schema):
-    """Who gets the text: each way of choosing adds people, and everyone gets it once."""
-
-    text: str = Field(
-        min_length=1,
-        max_length=BROADCAST_MAX_LENGTH,
-        description="The coordinator's message, sent as written and signed by the office.",
-    )
-    everyone: bool = Field(False, description="Every active supporter.")
-    districts: list[str] = Field(
-        [], description="Codes of districts: their active supporters (with `skills`, both)."
-    )
-    skills: list[str] = Field([], description="Codes of skills: active supporters with any.")
-    session: Id | None = Field(
-        None,
-        description="A session not ended yet, within 90 days: everyone on its roster, "
-        "waiting list included.",
-    )
-    supporters: list[Id] = Field([], description="Supporters by id.")
-    key: str | None = Field(
-        None,
-        max_length=40,
-        pattern=r"^[A-Za-z0-9-]+$",
-        description="Sending: the same key sends each text once, so a retry is safe. "
-        "Without one, each request is a new broadcast.",
-    )
-
-
-class BroadcastTextOut(Schema):
-    language: str
-    text: str = Field(description="What the supporters reading this language get.")
-    segments: int = Field(description="Parts per text.")
-    recipients: int
-
-
-class BroadcastPreviewOut(Schema):
-    recipients: int = Field(description="Supporters who would get the text.")
-    skipped: int = Field(description="Supporters chosen who would not: no phone, or opted out.")
-    segments: int = Field(description="Parts in all.")
-    cost: Decimal = Field(description=COST)
-    texts: list[BroadcastTextOut]
-
-
-class BroadcastOut(Schema):
-    key: str = Field(description="Send it again with this key: nothing is sent twice.")
-    recipients: int = Field(description="Texts queued.")
-    skipped: int = Field(description="Supporters chosen who get nothing: no phone, or opted out.")
-    segments: int
-    cost: Decimal = Field(description=COST)
 
 
 class QueueOut(Schema):

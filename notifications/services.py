@@ -2,22 +2,25 @@
 
 import logging
 import re
-from datetime import datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
+from notifications import signals
 from notifications.models import OptOut, OutboundMessage
 from notifications.quiet_hours import earliest_send_time
+from notifications.recipients import blocked_numbers
+from notifications.replies import E164
 from notifications.segments import count_segments, estimate_cost
-from notifications.texts import render_sms
-from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
-from supporters.models import Supporter, User
+from supporters.phones import is_landline
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +31,53 @@ Status = OutboundMessage.Status
 # the answer to a text they just sent (STOP itself is answered with a confirmation).
 OPT_OUT_EXEMPT_PURPOSES = (Purpose.SIGN_IN_CODE, Purpose.REPLY)
 
-# The provider judges whether a number can take texts (Twilio error 21211 fails the message).
-E164 = re.compile(r"\+[1-9]\d{6,14}")
+# A path without the site's address ("/offers/1958/"), which a phone cannot open: every link in
+# a text is absolute (`absolute_url`). Not a date's slash (3/10) nor one inside a full URL.
+RELATIVE_LINK = re.compile(r"(?<![\w/:.])/[\w-]+/")
 
-# When reminders go out, Tokyo time: the evening before, and the morning of a shift.
-EVENING_BEFORE = time(18, 0)
-MORNING_OF = time(8, 0)
+
+class Sms(NamedTuple):
+    """One text to queue with `queue_sms_many`; the fields are `queue_sms`'s arguments."""
+
+    to: str
+    body: str
+    purpose: str
+    key: str
+    related: Any = None
+    send_after: datetime | None = None
+    language: str = "ja"
+
+
+def absolute_url(path: str) -> str:
+    """The link to `path` ("/offers/12/") that a phone can open: the site's public address."""
+    return f"{settings.PUBLIC_URL}{path}"
+
+
+def opted_out_among(phones: Iterable[str]) -> set[str]:
+    """The numbers among `phones` that replied STOP, or whose owner turned texts off (the apps'
+    recipient filters): one query, and one per filter."""
+    phones = set(phones)
+    if not phones:
+        return set()
+    stopped = set(OptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
+    return stopped | blocked_numbers(phones - stopped)
 
 
 def is_opted_out(phone: str) -> bool:
-    """True if the number replied STOP, or belongs to a supporter who turned texts off."""
-    return (
-        OptOut.objects.filter(phone=phone).exists()
-        or User.objects.filter(phone=phone, supporter__sms_opt_in=False).exists()
-    )
+    """True if the number replied STOP, or its owner turned texts off."""
+    return phone in opted_out_among([phone])
+
+
+def has_relative_link(text: str) -> bool:
+    """Whether `text` holds a link without the site's address ("/offers/12/")."""
+    return bool(RELATIVE_LINK.search(text))
+
+
+def _check_text(to: str, body: str) -> None:
+    if not E164.fullmatch(to):
+        raise ValueError(f"Not a phone number in E.164 form: {to!r}")
+    if has_relative_link(body):
+        raise ValueError(f"A text with a relative link, which phones cannot open: {body!r}")
 
 
 def queue_sms(
@@ -56,11 +92,14 @@ def queue_sms(
 ) -> OutboundMessage | None:
     """Put one text in the outbox in the caller's transaction; the same `key` makes one message.
 
-    Returns None, and queues nothing, for a number that opted out (except sign-in codes and
-    replies). A text due in quiet hours waits for their end. The worker is nudged after commit.
+    Returns None, and queues nothing, for a landline or a number that opted out (except
+    sign-in codes and replies). A text due in quiet hours waits for their end. The worker is
+    nudged after commit. Refuses (ValueError) a number not in E.164 or a relative link.
     """
-    if not E164.fullmatch(to):
-        raise ValueError(f"Not a phone number in E.164 form: {to!r}")
+    _check_text(to, body)
+    if is_landline(to):
+        logger.info("Not queueing %s to %s: a landline takes no texts", key, to)
+        return None
     if purpose not in OPT_OUT_EXEMPT_PURPOSES and is_opted_out(to):
         logger.info("Not queueing %s to %s: the number opted out", key, to)
         return None
@@ -80,6 +119,75 @@ def queue_sms(
     when = message.send_after
     transaction.on_commit(lambda: _nudge_worker(when))
     return message
+
+
+def queue_sms_many(messages: Iterable[Sms]) -> list[OutboundMessage]:
+    """Queue many texts at once, as `queue_sms` does one, in a fixed number of queries.
+
+    One opt-out lookup, one insert (a key already in the outbox adds nothing), one read back,
+    one update reviving those called off before they were sent, one nudge of the worker.
+    Landlines and numbers that opted out are skipped. Returns the texts that may go out, as
+    stored (an existing key's message as it is, like `queue_sms`).
+    """
+    messages = list(messages)
+    for sms in messages:
+        _check_text(sms.to, sms.body)
+    landlines = {sms.to for sms in messages if is_landline(sms.to)}
+    for sms in messages:
+        if sms.to in landlines:
+            logger.info("Not queueing %s to %s: a landline takes no texts", sms.key, sms.to)
+    opted_out = opted_out_among(
+        sms.to
+        for sms in messages
+        if sms.to not in landlines and sms.purpose not in OPT_OUT_EXEMPT_PURPOSES
+    )
+    rows = {}
+    for sms in messages:
+        if sms.to in landlines or sms.key in rows:
+            continue
+        if sms.purpose not in OPT_OUT_EXEMPT_PURPOSES and sms.to in opted_out:
+            logger.info("Not queueing %s to %s: the number opted out", sms.key, sms.to)
+            continue
+        fields = _outbox_fields(
+            sms.to, sms.body, sms.purpose, sms.related, sms.send_after, sms.language
+        )
+        rows[sms.key] = OutboundMessage(idempotency_key=sms.key, **fields)
+    if not rows:
+        return []
+    # The same key again (a form sent twice, a task run again) adds nothing: the key is unique.
+    OutboundMessage.objects.bulk_create(rows.values(), ignore_conflicts=True)
+    stored = {
+        message.idempotency_key: message
+        for message in OutboundMessage.objects.filter(idempotency_key__in=list(rows))
+    }
+    _revive_cancelled(stored, rows)
+    first = min(row.send_after for row in rows.values())
+    transaction.on_commit(lambda: _nudge_worker(first))
+    return [stored[key] for key in rows if key in stored]
+
+
+REVIVED_FIELDS = [
+    *("to", "body", "purpose", "language", "segments", "send_after", "content_type"),
+    *("object_id", "status", "attempts", "error_code", "last_error", "updated_at"),
+]
+
+
+def _revive_cancelled(stored: dict, rows: dict) -> None:
+    """As `queue_sms`: a text called off and never sent (a session moved back) is scheduled
+    again, in one update; reviving it cannot send anything twice."""
+    now = timezone.now()
+    revived = []
+    for key, message in stored.items():
+        if message.status != Status.CANCELLED or message.sent_at is not None:
+            continue
+        for name in REVIVED_FIELDS:
+            setattr(message, name, getattr(rows[key], name))
+        message.status, message.attempts = Status.PENDING, 0
+        message.error_code = message.last_error = ""
+        message.updated_at = now
+        revived.append(message)
+    if revived:
+        OutboundMessage.objects.bulk_update(revived, REVIVED_FIELDS)
 
 
 def _outbox_fields(to, body, purpose, related, send_after, language) -> dict:
@@ -109,289 +217,6 @@ def cancel_pending(related, purpose: str | None = None) -> int:
     if purpose:
         pending = pending.filter(purpose=purpose)
     return pending.cancel()
-
-
-def _local_at(day, at: time) -> datetime:
-    return datetime.combine(day, at, tzinfo=timezone.get_current_timezone())
-
-
-def schedule_shift_reminders(shift: Shift) -> list[OutboundMessage]:
-    """Queue a supporter's reminders: 18:00 the evening before and the morning of the shift."""
-    session = shift.session
-    phone = shift.supporter.user.phone
-    if shift.status != Shift.Status.SIGNED_UP or session.is_cancelled or not phone:
-        return []
-    day = timezone.localdate(session.starts_at)
-    stamp = _stamp(session)
-    plan = [
-        ("day-before", "shift_evening_before", _local_at(day - timedelta(days=1), EVENING_BEFORE)),
-        ("morning-of", "shift_morning_of", _local_at(day, MORNING_OF)),
-    ]
-    queued = []
-    for kind, template, send_at in plan:
-        if send_at <= timezone.now() or send_at >= session.starts_at:
-            continue  # too late for this one: the sign-up confirmation told them
-        body = render_sms(
-            template,
-            shift.supporter.user.language,
-            moment=session.starts_at,
-            place=session.place_label,
-        )
-        message = queue_sms(
-            phone,
-            body,
-            purpose=Purpose.REMINDER,
-            key=f"reminder:shift:{shift.pk}:{kind}@{stamp}",
-            related=shift,
-            send_after=send_at,
-            language=shift.supporter.user.language,
-        )
-        if message:
-            queued.append(message)
-    return queued
-
-
-def schedule_registration_reminder(registration: ClassRegistration) -> OutboundMessage | None:
-    """Queue a class registrant's reminder for 18:00 the day before the class."""
-    session = registration.session
-    if registration.status != ClassRegistration.Status.REGISTERED or session.is_cancelled:
-        return None
-    send_at = _local_at(timezone.localdate(session.starts_at) - timedelta(days=1), EVENING_BEFORE)
-    if send_at <= timezone.now():
-        return None
-    body = render_sms(
-        "registration_day_before",
-        registration.language,
-        moment=session.starts_at,
-        place=session.place_label,
-        title=session.title or session.get_kind_display(),
-        reference=registration.reference,
-    )
-    return queue_sms(
-        registration.phone,
-        body,
-        purpose=Purpose.REMINDER,
-        key=f"reminder:registration:{registration.pk}:day-before@{_stamp(session)}",
-        related=registration,
-        send_after=send_at,
-        language=registration.language,
-    )
-
-
-def schedule_dispatch_reminder(request: DispatchRequest) -> OutboundMessage | None:
-    """Queue a group representative's reminder for 18:00 the day before the visit."""
-    session = request.session
-    if request.status != DispatchRequest.Status.SCHEDULED or not session or session.is_cancelled:
-        return None
-    send_at = _local_at(timezone.localdate(session.starts_at) - timedelta(days=1), EVENING_BEFORE)
-    if send_at <= timezone.now():
-        return None
-    body = render_sms(
-        "dispatch_day_before",
-        request.preferred_language,
-        moment=session.starts_at,
-        place=request.place_name,
-        reference=request.reference,
-    )
-    return queue_sms(
-        request.representative_phone,
-        body,
-        purpose=Purpose.REMINDER,
-        key=f"reminder:dispatch:{request.pk}:day-before@{_stamp(session)}",
-        related=request,
-        send_after=send_at,
-        language=request.preferred_language,
-    )
-
-
-def _stamp(session: Session) -> str:
-    # Part of each reminder's key: the same reminder for the same start is one message, and a
-    # session moved to another time gets reminders of its own.
-    return timezone.localtime(session.starts_at).strftime("%Y-%m-%dT%H:%M")
-
-
-def reschedule_for_session(session: Session) -> int:
-    """After a session is cancelled or moved: call off its pending reminders, and for a moved
-    session queue them again for the new time. Returns how many are now pending."""
-    shifts = list(
-        Shift.objects.filter(session=session, status=Shift.Status.SIGNED_UP).select_related(
-            "supporter__user"
-        )
-    )
-    registrations = list(
-        ClassRegistration.objects.filter(
-            session=session, status=ClassRegistration.Status.REGISTERED
-        )
-    )
-    requests = list(DispatchRequest.objects.filter(session=session))
-    for related in (
-        Shift.objects.filter(session=session),
-        ClassRegistration.objects.filter(session=session),
-        DispatchRequest.objects.filter(session=session),
-    ):
-        cancel_pending(related, purpose=Purpose.REMINDER)
-    if session.is_cancelled:
-        return 0
-    messages = []
-    for shift in shifts:
-        shift.session = session
-        messages += schedule_shift_reminders(shift)
-    for registration in registrations:
-        registration.session = session
-        messages.append(schedule_registration_reminder(registration))
-    for request in requests:
-        request.session = session
-        messages.append(schedule_dispatch_reminder(request))
-    return sum(1 for message in messages if message and message.status == Status.PENDING)
-
-
-def refresh_reminders(obj: ClassRegistration | DispatchRequest) -> OutboundMessage | None:
-    """Bring one registration's or request's pending reminder in line with it after an edit."""
-    cancel_pending(obj, purpose=Purpose.REMINDER)
-    if isinstance(obj, ClassRegistration):
-        return schedule_registration_reminder(obj)
-    return schedule_dispatch_reminder(obj)
-
-
-# Coordinators' broadcasts --------------------------------------------------------------------
-
-# What a coordinator may type: with the office's signature, at most 7 parts in Japanese.
-BROADCAST_MAX_LENGTH = 400
-
-
-class BroadcastError(ServiceError):
-    """A broadcast the rules refuse. `code`: no_recipients."""
-
-    MESSAGES = {
-        "no_recipients": _("None of the chosen supporters can get texts: nothing was sent."),
-    }
-
-    def __init__(self, code: str, message=None):
-        super().__init__(code, message or self.MESSAGES.get(code))
-
-
-def broadcast_recipients(
-    *, everyone: bool = False, districts=(), skills=(), session=None, supporters=()
-):
-    """The supporters a broadcast is for, each once, whoever picked them several ways.
-
-    Every active supporter (`everyone`), or the active ones in any of `districts` with any of
-    `skills`; plus everyone on `session`'s roster, waiting list included; plus `supporters`.
-    """
-    chosen = Q(pk__in=[getattr(supporter, "pk", supporter) for supporter in supporters])
-    active = Supporter.objects.active()
-    if everyone:
-        chosen |= Q(pk__in=active.values("pk"))
-    elif districts or skills:
-        matching = active
-        if districts:
-            matching = matching.filter(district__in=districts)
-        if skills:
-            matching = matching.filter(skills__in=skills)
-        chosen |= Q(pk__in=matching.values("pk"))
-    if session is not None:
-        roster = Shift.objects.filter(session=session).active()
-        chosen |= Q(pk__in=roster.values("supporter_id"))
-    return Supporter.objects.filter(chosen).select_related("user")
-
-
-def _reachable(supporters) -> tuple[list[Supporter], int]:
-    """The supporters who take texts, and how many others were left out, in two queries.
-
-    The same rule as `is_opted_out`, for many supporters at once.
-    """
-    if isinstance(supporters, QuerySet):
-        supporters = supporters.select_related("user")
-    chosen = list(supporters)
-    phones = [supporter.user.phone for supporter in chosen if supporter.user.phone]
-    opted_out = set(OptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
-    reachable = [
-        supporter
-        for supporter in chosen
-        if supporter.user.phone and supporter.sms_opt_in and supporter.user.phone not in opted_out
-    ]
-    return reachable, len(chosen) - len(reachable)
-
-
-def queue_broadcast(supporters, message: str, *, key: str) -> list[OutboundMessage]:
-    """Queue a coordinator's message to each chosen supporter who takes texts.
-
-    A fixed number of queries however many are chosen: one insert for all, one nudge.
-    """
-    reachable, _skipped = _reachable(supporters)
-    queued = [
-        OutboundMessage(
-            idempotency_key=f"broadcast:{key}:supporter:{supporter.pk}",
-            **_outbox_fields(
-                supporter.user.phone,
-                render_sms("broadcast", supporter.user.language, message=message),
-                Purpose.BROADCAST,
-                supporter,
-                None,
-                supporter.user.language,
-            ),
-        )
-        for supporter in reachable
-    ]
-    # The same key again (a form sent twice) adds nothing: the idempotency key is unique.
-    OutboundMessage.objects.bulk_create(queued, ignore_conflicts=True)
-    if queued:
-        first = min(sms.send_after for sms in queued)
-        transaction.on_commit(lambda: _nudge_worker(first))
-    return queued
-
-
-def preview_broadcast(supporters, message: str) -> dict:
-    """What a broadcast would send, before it is sent, in a fixed number of queries.
-
-    `recipients` and `skipped` (no phone, or texts turned off), `segments` in all and the
-    estimated `cost`; `texts`: each recipients' language with its text, its parts per message
-    and how many get it, the most common first.
-    """
-    reachable, skipped = _reachable(supporters)
-    texts = {}
-    for supporter in reachable:
-        language = supporter.user.language
-        if language not in texts:
-            body = render_sms("broadcast", language, message=message)
-            texts[language] = {
-                "language": language,
-                "text": body,
-                "segments": count_segments(body),
-                "recipients": 0,
-            }
-        texts[language]["recipients"] += 1
-    segments = sum(text["segments"] * text["recipients"] for text in texts.values())
-    return {
-        "recipients": len(reachable),
-        "skipped": skipped,
-        "segments": segments,
-        "cost": estimate_cost(segments),
-        "texts": sorted(texts.values(), key=lambda text: (-text["recipients"], text["language"])),
-    }
-
-
-def send_broadcast(supporters, message: str, *, key: str, by=None) -> dict:
-    """Queue a coordinator's broadcast to the chosen supporters who take texts.
-
-    The same `key` queues it once, however often it is submitted. Returns `recipients`,
-    `skipped`, `segments` and `cost` of what was queued.
-    """
-    reachable, skipped = _reachable(supporters)
-    if not reachable:
-        raise BroadcastError("no_recipients")
-    with transaction.atomic():
-        queued = queue_broadcast(reachable, message, key=key)
-    segments = sum(sms.segments for sms in queued)
-    logger.info(
-        "Broadcast %s: %s texts queued by user %s", key, len(queued), getattr(by, "pk", None)
-    )
-    return {
-        "recipients": len(queued),
-        "skipped": skipped + len(reachable) - len(queued),
-        "segments": segments,
-        "cost": estimate_cost(segments),
-    }
 
 
 # The coordinators' outbox ------------------------------------------------------------------
@@ -460,22 +285,21 @@ def usage_by_month(months: int = 12) -> list[dict]:
 
 
 def opt_out(phone: str, *, source: str = "sms") -> None:
-    """Stop all texts to `phone` but sign-in codes and replies, including those already queued."""
+    """Stop all texts to `phone` but sign-in codes and replies, including those already queued.
+
+    Apps that know the number's owner hear of it (`signals.opted_out`).
+    """
     OptOut.objects.get_or_create(phone=phone, defaults={"source": source})
-    Supporter.objects.filter(user__phone=phone, sms_opt_in=True).update(
-        sms_opt_in=False, updated_at=timezone.now()
-    )
+    signals.opted_out.send(sender=OptOut, phone=phone, source=source)
     OutboundMessage.objects.filter(to=phone, status=Status.PENDING).exclude(
         purpose__in=OPT_OUT_EXEMPT_PURPOSES
     ).update(status=Status.CANCELLED, last_error="opted out", updated_at=timezone.now())
 
 
-def opt_in(phone: str) -> None:
-    """Resume texts to `phone` (START)."""
+def opt_in(phone: str, *, source: str = "sms") -> None:
+    """Resume texts to `phone` (START); apps that know its owner hear of it (`signals.opted_in`)."""
     OptOut.objects.filter(phone=phone).delete()
-    Supporter.objects.filter(user__phone=phone, sms_opt_in=False).update(
-        sms_opt_in=True, updated_at=timezone.now()
-    )
+    signals.opted_in.send(sender=OptOut, phone=phone, source=source)
 
 
 def outbox_summary(now: datetime | None = None) -> dict:

@@ -11,5 +11,4 @@ urlpatterns = [
     path("outbox/<int:message_id>/retry/", views.outbox_retry, name="retry"),
     path("inbound/", views.inbound, name="inbound"),
     path("inbound/<int:message_id>/read/", views.inbound_read, name="mark_read"),
-    path("broadcast/", views.broadcast, name="broadcast"),
 ]

@@ -1,7 +1,5 @@
 """Twilio's webhooks (delivery reports and incoming texts, each signed by Twilio), and the
-coordinators' pages: the outbox, incoming texts and broadcasts."""
-
-import uuid
+coordinators' pages: the outbox and incoming texts (broadcasts are supporters')."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,27 +8,19 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbid
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
-from notifications.forms import (
-    BroadcastForm,
-    OutboxFilterForm,
-    TwilioInboundForm,
-    TwilioStatusForm,
-)
+from notifications.forms import OutboxFilterForm, TwilioInboundForm, TwilioStatusForm
 from notifications.inbound import receive_sms, record_delivery_status
 from notifications.models import InboundMessage, OutboundMessage
 from notifications.services import (
-    BroadcastError,
     OutboxError,
     mark_read,
     outbox_summary,
-    preview_broadcast,
     retry_message,
-    send_broadcast,
     usage_by_month,
 )
 from supporters.access import coordinator_required
@@ -157,48 +147,3 @@ def inbound_read(request, message_id):
         request, gettext("The text from %(phone)s is read.") % {"phone": message.from_national}
     )
     return redirect(back_to(request, "notifications:inbound"))
-
-
-@coordinator_required
-def broadcast(request):
-    """Write to chosen supporters: the form, a preview with the count and cost, then send."""
-    form = BroadcastForm(request.POST or None)
-    step = request.POST.get("step")
-    if request.method != "POST" or step == "edit" or not form.is_valid():
-        return render(request, "notifications/broadcast.html", {"form": form})
-    recipients, text = form.recipients(), form.cleaned_data["text"]
-    if step == "send" and form.cleaned_data["key"]:
-        try:
-            sent = send_broadcast(recipients, text, key=form.cleaned_data["key"], by=request.user)
-        except BroadcastError as error:
-            messages.error(request, str(error))
-        else:
-            tell_what_was_sent(request, sent)
-            return redirect(resolve_url("notifications:outbox") + "?purpose=broadcast")
-    # Each preview gets a key of its own: its "Send" pressed twice queues each text once.
-    data = request.POST.copy()
-    data["key"] = uuid.uuid4().hex
-    context = {"form": BroadcastForm(data), "preview": preview_broadcast(recipients, text)}
-    return render(request, "notifications/broadcast_preview.html", context)
-
-
-def tell_what_was_sent(request, sent: dict) -> None:
-    messages.success(
-        request,
-        ngettext(
-            "%(count)d text is queued.",
-            "%(count)d texts are queued.",
-            sent["recipients"],
-        )
-        % {"count": sent["recipients"]},
-    )
-    if sent["skipped"]:
-        messages.warning(
-            request,
-            ngettext(
-                "%(count)d supporter was skipped: no phone number, or texts turned off.",
-                "%(count)d supporters were skipped: no phone number, or texts turned off.",
-                sent["skipped"],
-            )
-            % {"count": sent["skipped"]},
-        )

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from consultations.models import Device, SessionReport
-from notifications.services import refresh_reminders, reschedule_for_session
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
+from sessions.reminders import refresh_reminders, reschedule_for_session
 from sessions.services import SessionError, bump_calendar_sequence, cancel_session, move_session
 from supporters.admin import PhoneAdminMixin, national_phone, warning
 

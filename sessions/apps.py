@@ -7,3 +7,10 @@ class SessionsConfig(AppConfig):
     # django.contrib.sessions owns the label "sessions"; ours is permanent from the first migration.
     label = "helpdesk_sessions"
     verbose_name = _("Sessions and staffing")
+
+    def ready(self):
+        from notifications.replies import register_reply_handler
+        from sessions.replies import ACTIONS, answer_shift_reply
+
+        # Supporters answer reminders and offers with 1 or 2 (issue 8: notifications is a leaf).
+        register_reply_handler(answer_shift_reply, actions=ACTIONS)

@@ -1,12 +1,8 @@
-import contextlib
-import re
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Permission
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -17,46 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from supporters.models import ApiToken, Invitation, Skill, SpokenLanguage, Supporter, User
-from supporters.phones import format_national, normalize_phone
+from supporters.phones import PhoneAdminMixin, national_phone
 from supporters.services import lift_sign_in_lock, revoke_invitations, sign_in_code_wait_minutes
-
-# Something a person may type for a phone number: digits, +, spaces, dashes and brackets.
-PHONE_LIKE = re.compile(r"^\+?[\d\s()\-]{9,}$")
-
-
-class PhoneField(forms.CharField):
-    """Takes a number as coordinators write it (090-1234-5678) and cleans it to E.164."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.widget.attrs.update({"inputmode": "tel", "placeholder": "090-1234-5678"})
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return normalize_phone(value) if value else value
-
-
-class PhoneAdminMixin:
-    """Phone fields stored in E.164, entered and searched for the way people write numbers."""
-
-    phone_fields: tuple[str, ...] = ()
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name in self.phone_fields:
-            kwargs["form_class"] = PhoneField
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
-
-    def get_search_results(self, request, queryset, search_term):
-        # Coordinators search "090-1234-5678"; the database holds "+819012345678".
-        term = search_term.strip()
-        if PHONE_LIKE.match(term):
-            with contextlib.suppress(ValidationError):
-                search_term = normalize_phone(term)
-        return super().get_search_results(request, queryset, search_term)
-
-
-def national_phone(value: str) -> str:
-    return format_national(value) or "-"
 
 
 def warning(text) -> str:

@@ -1,17 +1,26 @@
 """The signed-in person: their account and their personal API tokens (authentication needed)."""
 
+import uuid
+
 from django.db.models import Prefetch
+from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
-from config.errors import ErrorOut
+from config.errors import ApiError, ErrorOut
 from config.inputs import Pagination
 from sessions.calendar import feed_urls, site_url
 from sessions.models import Session, Shift
 from sessions.schemas import HoursOut, MyShiftFilters, ShiftOut
 from supporters.access import api_supporter, coordinator_token_or_session
+from supporters.broadcasts import preview_broadcast, send_broadcast
+from supporters.forms import BroadcastForm
 from supporters.models import ApiToken, Invitation
 from supporters.schemas import (
+    BroadcastIn,
+    BroadcastOut,
+    BroadcastPreviewOut,
     CalendarOut,
     InvitationCreatedOut,
     InvitationIn,
@@ -184,3 +193,61 @@ def create_invitation(request, payload: InvitationIn):
 )
 def revoke_invitation(request, invitation_id: int):
     return revoke_invitation_service(invitation_id, by=request.user)
+
+
+# Coordinators' broadcasts, at /api/notifications/broadcasts beside the outbox -----------------
+
+broadcasts_router = Router(tags=["notifications"], auth=coordinator_token_or_session)
+BROADCAST_REFUSED = {401: ErrorOut, 403: ErrorOut}
+
+
+@broadcasts_router.post(
+    "/broadcasts/preview",
+    response={200: BroadcastPreviewOut, **BROADCAST_REFUSED, 422: ErrorOut},
+    url_name="preview_broadcast",
+    summary="Preview a broadcast",
+    description="Who would get the text, each language's text with its parts, and the "
+    "estimated cost. Nothing is sent.",
+)
+def post_broadcast_preview(request, payload: BroadcastIn):
+    form = broadcast_form(payload)
+    return preview_broadcast(form.recipients(), form.cleaned_data["text"])
+
+
+@broadcasts_router.post(
+    "/broadcasts",
+    response={201: BroadcastOut, **BROADCAST_REFUSED, 409: ErrorOut, 422: ErrorOut},
+    url_name="send_broadcast",
+    summary="Send a broadcast",
+    description="Queues the text to each chosen supporter who takes texts (`no_recipients`, "
+    "409: none does). Send the answer's `key` again to retry safely.",
+)
+def post_broadcast(request, payload: BroadcastIn):
+    form = broadcast_form(payload)
+    key = payload.key or uuid.uuid4().hex
+    sent = send_broadcast(form.recipients(), form.cleaned_data["text"], key=key, by=request.user)
+    return Status(201, {**sent, "key": key})
+
+
+def broadcast_form(payload: BroadcastIn) -> BroadcastForm:
+    """The page's form, bound to the payload: the page and the API accept the same choices."""
+    form = BroadcastForm(
+        MultiValueDict(
+            {
+                "text": [payload.text],
+                "everyone": ["true" if payload.everyone else "false"],
+                "districts": payload.districts,
+                "skills": payload.skills,
+                "session": ["" if payload.session is None else str(payload.session)],
+                "supporters": [str(pk) for pk in payload.supporters],
+            }
+        )
+    )
+    if not form.is_valid():
+        details = [
+            {"field": "" if name == "__all__" else name, "message": str(message)}
+            for name, messages in form.errors.items()
+            for message in messages
+        ]
+        raise ApiError(422, "invalid", gettext("Some of the data sent is not valid."), details)
+    return form

@@ -10,6 +10,9 @@ class SupportersConfig(AppConfig):
     def ready(self):
         from allauth.account.signals import login_code_rejected
 
+        from notifications import signals
+        from notifications.recipients import register_recipient_filter, register_recipient_name
+        from supporters import outbox
         from supporters.adapters import note_last_wrong_code
         from supporters.roles import ensure_coordinators_group
 
@@ -22,3 +25,8 @@ class SupportersConfig(AppConfig):
             sender=apps.get_app_config("notifications"),
             dispatch_uid="digisapo_coordinators_group",
         )
+        # The outbox knows numbers; supporters tells it who turned texts off, and hears STOP.
+        register_recipient_filter(outbox.supporters_who_turned_texts_off)
+        register_recipient_name(outbox.supporter_name_by_phone)
+        signals.opted_out.connect(outbox.turn_texts_off, dispatch_uid="supporters_opted_out")
+        signals.opted_in.connect(outbox.turn_texts_on, dispatch_uid="supporters_opted_in")

@@ -1,16 +1,25 @@
 import unicodedata
+from datetime import timedelta
 
 from allauth.account.forms import ConfirmLoginCodeForm, RequestLoginCodeForm, VerifyPhoneForm
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from config.i18n import language_choices
-from supporters.models import Supporter, User
+from notifications.services import has_relative_link
+from sessions.models import Session
+from supporters.broadcasts import BROADCAST_MAX_LENGTH, broadcast_recipients
+from supporters.models import Skill, Supporter, User
 from supporters.phones import format_national, normalize_phone
 from supporters.services import TOKEN_NAME_MAX_LENGTH, sign_in_code_wait_minutes
+from venues.models import District
 
 
 class ApiTokenForm(forms.Form):
@@ -230,3 +239,144 @@ class JoinForm(forms.Form):
 
 class PhoneCodeForm(OneTimeCodeMixin, forms.Form):
     code = forms.CharField(max_length=20)
+
+
+# Coordinators' broadcasts (supporters.broadcasts) ------------------------------------------
+
+# How far ahead the broadcast form lists sessions whose roster can be texted.
+BROADCAST_SESSIONS_AHEAD = timedelta(days=90)
+
+
+def supporters_matching(supporters, search: str):
+    """Those of `supporters` whose name (or its kana) holds each word of `search`."""
+    for word in unicodedata.normalize("NFKC", search).split():
+        supporters = supporters.filter(
+            Q(family_name__icontains=word)
+            | Q(given_name__icontains=word)
+            | Q(family_name_kana__icontains=word)
+            | Q(given_name_kana__icontains=word)
+        )
+    return supporters
+
+
+class SessionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, session):
+        local = timezone.localtime(session.starts_at)
+        label = _("%(date)s %(time)s %(place)s · %(kind)s") % {
+            "date": date_format(local, "n/j (D)"),
+            "time": date_format(local, "G:i"),
+            "place": session.place_label,
+            "kind": session.title or session.get_kind_display(),
+        }
+        if session.is_cancelled:
+            return _("%(session)s (cancelled)") % {"session": label}
+        return label
+
+
+class SupporterChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, supporter):
+        if supporter.district:
+            return _("%(name)s (%(district)s)") % {
+                "name": supporter,
+                "district": supporter.district,
+            }
+        return str(supporter)
+
+
+class BroadcastForm(forms.Form):
+    """Who gets a coordinator's message, and the message. Each way of choosing adds people."""
+
+    everyone = forms.BooleanField(label=_("Every active supporter"), required=False)
+    districts = forms.ModelMultipleChoiceField(
+        District.objects.all(),
+        to_field_name="code",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Active supporters in these districts"),
+    )
+    skills = forms.ModelMultipleChoiceField(
+        Skill.objects.all(),
+        to_field_name="code",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Active supporters who help with"),
+        help_text=_("With districts too: those in the districts who help with any of these."),
+    )
+    session = SessionChoiceField(
+        Session.objects.none(),
+        required=False,
+        empty_label=_("No session"),
+        label=_("Everyone on a session's roster"),
+        help_text=_("Supporters with a place, an offered place or a place in line."),
+    )
+    supporters = SupporterChoiceField(
+        Supporter.objects.exclude(status=Supporter.Status.WITHDRAWN).select_related("district"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("These supporters"),
+        help_text=_("Tick each supporter who should get it; find them by name with the search."),
+    )
+    text = forms.CharField(
+        label=_("Message"),
+        max_length=BROADCAST_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Sent as you write it, signed by the office. In Japanese 70 characters make one "
+            "message; a longer one goes in parts of 67, each billed."
+        ),
+    )
+    # Set on the preview page: sending the same preview twice queues each text once.
+    key = forms.CharField(
+        required=False,
+        max_length=40,
+        widget=forms.HiddenInput,
+        validators=[RegexValidator(r"^[A-Za-z0-9-]+$")],
+    )
+
+    def __init__(self, *args, search: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if search and not self.is_bound:
+            # The page's search (?q=, no JavaScript needed) lists the supporters it matches.
+            self.fields["supporters"].queryset = supporters_matching(
+                self.fields["supporters"].queryset, search
+            )
+        now = timezone.now()
+        self.fields["session"].queryset = (
+            Session.objects.not_ended()
+            .filter(starts_at__lt=now + BROADCAST_SESSIONS_AHEAD)
+            .select_related("venue")
+            .order_by("starts_at", "pk")
+        )
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        if has_relative_link(text):
+            raise forms.ValidationError(
+                _("Write links in full, starting with https://, so phones can open them."),
+                code="relative_link",
+            )
+        return text
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = ("everyone", "districts", "skills", "session", "supporters")
+        if not self.errors and not any(cleaned.get(name) for name in chosen):
+            raise forms.ValidationError(
+                _(
+                    "Choose who gets the message: everyone, districts or skills, a session's "
+                    "roster, or supporters by name."
+                ),
+                code="no_one",
+            )
+        return cleaned
+
+    def recipients(self):
+        """The chosen supporters (a queryset), each once."""
+        values = self.cleaned_data
+        return broadcast_recipients(
+            everyone=values["everyone"],
+            districts=values["districts"],
+            skills=values["skills"],
+            session=values["session"],
+            supporters=values["supporters"],
+        )

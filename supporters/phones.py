@@ -1,8 +1,17 @@
-"""Phone numbers as the app stores them: E.164 (+819012345678), parsed with `phonenumbers`."""
+"""Phone numbers as the app stores them: E.164 (+819012345678), parsed with `phonenumbers`;
+shown, typed and searched for as people write them (090-1234-5678). An identity piece: every
+app may import it."""
+
+import contextlib
+import re
 
 import phonenumbers
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+# Something a person may type for a phone number: digits, +, spaces, dashes and brackets.
+PHONE_LIKE = re.compile(r"^\+?[\d\s()\-]{9,}$")
 
 
 def normalize_phone(raw: str, region: str = "JP") -> str:
@@ -34,3 +43,60 @@ def format_national(value: str) -> str:
     except phonenumbers.NumberParseException:
         return value
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def is_landline(value: str) -> bool:
+    """A fixed line (027-224-1111): people may be called there, but it takes no texts."""
+    try:
+        number = phonenumbers.parse(value, "JP")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE
+
+
+def national_phone(value: str) -> str:
+    """A number as coordinators read it, saying when it takes no texts; "-" for none."""
+    if not value:
+        return "-"
+    if is_landline(value):
+        return _("%(phone)s · no SMS (landline)") % {"phone": format_national(value)}
+    return format_national(value)
+
+
+class PhoneField(forms.CharField):
+    """Takes a number as coordinators write it (090-1234-5678) and cleans it to E.164."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "tel", "placeholder": "090-1234-5678"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_phone(value) if value else value
+
+
+class PhoneAdminMixin:
+    """Phone fields stored in E.164, entered and searched for the way people write numbers."""
+
+    phone_fields: tuple[str, ...] = ()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.phone_fields:
+            kwargs["form_class"] = PhoneField
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        for name in self.phone_fields:
+            if name in form.base_fields and obj is not None and is_landline(getattr(obj, name)):
+                # The number is kept for calls; texts to it are never queued.
+                form.base_fields[name].help_text = _("No SMS (landline): call this number.")
+        return form
+
+    def get_search_results(self, request, queryset, search_term):
+        # Coordinators search "090-1234-5678"; the database holds "+819012345678".
+        term = search_term.strip()
+        if PHONE_LIKE.match(term):
+            with contextlib.suppress(ValidationError):
+                search_term = normalize_phone(term)
+        return super().get_search_results(request, queryset, search_term)

@@ -1,9 +1,14 @@
 from datetime import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 from ninja import Field, Schema
 
+from config.inputs import Id
+from supporters.broadcasts import BROADCAST_MAX_LENGTH
 from supporters.services import TOKEN_NAME_MAX_LENGTH
+
+COST = "Estimated cost in yen, a decimal string, at the configured price per part."
 
 
 def local_or_none(moment: datetime | None) -> datetime | None:
@@ -131,3 +136,54 @@ class InvitationOut(Schema):
 
 class InvitationCreatedOut(InvitationOut):
     link: str = Field(description="The sign-up link, also sent to the person; shown this once.")
+
+
+class BroadcastIn(Schema):
+    """Who gets the text: each way of choosing adds people, and everyone gets it once."""
+
+    text: str = Field(
+        min_length=1,
+        max_length=BROADCAST_MAX_LENGTH,
+        description="The coordinator's message, sent as written and signed by the office.",
+    )
+    everyone: bool = Field(False, description="Every active supporter.")
+    districts: list[str] = Field(
+        [], description="Codes of districts: their active supporters (with `skills`, both)."
+    )
+    skills: list[str] = Field([], description="Codes of skills: active supporters with any.")
+    session: Id | None = Field(
+        None,
+        description="A session not ended yet, within 90 days: everyone on its roster, "
+        "waiting list included.",
+    )
+    supporters: list[Id] = Field([], description="Supporters by id.")
+    key: str | None = Field(
+        None,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description="Sending: the same key sends each text once, so a retry is safe. "
+        "Without one, each request is a new broadcast.",
+    )
+
+
+class BroadcastTextOut(Schema):
+    language: str
+    text: str = Field(description="What the supporters reading this language get.")
+    segments: int = Field(description="Parts per text.")
+    recipients: int
+
+
+class BroadcastPreviewOut(Schema):
+    recipients: int = Field(description="Supporters who would get the text.")
+    skipped: int = Field(description="Supporters chosen who would not: no phone, or opted out.")
+    segments: int = Field(description="Parts in all.")
+    cost: Decimal = Field(description=COST)
+    texts: list[BroadcastTextOut]
+
+
+class BroadcastOut(Schema):
+    key: str = Field(description="Send it again with this key: nothing is sent twice.")
+    recipients: int = Field(description="Texts queued.")
+    skipped: int = Field(description="Supporters chosen who get nothing: no phone, or opted out.")
+    segments: int
+    cost: Decimal = Field(description=COST)

@@ -23,10 +23,10 @@ from django.utils.translation import gettext
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
 from notifications.services import cancel_pending, queue_sms
-from notifications.texts import render_sms
 from supporters.models import ApiToken, Invitation, Supporter, User
 from supporters.phones import normalize_phone
 from supporters.tasks import email_invitation
+from supporters.texts import render_sms
 
 logger = logging.getLogger(__name__)
 

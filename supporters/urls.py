@@ -18,4 +18,6 @@ urlpatterns = [
     path("me/calendar/", views.calendar, name="calendar"),
     path("me/calendar/new-link/", views.regenerate_calendar, name="regenerate_calendar"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    # Under /notifications/ since issue 4, where coordinators find it beside the outbox.
+    path("notifications/broadcast/", views.broadcast, name="broadcast"),
 ]

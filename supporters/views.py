@@ -1,3 +1,5 @@
+import uuid
+
 from allauth.account.utils import perform_login
 from allauth.core import ratelimit
 from django.conf import settings
@@ -8,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -17,8 +19,10 @@ from notifications.models import OutboundMessage
 from sessions.calendar import feed_urls, site_url, supporter_feed
 from sessions.models import Shift
 from supporters.access import coordinator_required, supporter_required
+from supporters.broadcasts import BroadcastError, preview_broadcast, send_broadcast
 from supporters.forms import (
     ApiTokenForm,
+    BroadcastForm,
     InvitationForm,
     JoinForm,
     PhoneCodeForm,
@@ -238,3 +242,52 @@ def _accept_and_sign_in(request, key, invitation, names, phone=""):
         % {"name": names["given_name"]},
     )
     return perform_login(request, user, redirect_url=reverse("home"), signup=True)
+
+
+# Coordinators' broadcasts ------------------------------------------------------------------
+
+
+@coordinator_required
+def broadcast(request):
+    """Write to chosen supporters: the form, a preview with the count and cost, then send."""
+    form = BroadcastForm(request.POST or None, search=request.GET.get("q", "").strip())
+    step = request.POST.get("step")
+    if request.method != "POST" or step == "edit" or not form.is_valid():
+        context = {"form": form, "search": request.GET.get("q", "")}
+        return render(request, "supporters/broadcast.html", context)
+    recipients, text = form.recipients(), form.cleaned_data["text"]
+    if step == "send" and form.cleaned_data["key"]:
+        try:
+            sent = send_broadcast(recipients, text, key=form.cleaned_data["key"], by=request.user)
+        except BroadcastError as error:
+            messages.error(request, str(error))
+        else:
+            tell_what_was_sent(request, sent)
+            return redirect(reverse("notifications:outbox") + "?purpose=broadcast")
+    # Each preview gets a key of its own: its "Send" pressed twice queues each text once.
+    data = request.POST.copy()
+    data["key"] = uuid.uuid4().hex
+    context = {"form": BroadcastForm(data), "preview": preview_broadcast(recipients, text)}
+    return render(request, "supporters/broadcast_preview.html", context)
+
+
+def tell_what_was_sent(request, sent: dict) -> None:
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d text is queued.",
+            "%(count)d texts are queued.",
+            sent["recipients"],
+        )
+        % {"count": sent["recipients"]},
+    )
+    if sent["skipped"]:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d supporter was skipped: no phone number, or texts turned off.",
+                "%(count)d supporters were skipped: no phone number, or texts turned off.",
+                sent["skipped"],
+            )
+            % {"count": sent["skipped"]},
+        )

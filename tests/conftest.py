@@ -89,6 +89,8 @@ def _sms_in_memory(settings):
     """Texts land in notifications.backends.outbox, as mail lands in mail.outbox."""
     settings.SMS_BACKEND = "notifications.backends.InMemoryBackend"
     sms_backends.outbox.clear()
+    # The site's address in links (texts, calendars): the test client's own host.
+    settings.PUBLIC_URL = "http://testserver"
 
 
 @pytest.fixture

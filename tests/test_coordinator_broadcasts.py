@@ -12,12 +12,12 @@ from django.urls import reverse
 
 from config.fiscal import TOKYO
 from notifications.models import OptOut, OutboundMessage
-from notifications.services import broadcast_recipients
 from sessions.models import Shift
+from supporters.broadcasts import broadcast_recipients
 from supporters.models import Supporter
 from tests import factories
 
-BROADCAST = reverse("notifications:broadcast")
+BROADCAST = reverse("supporters:broadcast")
 MONDAY_10AM = datetime(2026, 3, 9, 10, 0, tzinfo=TOKYO)
 TUESDAY_10AM = datetime(2026, 3, 10, 10, 0, tzinfo=TOKYO)
 CANCELLED = "火曜日の東公民館のよろず相談所は中止です。"
@@ -205,7 +205,7 @@ def test_changing_a_previewed_message_brings_back_the_filled_form(coordinator_cl
 
     response = coordinator_client.post(BROADCAST, data)
 
-    assert response.templates[0].name == "notifications/broadcast.html"
+    assert response.templates[0].name == "supporters/broadcast.html"
     assert response.context["form"]["text"].value() == CANCELLED
     assert previewed.context["form"]["key"].value()
     assert not broadcasts().exists()
@@ -267,3 +267,43 @@ def test_sending_runs_as_many_queries_for_30_supporters_as_for_3(
     with django_assert_max_num_queries(len(few.captured_queries)):
         send(coordinator_client, preview(coordinator_client, districts=["azuma"]))
     assert broadcasts().count() == 3 + 30
+
+
+# --- Choosing supporters by name on a phone ---------------------------------------------------
+
+
+def test_supporters_are_ticked_in_a_list_not_picked_with_ctrl(coordinator_client, db):
+    chosen = factories.supporter(family_name="赤城", given_name="一郎")
+    page = page_text(coordinator_client.get(BROADCAST, headers={"accept-language": "en"}))
+    assert f'type="checkbox" name="supporters" value="{chosen.pk}"' in page
+    assert "Ctrl" not in page
+    assert 'type="search" name="q"' in page
+
+
+def test_searching_by_name_lists_only_the_supporters_who_match(coordinator_client, db):
+    akagi = factories.supporter(family_name="赤城", given_name="一郎", given_name_kana="いちろう")
+    haruna = factories.supporter(family_name="榛名", given_name="二郎")
+    # A full-width space between the names, as Japanese keyboards type it, works too.
+    for search in ("赤城", "いちろう", "赤城 一郎", "赤城　一郎"):
+        response = coordinator_client.get(BROADCAST, {"q": search})
+        listed = list(response.context["form"].fields["supporters"].queryset)
+        assert listed == [akagi], search
+    assert f'value="{haruna.pk}"' not in page_text(response)
+    assert "No supporter has that name." in page_text(
+        coordinator_client.get(BROADCAST, {"q": "妙義"}, headers={"accept-language": "en"})
+    )
+
+
+def test_a_supporter_found_by_search_gets_the_message(coordinator_client, db):
+    akagi = factories.supporter(family_name="赤城", given_name="一郎")
+    factories.supporter(family_name="榛名", given_name="二郎")
+    coordinator_client.get(BROADCAST, {"q": "赤城"})
+    send(coordinator_client, preview(coordinator_client, supporters=[akagi.pk]))
+    assert [message.to for message in broadcasts()] == [akagi.phone]
+
+
+def test_a_message_with_a_link_phones_cannot_open_is_refused(coordinator_client, higashi):
+    factories.supporter(district=higashi)
+    response = preview(coordinator_client, districts=["azuma"], text="詳しくは /sessions/ へ")
+    assert "starting with https://" in page_text(response)
+    assert not broadcasts().exists()

@@ -93,7 +93,7 @@ PAGES = [
     # SMS for coordinators (issue 4): the outbox, incoming texts, broadcasts.
     ("notifications:outbox", {}, "get", None, {**signed_in(403), "coordinator": 200}),
     ("notifications:inbound", {}, "get", None, {**signed_in(403), "coordinator": 200}),
-    ("notifications:broadcast", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    ("supporters:broadcast", {}, "get", None, {**signed_in(403), "coordinator": 200}),
     ("api:list_outbox", {}, "get", None, {**signed_in(403, anonymous=401), "coordinator": 200}),
     ("api:list_inbound", {}, "get", None, {**signed_in(403, anonymous=401), "coordinator": 200}),
     (

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from config.fiscal import TOKYO
 from notifications.models import OutboundMessage
-from notifications.services import refresh_reminders
 from sessions.models import ClassRegistration, DispatchRequest, Session
+from sessions.reminders import refresh_reminders
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -6,12 +6,14 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.admin import helpers
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from config.fiscal import TOKYO
 from notifications.models import OutboundMessage
-from notifications.services import schedule_registration_reminder
 from sessions.models import DispatchRequest, Session, Shift
+from sessions.reminders import schedule_registration_reminder
 from sessions.services import (
     SessionError,
     cancel_session,
@@ -293,3 +295,65 @@ def test_a_cancellation_decided_at_night_is_texted_at_eight(
     cancel_session(session, by=coordinator)
 
     assert texts(Purpose.CANCELLATION).get().send_after == datetime(2026, 3, 10, 8, 0, tzinfo=TOKYO)
+
+
+# --- Query counts: one bulk path for everyone's texts ------------------------------------------
+
+
+def session_with(count, coordinator, *, kind=Session.Kind.HELPDESK):
+    """A session with `count` supporters signed up (their reminders queued) and `count` in line."""
+    session = factories.session(starts_at=WEDNESDAY_10AM, supporters_needed=count, kind=kind)
+    for _ in range(count):
+        sign_up(factories.supporter(), session, by=coordinator)
+    for _ in range(count):
+        join_waitlist(factories.supporter(), session)
+    return session
+
+
+def class_with(count):
+    """A class with `count` registrants, their reminders queued."""
+    session = factories.session(kind=Session.Kind.CLASS, starts_at=WEDNESDAY_10AM)
+    for _ in range(count):
+        schedule_registration_reminder(factories.class_registration(session=session))
+    return session
+
+
+def test_cancelling_runs_as_many_queries_for_10_people_as_for_2(
+    coordinator, django_assert_max_num_queries
+):
+    few_session, many_session = session_with(2, coordinator), session_with(10, coordinator)
+    few_class, many_class = class_with(2), class_with(10)
+    with CaptureQueriesContext(connection) as few:
+        cancel_session(few_session, by=coordinator)
+        cancel_session(few_class, by=coordinator)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        cancel_session(many_session, by=coordinator)
+        cancel_session(many_class, by=coordinator)
+    # Everyone on the rosters, in line or registered is told: 4 + 2, then 20 + 10.
+    assert texts(Purpose.CANCELLATION).count() == 6 + 30
+    assert not texts(Purpose.REMINDER).exists()
+
+
+def test_moving_runs_as_many_queries_for_10_supporters_as_for_2(
+    coordinator, django_assert_max_num_queries
+):
+    few_session, many_session = session_with(2, coordinator), session_with(10, coordinator)
+    with CaptureQueriesContext(connection) as few:
+        move_session(few_session, FRIDAY_2PM, FRIDAY_2PM + timedelta(hours=2), by=coordinator)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        move_session(many_session, FRIDAY_2PM, FRIDAY_2PM + timedelta(hours=2), by=coordinator)
+    assert texts(Purpose.REMINDER).filter(send_after__date=FRIDAY_2PM.date()).count() == 12
+
+
+def test_offering_freed_places_runs_as_many_queries_for_10_as_for_2(
+    coordinator, django_assert_max_num_queries
+):
+    few_session, many_session = session_with(2, coordinator), session_with(10, coordinator)
+    # More places needed: as many as are waiting, each offered at once.
+    Session.objects.filter(pk=few_session.pk).update(supporters_needed=4)
+    Session.objects.filter(pk=many_session.pk).update(supporters_needed=20)
+    with CaptureQueriesContext(connection) as few:
+        assert len(offer_next_place(few_session)) == 2
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(offer_next_place(many_session)) == 10
+    assert texts(Purpose.WAITLIST_OFFER).count() == 12

@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "k3!v9#Lw2@qZ8$yT5^uR1&oP7*sD4(fG6)hJ0_lK-mN+bV=cX<zA>eW?",
     "DJANGO_ALLOWED_HOSTS": "digisapo.example.jp",
+    "DIGISAPO_PUBLIC_URL": "https://digisapo.example.jp",
 }
 
 
@@ -43,6 +44,23 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = manage("check", **env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_public_url_for_links_in_texts():
+    result = manage("check", **{**PRODUCTION_ENV, "DIGISAPO_PUBLIC_URL": ""})
+    assert result.returncode != 0
+    assert "DIGISAPO_PUBLIC_URL must be set" in result.stderr
+
+
+def test_development_links_in_texts_point_at_the_local_server():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.PUBLIC_URL)",
+        DJANGO_DEBUG="1",
+        DIGISAPO_PUBLIC_URL="",
+    )
+    assert result.stdout.strip().splitlines()[-1] == "http://127.0.0.1:8000", result.stderr
 
 
 def test_development_defaults_are_safe_to_run_locally():

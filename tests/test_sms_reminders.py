@@ -8,20 +8,22 @@ import pytest
 from django.utils import timezone
 
 from config.fiscal import TOKYO
+from notifications import texts
 from notifications.models import OptOut, OutboundMessage
 from notifications.segments import count_segments
-from notifications.services import (
-    cancel_pending,
-    preview_broadcast,
-    queue_broadcast,
+from notifications.services import cancel_pending
+from sessions import texts as session_texts
+from sessions.models import DispatchRequest, Session, Shift
+from sessions.reminders import (
     reschedule_for_session,
     schedule_dispatch_reminder,
     schedule_registration_reminder,
     schedule_shift_reminders,
 )
-from notifications.texts import REMINDER_TEMPLATES, TEMPLATES, render_sms
-from sessions.models import DispatchRequest, Session, Shift
 from sessions.services import ShiftError, cancel_shift, confirm_shift
+from sessions.texts import REMINDER_TEMPLATES, render_sms
+from supporters import texts as supporter_texts
+from supporters.broadcasts import preview_broadcast, queue_broadcast
 from tests import factories
 
 Status = OutboundMessage.Status
@@ -200,8 +202,16 @@ def test_each_reminder_fits_one_message_in_japanese(template):
     assert count_segments(text) == 1
 
 
+# Every app's texts: the outbox's own, and those of each app that sends some.
+EVERY_TEMPLATE = [
+    template
+    for module in (texts, session_texts, supporter_texts)
+    for template in module.TEMPLATES.values()
+]
+
+
 @pytest.mark.parametrize("language", ["ja", "en"])
-@pytest.mark.parametrize("template", sorted(TEMPLATES))
+@pytest.mark.parametrize("template", EVERY_TEMPLATE)
 def test_every_template_renders_in_every_language(template, language):
     context = {
         **WORST_CASE,
@@ -212,7 +222,7 @@ def test_every_template_renders_in_every_language(template, language):
         "name": "前橋 花子",
         "link": "https://digisapo.example.jp/join/abc/",
     }
-    assert render_sms(template, language, **context)
+    assert texts.render_sms(template, language, **context)
 
 
 def test_texts_are_rendered_in_the_recipients_language():

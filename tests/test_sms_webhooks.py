@@ -4,21 +4,24 @@ Requests are signed exactly as Twilio signs them; replays change nothing."""
 from datetime import datetime
 
 import pytest
+from django.urls import reverse
+from django.utils import translation
 from twilio.request_validator import RequestValidator
 
 from config.fiscal import TOKYO
 from notifications import backends
+from notifications import replies as replies_registry
 from notifications.backends import Accepted
 from notifications.models import InboundMessage, OptOut, OutboundMessage
-from notifications.services import queue_sms, schedule_shift_reminders
+from notifications.services import queue_sms
 from notifications.tasks import record_accepted, run_outbox
-from notifications.texts import render_sms
 from sessions.models import Shift
+from sessions.reminders import schedule_shift_reminders
+from sessions.texts import render_sms
 from tests import factories
 
 Status = OutboundMessage.Status
 Purpose = OutboundMessage.Purpose
-Action = InboundMessage.Action
 
 TOKEN = "webhook-auth-token"
 PUBLIC_URL = "https://digisapo.example.jp"
@@ -256,7 +259,7 @@ def test_stop_in_any_form_opts_the_number_out_with_a_confirmation(client, db, wo
     [reply] = replies()
     assert reply.to == supporter.phone
     assert "START" in reply.body
-    assert InboundMessage.objects.get().action == Action.OPT_OUT
+    assert InboundMessage.objects.get().action == "opt_out"
 
 
 def test_the_stop_confirmation_is_sent_although_the_number_opted_out(client, db):
@@ -307,7 +310,7 @@ def reminded_shift(db, time_machine):
 
 def test_answering_1_confirms_the_reminded_shift(client, reminded_shift):
     inbound(client, "1", reminded_shift.supporter.phone)
-    assert InboundMessage.objects.get().action == Action.CONFIRMED
+    assert InboundMessage.objects.get().action == "confirmed"
     reminded_shift.refresh_from_db()
     assert reminded_shift.status == Shift.Status.SIGNED_UP
     [reply] = replies()
@@ -317,7 +320,7 @@ def test_answering_1_confirms_the_reminded_shift(client, reminded_shift):
 
 def test_answering_2_cancels_the_reminded_shift_through_the_shift_rules(client, reminded_shift):
     inbound(client, "２", reminded_shift.supporter.phone)  # full-width, as phones often type
-    assert InboundMessage.objects.get().action == Action.CANCELLED
+    assert InboundMessage.objects.get().action == "cancelled"
     reminded_shift.refresh_from_db()
     assert reminded_shift.status == Shift.Status.CANCELLED
     assert reminded_shift.cancelled_at is not None
@@ -333,8 +336,8 @@ def test_answering_2_twice_cancels_once_and_says_so(client, reminded_shift):
     inbound(client, "2", reminded_shift.supporter.phone)
     assert len(replies()) == 2
     assert [m.action for m in InboundMessage.objects.order_by("pk")] == [
-        Action.CANCELLED,
-        Action.NONE,  # nothing left to answer: kept for coordinators
+        "cancelled",
+        "none",  # nothing left to answer: kept for coordinators
     ]
 
 
@@ -355,7 +358,7 @@ def test_an_answer_with_no_reminded_shift_is_kept_and_explained(client, db):
     supporter = factories.supporter()
     inbound(client, "2", supporter.phone)
     received = InboundMessage.objects.get()
-    assert (received.action, received.is_read) == (Action.NONE, False)
+    assert (received.action, received.is_read) == ("none", False)
     [reply] = replies()
     assert reply.body == render_sms("reply_no_shift", supporter.user.language)
 
@@ -374,13 +377,13 @@ def test_any_other_text_is_kept_for_coordinators_without_a_reply(client, reminde
     inbound(client, "駐車場はありますか?", reminded_shift.supporter.phone)
     received = InboundMessage.objects.get()
     assert received.body == "駐車場はありますか?"
-    assert (received.action, received.is_read) == (Action.NONE, False)
+    assert (received.action, received.is_read) == ("none", False)
     assert replies() == []
 
 
 def test_a_number_we_do_not_know_answering_1_is_kept_without_a_reply(client, db):
     inbound(client, "1", "+819099998888")
-    assert InboundMessage.objects.get().action == Action.NONE
+    assert InboundMessage.objects.get().action == "none"
     assert replies() == []
 
 
@@ -391,3 +394,92 @@ def test_a_reply_goes_out_at_night(client, reminded_shift, time_machine):
     assert reply.send_after == datetime(2026, 3, 10, 22, 0, tzinfo=TOKYO)
     run_outbox()
     assert backends.outbox[-1].body == reply.body
+
+
+@pytest.mark.parametrize("from_number", ["", "ABCDEF", "12345"])
+def test_stop_from_an_empty_or_made_up_sender_opts_no_one_out(client, db, from_number):
+    inbound(client, "STOP", from_number)
+    assert not OptOut.objects.exists()
+    received = InboundMessage.objects.get()
+    assert (received.action, received.is_read) == ("none", False)
+    assert replies() == []
+
+
+def test_start_from_a_made_up_sender_lifts_no_opt_out(client, db):
+    OptOut.objects.create(phone="+819011112222")
+    inbound(client, "START", "ABCDEF")
+    assert OptOut.objects.filter(phone="+819011112222").exists()
+
+
+# --- Reply handlers the apps register -------------------------------------------------------
+
+
+def test_a_registered_reply_handler_answers_what_it_claims(client, db, monkeypatch):
+    seen = []
+
+    def parking(message):
+        seen.append((message.from_number, message.body, message.keyword))
+        if message.keyword != "P":
+            return None
+        return replies_registry.Claim("parking", "駐車場は東側です。")
+
+    monkeypatch.setattr(replies_registry, "_handlers", [*replies_registry._handlers, parking])
+    monkeypatch.setitem(replies_registry._labels, "parking", "Asked about parking")
+    inbound(client, "ｐ", "+819011112222")
+    inbound(client, "駐車場は?", "+819011112222")
+
+    answered, unclaimed = InboundMessage.objects.order_by("pk")
+    assert (answered.action, answered.is_read) == ("parking", True)
+    assert answered.action_label == "Asked about parking"
+    assert [reply.body for reply in replies()] == ["駐車場は東側です。"]
+    assert (unclaimed.action, unclaimed.is_read) == ("none", False)
+    assert seen == [
+        ("+819011112222", "ｐ", "P"),
+        ("+819011112222", "駐車場は?", "駐車場は?"),
+    ]
+
+
+def test_the_first_handler_that_claims_a_text_answers_it(client, db, monkeypatch):
+    def first(message):
+        return replies_registry.Claim("first", "1st")
+
+    def second(message):
+        raise AssertionError("asked after a claim")
+
+    monkeypatch.setattr(replies_registry, "_handlers", [first, second])
+    inbound(client, "hello", "+819011112222")
+    assert InboundMessage.objects.get().action == "first"
+
+
+def test_stop_is_answered_before_any_handler_is_asked(client, db, monkeypatch):
+    def greedy(message):
+        raise AssertionError("STOP must never reach an app's handler")
+
+    monkeypatch.setattr(replies_registry, "_handlers", [greedy])
+    inbound(client, "STOP", "+819011112222")
+    assert OptOut.objects.filter(phone="+819011112222").exists()
+
+
+def test_the_shift_handler_is_registered_by_sessions(db):
+    from sessions.replies import answer_shift_reply
+
+    assert answer_shift_reply in replies_registry._handlers
+    with translation.override("en"):
+        assert replies_registry.action_label("confirmed") == "Confirmed a shift"
+
+
+def test_coordinators_read_what_a_handler_did_in_their_language(coordinator_client, reminded_shift):
+    inbound(coordinator_client, "1", reminded_shift.supporter.phone)
+    page = coordinator_client.get(reverse("notifications:inbound"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Confirmed a shift" in page.content.decode()
+
+
+def test_the_admin_shows_what_a_handler_did_in_words(admin_client, reminded_shift):
+    inbound(admin_client, "1", reminded_shift.supporter.phone)
+    received = InboundMessage.objects.get()
+    for url in (
+        reverse("admin:notifications_inboundmessage_changelist"),
+        reverse("admin:notifications_inboundmessage_change", args=[received.pk]),
+    ):
+        page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert "Confirmed a shift" in page.content.decode()

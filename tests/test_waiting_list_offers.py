@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from config.fiscal import TOKYO
 from notifications.inbound import receive_sms
-from notifications.models import InboundMessage, OutboundMessage
+from notifications.models import OutboundMessage
 from sessions.models import Shift
 from sessions.services import (
     ShiftError,
@@ -220,7 +220,7 @@ def test_replying_1_takes_the_offered_place(session):
 
     inbound = receive_sms(sid="SM1", from_number=first.supporter.phone, to_number="", body="１")
 
-    assert inbound.action == InboundMessage.Action.ACCEPTED_OFFER
+    assert inbound.action == "accepted_offer"
     first.refresh_from_db()
     assert first.status == Shift.Status.SIGNED_UP
     [reply] = OutboundMessage.objects.filter(purpose=Purpose.REPLY)

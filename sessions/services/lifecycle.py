@@ -8,14 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
-from notifications.services import (
-    cancel_pending,
-    queue_sms,
-    reschedule_for_session,
-)
-from notifications.texts import render_sms
+from notifications.services import Sms, cancel_pending, queue_sms_many
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
+from sessions.reminders import reschedule_for_session
 from sessions.services.rules import bump_calendar_sequence, lock_session
+from sessions.texts import render_sms
 
 logger = logging.getLogger(__name__)
 
@@ -71,19 +68,19 @@ def move_session(session, starts_at, ends_at, *, by) -> Session:
 
 
 def _tell_of_cancellation(session: Session) -> None:
-    """Text each person taking part in a cancelled session, in their language."""
+    """Text each person taking part in a cancelled session, in their language, all at once."""
     stamp = timezone.localtime(session.starts_at).strftime("%Y-%m-%dT%H:%M")
 
-    def tell(phone, language, related):
-        if not phone:
-            return
-        queue_sms(
+    def text(phone, language, related) -> Sms:
+        body = render_sms(
+            "session_cancelled", language, moment=session.starts_at, place=session.place_label
+        )
+        kind = related._meta.model_name
+        return Sms(
             phone,
-            render_sms(
-                "session_cancelled", language, moment=session.starts_at, place=session.place_label
-            ),
-            purpose=OutboundMessage.Purpose.CANCELLATION,
-            key=f"cancellation:session:{session.pk}:{related._meta.model_name}:{related.pk}@{stamp}",
+            body,
+            OutboundMessage.Purpose.CANCELLATION,
+            f"cancellation:session:{session.pk}:{kind}:{related.pk}@{stamp}",
             related=related,
             language=language,
         )
@@ -91,13 +88,15 @@ def _tell_of_cancellation(session: Session) -> None:
     active = Shift.objects.filter(session=session).active()
     # An offer still waiting to go out would invite them to a session that is off.
     cancel_pending(active, purpose=OutboundMessage.Purpose.WAITLIST_OFFER)
-    for shift in active.select_related("supporter__user"):
-        tell(shift.supporter.user.phone, shift.supporter.user.language, shift)
+    texts = [
+        text(shift.supporter.user.phone, shift.supporter.user.language, shift)
+        for shift in active.select_related("supporter__user")
+    ]
     taking_part = [ClassRegistration.Status.REGISTERED, ClassRegistration.Status.WAITLISTED]
-    for registration in ClassRegistration.objects.filter(session=session, status__in=taking_part):
-        tell(registration.phone, registration.language, registration)
+    registrations = ClassRegistration.objects.filter(session=session, status__in=taking_part)
+    texts += [text(r.phone, r.language, r) for r in registrations]
     scheduled = DispatchRequest.objects.filter(
         session=session, status=DispatchRequest.Status.SCHEDULED
     )
-    for request in scheduled:
-        tell(request.representative_phone, request.preferred_language, request)
+    texts += [text(r.representative_phone, r.preferred_language, r) for r in scheduled]
+    queue_sms_many(sms for sms in texts if sms.to)

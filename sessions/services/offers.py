@@ -11,21 +11,19 @@ from django.utils import timezone
 
 from notifications.models import OutboundMessage
 from notifications.quiet_hours import earliest_send_time
-from notifications.services import (
-    cancel_pending,
-    queue_sms,
-)
-from notifications.texts import render_sms
+from notifications.services import Sms, absolute_url, cancel_pending, queue_sms_many
 from sessions.models import Session, Shift
 from sessions.services.rules import (
     ShiftError,
     bump_calendar_sequence,
+    busy_supporters,
     check_may_act_for,
     confirm_by_sms,
     count_places_left,
     lock_session,
     refusal_for,
 )
+from sessions.texts import render_sms
 
 logger = logging.getLogger(__name__)
 
@@ -46,26 +44,34 @@ def offer_next_place(session) -> list[Shift]:
         open_places = count_places_left(session)
         if expires_at is None or open_places <= 0:
             return []
+        # A fixed number of queries however many wait or are offered: who is busy at that time
+        # in one query, the offers in one update, their texts in one insert.
+        waiting = list(
+            Shift.objects.filter(session=session).waiting().select_related("supporter__user")
+        )
+        busy = busy_supporters([shift.supporter_id for shift in waiting], session)
         offers = []
-        waiting = Shift.objects.filter(session=session).waiting().select_related("supporter__user")
         for shift in waiting:
             if len(offers) == open_places:
                 break
-            if refusal_for(shift.supporter, session) is not None:
-                continue
-            shift.status = Shift.Status.OFFERED
-            shift.waitlist_position = None
-            shift.offer_expires_at = expires_at
-            shift.save(
-                update_fields=["status", "waitlist_position", "offer_expires_at", "updated_at"]
-            )
-            bump_calendar_sequence(shift)
-            shift.session = session
-            _send_offer(shift)
+            if refusal_for(shift.supporter, session, busy=shift.supporter_id in busy) is None:
+                offers.append(shift)
+        if not offers:
+            return []
+        offered = Shift.objects.filter(pk__in=[shift.pk for shift in offers])
+        offered.update(
+            status=Shift.Status.OFFERED,
+            waitlist_position=None,
+            offer_expires_at=expires_at,
+            updated_at=now,
+        )
+        bump_calendar_sequence(offered)
+        for shift in offers:
+            shift.status, shift.waitlist_position = Shift.Status.OFFERED, None
+            shift.offer_expires_at, shift.session = expires_at, session
             logger.info("Shift %s: place offered until %s", shift.pk, expires_at)
-            offers.append(shift)
-        if offers:
-            transaction.on_commit(lambda: _schedule_offer_expiry(expires_at))
+        queue_sms_many(_offer_text(shift) for shift in offers if shift.supporter.user.phone)
+        transaction.on_commit(lambda: _schedule_offer_expiry(expires_at))
     return offers
 
 
@@ -154,9 +160,8 @@ def expire_offers(now=None) -> int:
 
 
 def offer_url(shift: Shift) -> str:
-    """The page to take an offered place, as linked from the offer SMS."""
-    path = reverse("helpdesk_sessions:offer", args=[shift.pk])
-    return f"{settings.PUBLIC_URL}{path}"
+    """The page to take an offered place, as linked from the offer SMS: a full address."""
+    return absolute_url(reverse("helpdesk_sessions:offer", args=[shift.pk]))
 
 
 def _expire_offer(shift: Shift, now) -> None:
@@ -169,10 +174,8 @@ def _expire_offer(shift: Shift, now) -> None:
     logger.info("Shift %s: offer lapsed", shift.pk)
 
 
-def _send_offer(shift: Shift) -> None:
+def _offer_text(shift: Shift) -> Sms:
     user = shift.supporter.user
-    if not user.phone:
-        return
     body = render_sms(
         "waitlist_offer",
         user.language,
@@ -181,12 +184,12 @@ def _send_offer(shift: Shift) -> None:
         deadline=shift.offer_expires_at,
     )
     stamp = timezone.localtime(shift.offer_expires_at).strftime("%Y-%m-%dT%H:%M")
-    queue_sms(
+    return Sms(
         user.phone,
         # The link on a line of its own: phones make it tappable.
         f"{body}\n{offer_url(shift)}",
-        purpose=OutboundMessage.Purpose.WAITLIST_OFFER,
-        key=f"waitlist-offer:shift:{shift.pk}@{stamp}",
+        OutboundMessage.Purpose.WAITLIST_OFFER,
+        f"waitlist-offer:shift:{shift.pk}@{stamp}",
         related=shift,
         language=user.language,
     )

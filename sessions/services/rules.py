@@ -15,12 +15,10 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
-from notifications.services import (
-    queue_sms,
-    schedule_shift_reminders,
-)
-from notifications.texts import render_sms
+from notifications.services import Sms, queue_sms_many
 from sessions.models import Session, Shift
+from sessions.reminders import shift_reminders
+from sessions.texts import render_sms
 from supporters.models import Supporter
 
 logger = logging.getLogger(__name__)
@@ -95,8 +93,14 @@ def check_is_coordinator(by) -> None:
         raise ShiftError("forbidden")
 
 
-def refusal_for(supporter, session, *, started_ok: bool = False) -> ShiftError | None:
-    """Why `supporter` cannot take a place on `session`, or None."""
+def refusal_for(
+    supporter, session, *, started_ok: bool = False, busy: bool | None = None
+) -> ShiftError | None:
+    """Why `supporter` cannot take a place on `session`, or None.
+
+    `busy`: whether the supporter has another shift at that time, when the caller looked it
+    up for many supporters at once (`busy_supporters`); None looks it up.
+    """
     if session.is_cancelled:
         return ShiftError("session_cancelled")
     if session.starts_at <= timezone.now() and not started_ok:
@@ -119,9 +123,18 @@ def refusal_for(supporter, session, *, started_ok: bool = False) -> ShiftError |
             )
             % {"day": date_format(day, "DATE_FORMAT")},
         )
-    if Shift.objects.filter(supporter=supporter).overlapping(session).exists():
+    if busy is None:
+        busy = Shift.objects.filter(supporter=supporter).overlapping(session).exists()
+    if busy:
         return ShiftError("overlap")
     return None
+
+
+def busy_supporters(supporter_ids, session) -> set:
+    """Those of `supporter_ids` holding a place on another session at `session`'s time: one
+    query, however many."""
+    overlapping = Shift.objects.filter(supporter__in=supporter_ids).overlapping(session)
+    return set(overlapping.values_list("supporter_id", flat=True))
 
 
 def check_can_take(supporter, session, *, started_ok: bool = False) -> None:
@@ -131,23 +144,25 @@ def check_can_take(supporter, session, *, started_ok: bool = False) -> None:
 
 
 def confirm_by_sms(shift: Shift) -> None:
-    """The sign-up confirmation now, and the reminders before the shift."""
+    """The sign-up confirmation now, and the reminders before the shift, queued at once."""
     user = shift.supporter.user
-    if user.phone:
-        queue_sms(
-            user.phone,
-            render_sms(
-                "shift_confirmation",
-                user.language,
-                moment=shift.session.starts_at,
-                place=shift.session.place_label,
-            ),
-            purpose=OutboundMessage.Purpose.CONFIRMATION,
-            key=f"confirmation:shift:{shift.pk}",
-            related=shift,
-            language=user.language,
-        )
-    schedule_shift_reminders(shift)
+    if not user.phone:
+        return
+    body = render_sms(
+        "shift_confirmation",
+        user.language,
+        moment=shift.session.starts_at,
+        place=shift.session.place_label,
+    )
+    confirmation = Sms(
+        user.phone,
+        body,
+        OutboundMessage.Purpose.CONFIRMATION,
+        f"confirmation:shift:{shift.pk}",
+        related=shift,
+        language=user.language,
+    )
+    queue_sms_many([confirmation, *shift_reminders(shift)])
 
 
 def bump_calendar_sequence(shifts_or_session) -> int:

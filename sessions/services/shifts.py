@@ -10,11 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from notifications.models import OutboundMessage
-from notifications.services import (
-    cancel_pending,
-    queue_sms,
-)
-from notifications.texts import render_sms
+from notifications.services import Sms, cancel_pending, queue_sms, queue_sms_many
 from sessions.models import Shift
 from sessions.services.offers import accept_offer, offer_next_place
 from sessions.services.rules import (
@@ -28,6 +24,7 @@ from sessions.services.rules import (
     lock_session,
     lock_supporter,
 )
+from sessions.texts import render_sms
 from supporters.models import COORDINATE_PERMISSION
 
 logger = logging.getLogger(__name__)
@@ -197,8 +194,8 @@ def _tell_coordinators_of_late_cancellation(shift: Shift) -> None:
         .exclude(phone="")
         .order_by("pk")
     )
-    for coordinator in coordinators:
-        queue_sms(
+    queue_sms_many(
+        Sms(
             coordinator.phone,
             render_sms(
                 "late_cancellation",
@@ -207,8 +204,10 @@ def _tell_coordinators_of_late_cancellation(shift: Shift) -> None:
                 moment=shift.session.starts_at,
                 place=shift.session.place_label,
             ),
-            purpose=OutboundMessage.Purpose.CANCELLATION,
-            key=f"late-cancellation:shift:{shift.pk}:to:{coordinator.pk}",
+            OutboundMessage.Purpose.CANCELLATION,
+            f"late-cancellation:shift:{shift.pk}:to:{coordinator.pk}",
             related=shift,
             language=coordinator.language,
         )
+        for coordinator in coordinators
+    )

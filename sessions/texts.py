@@ -1,0 +1,59 @@
+"""The texts about sessions and shifts: reminders, confirmations, cancellations, offers and the
+answers to supporters' 1 and 2. Rendered by the outbox's `notifications.texts.render_sms`.
+
+Reminders must fit one message in Japanese (70 characters) with the longest place printed;
+tests/test_sms_reminders.py checks each of REMINDER_TEMPLATES.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from notifications import texts
+
+TEMPLATES = {
+    # Translators: SMS to a supporter at 18:00 the day before a shift. One message: at most 70
+    # characters in Japanese with a 14-character place, e.g.
+    # "明日%(time)s %(place)s 参加は1、取消は2を返信".
+    "shift_evening_before": _("Tomorrow %(time)s %(place)s: reply 1 to confirm, 2 to cancel."),
+    # Translators: SMS to a supporter the morning of a shift. At most 70 characters in Japanese.
+    "shift_morning_of": _("Today %(time)s %(place)s. Reply 2 if you cannot come."),
+    # Translators: SMS to a resident registered for a class, the day before. At most 70
+    # characters in Japanese, e.g. "明日%(time)s %(place)sで%(title)s 受付番号%(reference)s".
+    "registration_day_before": _("%(title)s tomorrow %(time)s at %(place)s. Ref %(reference)s"),
+    # Translators: SMS to a group's representative the day before supporters visit. At most 70
+    # characters in Japanese.
+    "dispatch_day_before": _("Supporters visit %(place)s tomorrow %(time)s. Ref %(reference)s"),
+    # Translators: SMS to a supporter who signed up for a shift.
+    "shift_confirmation": _("Signed up: %(date)s %(time)s %(place)s. Thank you!"),
+    # Translators: SMS to a supporter whose shift was cancelled.
+    "shift_cancelled": _("Your shift %(date)s %(time)s %(place)s is cancelled."),
+    # Translators: SMS to people taking part when a coordinator cancels a session.
+    "session_cancelled": _("%(date)s %(time)s %(place)s is cancelled. We are sorry."),
+    # Translators: SMS to a supporter on the waiting list when a place opens.
+    "waitlist_offer": _(
+        "A place opened: %(date)s %(time)s %(place)s. Reply 1 by %(deadline)s to take it."
+    ),
+    # Translators: SMS to coordinators when a supporter cancels a shift shortly before it starts.
+    "late_cancellation": _("Late cancellation: %(name)s, %(date)s %(time)s %(place)s."),
+    # Translators: reply when a supporter answers 1 to a reminder.
+    "reply_confirmed": _("Thank you! See you %(date)s %(time)s at %(place)s."),
+    # Translators: reply when a supporter answers 2 to a reminder.
+    "reply_cancelled": _("Cancelled: %(date)s %(time)s %(place)s. Thank you for telling us."),
+    # Translators: reply to 1 or 2 from a supporter with no upcoming reminded shift.
+    "reply_no_shift": _("We found no coming shift to answer. Please call the office."),
+    # Translators: reply to 1 or 2 when the shift can no longer be changed by text.
+    "reply_cannot_change": _(
+        "This shift can no longer be changed by text. Please call the office."
+    ),
+}
+
+REMINDER_TEMPLATES = (
+    "shift_evening_before",
+    "shift_morning_of",
+    "registration_day_before",
+    "dispatch_day_before",
+)
+
+
+def render_sms(template: str, language: str, **context) -> str:
+    """The text `template` of TEMPLATES in `language` (see `notifications.texts.render_sms`)."""
+    return texts.render_sms(TEMPLATES[template], language, **context)
