@@ -29,9 +29,9 @@ KNOWN_UPWARD = {
     # A broadcast may go to everyone on a session's roster.
     ("supporters.broadcasts", "sessions"),
     ("supporters.forms", "sessions"),
-    # Help-desk sessions are generated from venues' schedules: generation moves to sessions
-    # (issue 8, "one source for each fact").
-    ("venues.services", "sessions"),
+    # A venue's admin page and its API show the venue's sessions (its next help-desk dates
+    # are session rows, one source for the home page and the API): callers at the top.
+    ("venues.api", "sessions"),
     ("venues.admin", "sessions"),
     # The session's report (consultations) is edited inline on the session's admin page.
     ("sessions.admin", "consultations"),
