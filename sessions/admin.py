@@ -1,17 +1,27 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from consultations.models import Device, SessionReport
-from notifications.services import refresh_reminders, reschedule_for_session
+from notifications.services import refresh_reminders
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
-from sessions.services import SessionError, bump_calendar_sequence, cancel_session, move_session
-from supporters.admin import PhoneAdminMixin, national_phone, warning
+from sessions.services import (
+    SessionError,
+    bump_calendar_sequence,
+    cancel_session,
+    cancel_shift,
+    mark_attendance,
+    move_session,
+)
+from sessions.services import mark_held as mark_session_held
+from supporters.admin import PhoneAdminMixin, national_phone, run_service, warning
 
 BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
 # A session's fields that its shifts' calendar events show.
@@ -37,6 +47,9 @@ class RemindersOnSaveMixin:
 
 
 class ShiftInline(admin.TabularInline):
+    """The roster, to read: supporters are put on and taken off through the roster page or the
+    shift list's actions, which offer a freed place to the waiting list and text people."""
+
     model = Shift
     extra = 0
     verbose_name_plural = _("roster")
@@ -49,7 +62,11 @@ class ShiftInline(admin.TabularInline):
         "checked_in_at",
         "cancelled_at",
     ]
-    autocomplete_fields = ["supporter"]
+    readonly_fields = [field for field in fields if field != "role"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("supporter")
@@ -116,17 +133,12 @@ class StaffingFilter(admin.SimpleListFilter):
 
 
 class SessionAdminForm(forms.ModelForm):
-    """Refuses what `cancel_session` and `move_session` would: the admin saves through them."""
+    """Refuses what `move_session` would: the admin moves a session through it."""
 
     def clean(self):
         cleaned = super().clean()
-        was, status = self.initial.get("status"), cleaned.get("status")
-        if self.instance.pk is None or was is None:
-            return cleaned
-        cancelled = Session.Status.CANCELLED
-        if status == cancelled and was not in (cancelled, Session.Status.SCHEDULED):
-            self.add_error("status", SessionError("not_scheduled").message)
-        elif status == cancelled == was and {"starts_at", "ends_at"} & set(self.changed_data):
+        moved = {"starts_at", "ends_at"} & set(self.changed_data)
+        if self.instance.pk is not None and self.instance.is_cancelled and moved:
             self.add_error("starts_at", SessionError("cancelled").message)
         return cleaned
 
@@ -149,7 +161,8 @@ class SessionAdmin(admin.ModelAdmin):
     ]
     autocomplete_fields = ["venue", "schedule"]
     ordering = ["-starts_at"]
-    readonly_fields = ["created_at", "updated_at"]
+    # The status is the services': cancelled by `cancel_session`, held by `mark_held` (actions).
+    readonly_fields = ["status", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["kind", "title", "description", "status", "cancellation_reason"]}),
         (_("When"), {"fields": [("starts_at", "ends_at")]}),
@@ -184,25 +197,18 @@ class SessionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         changed = set(form.changed_data) if change else set()
-        # Cancelling and moving go through the services: they also call off or replace the
-        # session's reminders, text the people taking part and bump the calendars' revision.
-        cancelling = "status" in changed and obj.status == Session.Status.CANCELLED
-        moving = not cancelling and bool({"starts_at", "ends_at"} & changed)
-        if cancelling:
-            obj.status = form.initial["status"]
+        # Moving goes through the service: it also replaces the session's reminders and bumps
+        # the calendars' revision.
+        moving = bool({"starts_at", "ends_at"} & changed)
         if moving:
             starts_at, ends_at = obj.starts_at, obj.ends_at
             obj.starts_at, obj.ends_at = form.initial["starts_at"], form.initial["ends_at"]
         super().save_model(request, obj, form, change)
-        if cancelling:
-            cancel_session(obj, by=request.user, reason=obj.cancellation_reason)
-        elif moving:
+        if moving:
             move_session(obj, starts_at, ends_at, by=request.user)
         elif CALENDAR_FIELDS.intersection(changed):
             # Supporters' calendars must take a relocated session as a change.
             bump_calendar_sequence(obj)
-            if "status" in changed:
-                reschedule_for_session(obj)  # a cancelled session reinstated: its reminders too
 
     def save_formset(self, request, form, formset, change):
         if formset.model is SessionReport:
@@ -248,34 +254,16 @@ class SessionAdmin(admin.ModelAdmin):
         location=BOTH_PLACES,
     )
     def mark_held(self, request, queryset):
-        now = timezone.now()
-        ids = list(queryset.values_list("pk", flat=True))
-        selected = Session.objects.filter(pk__in=ids)
-        # Only a scheduled session that has begun can have been held; the annual figures count it.
-        done = selected.filter(status=Session.Status.SCHEDULED, starts_at__lte=now).update(
-            status=Session.Status.HELD, updated_at=now
-        )
-        self.message_user(
+        # Held ones are left out: marking them again would change nothing.
+        run_service(
+            self,
             request,
-            ngettext(
-                "%(count)d session marked as held.", "%(count)d sessions marked as held.", done
-            )
-            % {"count": done},
-            messages.SUCCESS,
+            queryset.exclude(status=Session.Status.HELD),
+            lambda session: mark_session_held(session, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d session marked as held.", "%(count)d sessions marked as held.", count
+            ),
         )
-        if skipped := len(ids) - done:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d session was left as it was: only a scheduled session that has "
-                    "started can be marked as held.",
-                    "%(count)d sessions were left as they were: only a scheduled session that "
-                    "has started can be marked as held.",
-                    skipped,
-                )
-                % {"count": skipped},
-                messages.WARNING,
-            )
 
     @admin.action(
         permissions=["change"],
@@ -284,37 +272,26 @@ class SessionAdmin(admin.ModelAdmin):
         location=BOTH_PLACES,
     )
     def cancel(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        done = 0
-        for session in Session.objects.filter(pk__in=ids, status=Session.Status.SCHEDULED):
-            try:
-                cancel_session(session, by=request.user)
-            except SessionError:
-                continue  # changed meanwhile: counted as left as it was
-            done += 1
-        self.message_user(
+        run_service(
+            self,
             request,
-            ngettext("%(count)d session cancelled.", "%(count)d sessions cancelled.", done)
-            % {"count": done},
-            messages.SUCCESS,
+            queryset,
+            # The reason typed on the session's page (and saved) goes into the texts' record.
+            lambda session: cancel_session(
+                session, by=request.user, reason=session.cancellation_reason
+            ),
+            done=lambda count: ngettext(
+                "%(count)d session cancelled.", "%(count)d sessions cancelled.", count
+            ),
         )
-        if skipped := len(ids) - done:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d session was left as it was: only a scheduled session can be "
-                    "cancelled.",
-                    "%(count)d sessions were left as they were: only a scheduled session can "
-                    "be cancelled.",
-                    skipped,
-                )
-                % {"count": skipped},
-                messages.WARNING,
-            )
 
 
 @admin.register(Shift)
 class ShiftAdmin(admin.ModelAdmin):
+    """Shifts to find and read. Their status is the services': supporters are put on a session
+    from its roster page, and taken off or marked here by actions calling the same services
+    (the place is offered to the waiting list, reminders are called off, people are texted)."""
+
     list_display = ["session", "supporter", "role", "status", "checked_in_at"]
     list_filter = ["status", "role", "session__kind", "session__venue"]
     list_select_related = ["session__venue", "supporter"]
@@ -327,9 +304,89 @@ class ShiftAdmin(admin.ModelAdmin):
         "session__title",
         "session__venue__name",
     ]
-    autocomplete_fields = ["session", "supporter"]
     ordering = ["-session__starts_at", "role", "created_at"]
-    readonly_fields = ["created_at", "updated_at"]
+    fields = [
+        "session",
+        "roster",
+        "supporter",
+        "role",
+        "status",
+        "waitlist_position",
+        "offer_expires_at",
+        "checked_in_at",
+        "cancelled_at",
+        ("created_at", "updated_at"),
+    ]
+    readonly_fields = [
+        "session",
+        "roster",
+        "supporter",
+        "status",
+        "waitlist_position",
+        "offer_expires_at",
+        "checked_in_at",
+        "cancelled_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["take_off_roster", "mark_attended", "mark_no_show"]
+
+    def has_add_permission(self, request):
+        return False  # from the session's roster page, which checks the rules of signing up
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a shift is history: taken off the roster, it stays as cancelled
+
+    @admin.display(description=_("roster"))
+    def roster(self, obj):
+        url = reverse("helpdesk_sessions:roster", args=[obj.session_id])
+        return format_html('<a href="{}">{}</a>', url, _("Open the session's roster"))
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Take off the roster"),
+        description_plural=_("Take selected shifts off their rosters"),
+        location=BOTH_PLACES,
+    )
+    def take_off_roster(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset.select_related("session"),
+            lambda shift: cancel_shift(shift, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d shift cancelled.", "%(count)d shifts cancelled.", count
+            ),
+        )
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Mark as attended"),
+        description_plural=_("Mark selected shifts as attended"),
+        location=BOTH_PLACES,
+    )
+    def mark_attended(self, request, queryset):
+        self._mark(request, queryset, Shift.Status.ATTENDED)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Mark as did not come"),
+        description_plural=_("Mark selected shifts as did not come"),
+        location=BOTH_PLACES,
+    )
+    def mark_no_show(self, request, queryset):
+        self._mark(request, queryset, Shift.Status.NO_SHOW)
+
+    def _mark(self, request, queryset, status):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda shift: mark_attendance(shift, status, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d shift marked.", "%(count)d shifts marked.", count
+            ),
+        )
 
 
 @admin.register(DispatchRequest)

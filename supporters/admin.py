@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.errors import ServiceError
 from supporters.models import ApiToken, Invitation, Skill, SpokenLanguage, Supporter, User
 from supporters.phones import format_national, normalize_phone
 from supporters.services import revoke_invitations
@@ -62,6 +63,33 @@ def national_phone(value: str) -> str:
 def warning(text) -> str:
     """A list cell that needs a coordinator's attention, in the admin's error colour."""
     return format_html('<strong style="color: var(--error-fg)">⚠ {}</strong>', text)
+
+
+def run_service(modeladmin, request, objects, service, *, done) -> int:
+    """An admin action's body: call `service` on each object, as a page or the API would, then
+    say how many changed (`done`, an ngettext with %(count)d) and why the others did not (each
+    refusal's own message). Returns how many changed."""
+    changed, refusals = 0, {}
+    for obj in objects:
+        try:
+            service(obj)
+        except ServiceError as error:
+            refusals[str(error.message)] = refusals.get(str(error.message), 0) + 1
+        else:
+            changed += 1
+    modeladmin.message_user(request, done(changed) % {"count": changed}, messages.SUCCESS)
+    for reason, count in refusals.items():
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(count)d was left as it was: %(reason)s",
+                "%(count)d were left as they were: %(reason)s",
+                count,
+            )
+            % {"count": count, "reason": reason},
+            messages.WARNING,
+        )
+    return changed
 
 
 class SupporterInline(admin.StackedInline):

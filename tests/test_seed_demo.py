@@ -107,6 +107,13 @@ def test_fy2025_grew_by_five_to_ten_percent(demo):
     assert 1.03 <= after.active_supporters / before.active_supporters <= 1.10
 
 
+def test_every_held_session_had_started_when_the_demo_was_made(demo):
+    held = Session.objects.filter(status=Session.Status.HELD)
+
+    assert held.count() > 175
+    assert not held.filter(starts_at__gt=NOW).exists()
+
+
 def test_every_dispatch_and_report_has_at_least_three_residents(demo):
     held = Session.objects.filter(status=Session.Status.HELD).of_kind(Session.Kind.DISPATCH)
 

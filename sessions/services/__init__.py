@@ -6,7 +6,13 @@ first, then its shifts and supporters (see `rules.lock_session`).
 """
 
 from sessions.services.checkin import CheckIn, CheckInError, check_in, check_in_token
-from sessions.services.lifecycle import SessionError, cancel_session, move_session
+from sessions.services.lifecycle import (
+    SessionError,
+    cancel_session,
+    mark_all_held,
+    mark_held,
+    move_session,
+)
 from sessions.services.offers import (
     accept_offer,
     expire_offers,
@@ -54,7 +60,9 @@ __all__ = [
     "expire_offers",
     "is_late_to_cancel",
     "join_waitlist",
+    "mark_all_held",
     "mark_attendance",
+    "mark_held",
     "mark_roster_attendance",
     "move_session",
     "offer_deadline",

@@ -21,13 +21,54 @@ logger = logging.getLogger(__name__)
 
 
 class SessionError(ServiceError):
-    """A change to a session the rules refuse. `code`: not_scheduled, cancelled, invalid."""
+    """A change to a session the rules refuse. `code`: not_scheduled, cancelled, invalid,
+    not_started, held_cancelled."""
 
     MESSAGES = {
         "not_scheduled": _("Only a scheduled session can be cancelled."),
         "cancelled": _("A cancelled session cannot be moved."),
         "invalid": _("A session must end after it starts."),
+        "not_started": _("A session can be marked as held only once it has started."),
+        "held_cancelled": _("A cancelled session cannot be marked as held."),
     }
+
+
+def mark_held(session, *, by, now=None) -> Session:
+    """Record that a session took place: the one way a session becomes "held".
+
+    Refused for a session that has not started (the annual figures count held sessions) or
+    that was cancelled; marking a held session again changes nothing.
+    """
+    with transaction.atomic():
+        session = lock_session(session.pk)
+        check_can_be_held(session, now)
+        if session.status != Session.Status.HELD:
+            session.status = Session.Status.HELD
+            session.save(update_fields=["status", "updated_at"])
+            logger.info("Session %s marked held by user %s", session.pk, getattr(by, "pk", None))
+    return session
+
+
+def mark_all_held(sessions, *, by, now=None) -> int:
+    """`mark_held` for many sessions in one UPDATE (the demo's history); returns how many
+    became held. Those that have not started or were cancelled are left as they are."""
+    now = now or timezone.now()
+    done = (
+        Session.objects.filter(pk__in=sessions.values("pk"), starts_at__lte=now)
+        .exclude(status=Session.Status.CANCELLED)
+        .exclude(status=Session.Status.HELD)
+        .update(status=Session.Status.HELD, updated_at=now)
+    )
+    logger.info("%s sessions marked held by user %s", done, getattr(by, "pk", None))
+    return done
+
+
+def check_can_be_held(session, now=None) -> None:
+    """Raise the SessionError that stops `session` from being marked held, if any."""
+    if session.is_cancelled:
+        raise SessionError("held_cancelled")
+    if session.starts_at > (now or timezone.now()):
+        raise SessionError("not_started")
 
 
 def cancel_session(session, *, by, reason: str = "") -> Session:

@@ -1,0 +1,211 @@
+"""The admin is one more caller of the services: what a coordinator or the city's administrator
+changes there goes through them, so the texts, the waiting list and the statistics follow."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.contrib.admin import helpers
+from django.utils import timezone
+
+from config.fiscal import TOKYO, FiscalYear
+from consultations.services import annual_figures
+from notifications.models import OutboundMessage
+from sessions.models import Session, Shift
+from sessions.services import join_waitlist, sign_up
+from tests import factories
+from tests.test_admin import admin_url, assert_saved, form_data, messages_of, post_action
+
+MONDAY_10AM = datetime(2026, 6, 1, 10, 0, tzinfo=TOKYO)
+THURSDAY_10AM = datetime(2026, 6, 4, 10, 0, tzinfo=TOKYO)
+Purpose, Status = OutboundMessage.Purpose, OutboundMessage.Status
+
+
+@pytest.fixture(autouse=True)
+def monday_morning(time_machine):
+    time_machine.move_to(MONDAY_10AM, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def superuser(db):
+    return factories.user(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_coordinator(db):
+    return factories.coordinator(username="kanri", is_staff=True)
+
+
+@pytest.fixture(params=["superuser", "staff_coordinator"])
+def staff_client(request, client):
+    """Each test runs twice: as the city's administrator and as a coordinator."""
+    client.force_login(request.getfixturevalue(request.param))
+    return client
+
+
+@pytest.fixture
+def full_session(db):
+    """Thursday's help desk: both places taken (with their reminders), one supporter waiting."""
+    session = factories.session(starts_at=THURSDAY_10AM, supporters_needed=2)
+    first, second, waiting = (factories.supporter() for _ in range(3))
+    sign_up(first, session, by=first.user)
+    sign_up(second, session, by=second.user)
+    join_waitlist(waiting, session, by=waiting.user)
+    return session
+
+
+def shifts(session) -> tuple[Shift, Shift, Shift]:
+    first, second = session.shifts.filter(status=Shift.Status.SIGNED_UP).order_by("pk")
+    return first, second, session.shifts.get(status=Shift.Status.WAITLISTED)
+
+
+def texts(obj, purpose) -> list[str]:
+    return list(OutboundMessage.objects.about(obj).filter(purpose=purpose).values_list("status"))
+
+
+def change_page_post(client, label, obj, **changes):
+    """Send an admin change page back as a browser would, with `changes` typed in."""
+    page = client.get(admin_url(label, "change", obj.pk))
+    data = form_data(page)
+    data.update({key.replace("__", "-"): value for key, value in changes.items()}, _save="1")
+    return client.post(admin_url(label, "change", obj.pk), data)
+
+
+def test_taking_a_shift_off_calls_off_its_reminders_texts_them_and_offers_the_place(
+    staff_client, full_session
+):
+    first, _second, waiting = shifts(full_session)
+    assert texts(first, Purpose.REMINDER) == [(Status.PENDING,)] * 2
+
+    response = post_action(staff_client, "helpdesk_sessions.shift", "take_off_roster", [first])
+
+    assert messages_of(response) == ["1 shift cancelled."]
+    first.refresh_from_db()
+    waiting.refresh_from_db()
+    assert first.status == Shift.Status.CANCELLED
+    assert texts(first, Purpose.REMINDER) == [(Status.CANCELLED,)] * 2
+    assert texts(first, Purpose.CANCELLATION) == [(Status.PENDING,)]
+    assert waiting.status == Shift.Status.OFFERED
+    assert texts(waiting, Purpose.WAITLIST_OFFER) == [(Status.PENDING,)]
+
+
+def test_a_shift_is_taken_off_from_its_own_page(staff_client, full_session):
+    first, _second, waiting = shifts(full_session)
+
+    staff_client.post(
+        admin_url("helpdesk_sessions.shift", "change", first.pk),
+        {"CHANGE_FORM-action": "take_off_roster", helpers.ACTION_CHECKBOX_NAME: [first.pk]},
+    )
+
+    first.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (first.status, waiting.status) == (Shift.Status.CANCELLED, Shift.Status.OFFERED)
+
+
+def test_a_shift_that_already_began_stays_and_says_why(staff_client, full_session, time_machine):
+    first, _second, _waiting = shifts(full_session)
+    time_machine.move_to(THURSDAY_10AM + timedelta(minutes=5), tick=False)
+
+    response = post_action(staff_client, "helpdesk_sessions.shift", "take_off_roster", [first])
+
+    assert messages_of(response) == [
+        "0 shifts cancelled.",
+        "1 was left as it was: This session has already started.",
+    ]
+    first.refresh_from_db()
+    assert first.status == Shift.Status.SIGNED_UP
+
+
+def test_no_status_waiting_place_or_offer_is_typed_in_on_the_shift_or_the_session_page(
+    staff_client, full_session
+):
+    first, _second, waiting = shifts(full_session)
+
+    on_shift = staff_client.get(admin_url("helpdesk_sessions.shift", "change", first.pk))
+    response = change_page_post(
+        staff_client,
+        "helpdesk_sessions.session",
+        full_session,
+        shifts__0__status="cancelled",
+        shifts__2__waitlist_position="1",
+        shifts__2__status="offered",
+        shifts__2__offer_expires_at_0="2026-06-02",
+        shifts__2__offer_expires_at_1="10:00",
+    )
+
+    assert_saved(response)
+    form_fields = on_shift.context["adminform"].form.fields
+    assert not {"status", "waitlist_position", "offer_expires_at"} & set(form_fields)
+    first.refresh_from_db()
+    waiting.refresh_from_db()
+    assert first.status == Shift.Status.SIGNED_UP
+    assert (waiting.status, waiting.waitlist_position) == (Shift.Status.WAITLISTED, 1)
+    assert texts(first, Purpose.REMINDER) == [(Status.PENDING,)] * 2
+
+
+def test_attendance_is_marked_through_the_rules_of_the_roster(
+    staff_client, full_session, time_machine
+):
+    first, second, waiting = shifts(full_session)
+    time_machine.move_to(THURSDAY_10AM - timedelta(minutes=20), tick=False)
+
+    attended = post_action(staff_client, "helpdesk_sessions.shift", "mark_attended", [first])
+    no_show = post_action(staff_client, "helpdesk_sessions.shift", "mark_no_show", [second])
+    in_line = post_action(staff_client, "helpdesk_sessions.shift", "mark_attended", [waiting])
+
+    assert messages_of(attended) == messages_of(no_show) == ["1 shift marked."]
+    assert messages_of(in_line) == [
+        "0 shifts marked.",
+        "1 was left as it was: This supporter is not on this session.",
+    ]
+    statuses = dict(Shift.objects.values_list("pk", "status"))
+    assert statuses == {first.pk: "attended", second.pk: "no_show", waiting.pk: "waitlisted"}
+
+
+def test_attendance_cannot_be_marked_days_before(staff_client, full_session):
+    first, _second, _waiting = shifts(full_session)
+
+    response = post_action(staff_client, "helpdesk_sessions.shift", "mark_attended", [first])
+
+    assert messages_of(response)[1] == (
+        "1 was left as it was: Attendance can be marked from 30 minutes before the start."
+    )
+
+
+def test_a_session_is_not_made_held_on_its_page_nor_before_it_starts(staff_client, full_session):
+    response = change_page_post(
+        staff_client, "helpdesk_sessions.session", full_session, status="held"
+    )
+    refused = post_action(staff_client, "helpdesk_sessions.session", "mark_held", [full_session])
+
+    assert_saved(response)
+    assert messages_of(refused)[-1] == (
+        "1 was left as it was: A session can be marked as held only once it has started."
+    )
+    full_session.refresh_from_db()
+    assert full_session.status == Session.Status.SCHEDULED
+    assert annual_figures(FiscalYear(2026)).helpdesk_sessions_held == 0
+
+
+def test_a_running_session_marked_held_counts_in_the_annual_figures(staff_client):
+    running = factories.session(starts_at=timezone.now() - timedelta(hours=1))
+    before = annual_figures(FiscalYear(2026)).helpdesk_sessions_held
+
+    response = post_action(staff_client, "helpdesk_sessions.session", "mark_held", [running])
+    again = post_action(staff_client, "helpdesk_sessions.session", "mark_held", [running])
+
+    assert messages_of(response) == ["1 session marked as held."]
+    assert messages_of(again) == ["0 sessions marked as held."]
+    assert (before, annual_figures(FiscalYear(2026)).helpdesk_sessions_held) == (0, 1)
+
+
+def test_a_session_cancelled_by_action_keeps_the_reason_saved_on_its_page(staff_client):
+    session = factories.session(starts_at=THURSDAY_10AM)
+    change_page_post(
+        staff_client, "helpdesk_sessions.session", session, cancellation_reason="台風のため"
+    )
+
+    post_action(staff_client, "helpdesk_sessions.session", "cancel", [session])
+
+    session.refresh_from_db()
+    assert (session.status, session.cancellation_reason) == ("cancelled", "台風のため")
