@@ -41,6 +41,23 @@ TEMPLATES = {
     ),
     # Translators: SMS to coordinators when a supporter cancels a shift shortly before it starts.
     "late_cancellation": _("Late cancellation: %(name)s, %(date)s %(time)s %(place)s."),
+    # Translators: one SMS to a supporter who withdrew or paused, for all their coming shifts
+    # that were cancelled; %(date)s %(time)s %(place)s is the first of them.
+    "shifts_called_off": ngettext_lazy(
+        "Your %(count)s coming shift (%(date)s %(time)s %(place)s) is cancelled. Thank you for "
+        "your help.",
+        "Your %(count)s coming shifts, the first %(date)s %(time)s %(place)s, are cancelled. "
+        "Thank you for your help.",
+        "count",
+    ),
+    # Translators: SMS to coordinators when a supporter withdraws or pauses and their coming
+    # shifts are cancelled; %(date)s %(time)s %(place)s is the first of them.
+    "supporter_stopped": ngettext_lazy(
+        "%(name)s stopped: %(count)s coming shift cancelled, %(date)s %(time)s %(place)s.",
+        "%(name)s stopped: %(count)s coming shifts cancelled, the first %(date)s %(time)s "
+        "%(place)s.",
+        "count",
+    ),
     # Translators: SMS with a sign-in code the person asked for.
     "sign_in_code": ngettext_lazy(
         "Your sign-in code is %(code)s. It expires in %(minutes)s minute.",

@@ -7,3 +7,11 @@ class SessionsConfig(AppConfig):
     # django.contrib.sessions owns the label "sessions"; ours is permanent from the first migration.
     label = "helpdesk_sessions"
     verbose_name = _("Sessions and staffing")
+
+    def ready(self):
+        from sessions.services.membership import on_supporter_leaving
+        from supporters.signals import supporter_leaving
+
+        # A supporter who withdraws or pauses gives up their coming shifts (supporters owns the
+        # status and cannot import sessions, so it tells us).
+        supporter_leaving.connect(on_supporter_leaving, dispatch_uid="sessions_supporter_leaving")

@@ -19,7 +19,12 @@ from django.utils.translation import ngettext
 from config.errors import ServiceError
 from supporters.models import ApiToken, Invitation, Skill, SpokenLanguage, Supporter, User
 from supporters.phones import format_national, normalize_phone
-from supporters.services import revoke_invitations
+from supporters.services import (
+    pause_supporter,
+    resume_supporter,
+    revoke_invitations,
+    withdraw_supporter,
+)
 
 # Something a person may type for a phone number: digits, +, spaces, dashes and brackets.
 PHONE_LIKE = re.compile(r"^\+?[\d\s()\-]{9,}$")
@@ -111,6 +116,9 @@ class SupporterInline(admin.StackedInline):
         "sms_opt_in",
         "notes",
     ]
+    # Withdrawing and pausing call off the supporter's coming shifts: the supporter list's
+    # actions do it, through the services.
+    readonly_fields = ["status", "paused_on", "withdrawn_on"]
     formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
 
 
@@ -328,8 +336,18 @@ class SupporterAdmin(PhoneAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["user"]
     date_hierarchy = "joined_on"
     ordering = ["family_name_kana", "given_name_kana", "family_name", "given_name"]
-    readonly_fields = ["user_phone", "created_at", "updated_at"]
+    # The status and its dates are the services': withdrawing and pausing are actions, which
+    # also call off the supporter's coming shifts and tell the coordinators.
+    readonly_fields = [
+        "user_phone",
+        "status",
+        "paused_on",
+        "withdrawn_on",
+        "created_at",
+        "updated_at",
+    ]
     formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
+    actions = ["withdraw", "pause", "resume"]
     fieldsets = [
         (
             None,
@@ -390,6 +408,57 @@ class SupporterAdmin(PhoneAdminMixin, admin.ModelAdmin):
         if obj.is_insured_on(timezone.localdate()):
             return shown
         return warning(_("%(date)s (expired)") % {"date": shown})
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Withdraw this supporter (cancels their coming shifts)"),
+        description_plural=_("Withdraw selected supporters (cancels their coming shifts)"),
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
+    def withdraw(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda supporter: withdraw_supporter(supporter, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d supporter withdrawn.", "%(count)d supporters withdrawn.", count
+            ),
+        )
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Pause this supporter (cancels their coming shifts)"),
+        description_plural=_("Pause selected supporters (cancels their coming shifts)"),
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
+    def pause(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda supporter: pause_supporter(supporter, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d supporter paused.", "%(count)d supporters paused.", count
+            ),
+        )
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Resume this supporter"),
+        description_plural=_("Resume selected supporters"),
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
+    def resume(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda supporter: resume_supporter(supporter, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d supporter resumed.", "%(count)d supporters resumed.", count
+            ),
+        )
 
 
 @admin.register(ApiToken)

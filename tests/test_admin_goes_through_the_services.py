@@ -209,3 +209,94 @@ def test_a_session_cancelled_by_action_keeps_the_reason_saved_on_its_page(staff_
 
     session.refresh_from_db()
     assert (session.status, session.cancellation_reason) == ("cancelled", "台風のため")
+
+
+# --- A supporter who withdraws or pauses gives up their coming shifts --------------------------
+
+
+@pytest.fixture
+def on_call(db):
+    """A coordinator with a phone, told when supporters stop."""
+    return factories.coordinator(phone=factories.phone_number())
+
+
+def test_withdrawing_a_supporter_cancels_their_coming_shifts_with_one_text_each(
+    staff_client, full_session, on_call
+):
+    first, _second, waiting = shifts(full_session)
+    leaving = first.supporter
+    later = sign_up(
+        leaving, factories.session(starts_at=THURSDAY_10AM + timedelta(days=7)), by=None
+    )
+    past = factories.shift(
+        supporter=leaving,
+        session=factories.session(starts_at=MONDAY_10AM - timedelta(days=7)),
+        status=Shift.Status.ATTENDED,
+    )
+
+    response = post_action(staff_client, "supporters.supporter", "withdraw", [leaving])
+
+    assert messages_of(response) == ["1 supporter withdrawn."]
+    leaving.refresh_from_db()
+    assert (leaving.status, leaving.withdrawn_on) == ("withdrawn", MONDAY_10AM.date())
+    statuses = dict(Shift.objects.filter(supporter=leaving).values_list("pk", "status"))
+    assert statuses == {first.pk: "cancelled", later.pk: "cancelled", past.pk: "attended"}
+    assert texts(first, Purpose.REMINDER) == [(Status.CANCELLED,)] * 2
+    assert texts(first, Purpose.CANCELLATION) == texts(later, Purpose.CANCELLATION) == []
+    (summary,) = OutboundMessage.objects.about(leaving).filter(to=leaving.phone)
+    assert "2" in summary.body
+    assert OutboundMessage.objects.about(leaving).filter(to=on_call.phone).count() == 1
+    waiting.refresh_from_db()
+    assert waiting.status == Shift.Status.OFFERED
+    assert texts(waiting, Purpose.WAITLIST_OFFER) == [(Status.PENDING,)]
+
+
+def test_a_paused_supporter_is_resumed_and_counted_again(staff_client, full_session):
+    _first, _second, waiting = shifts(full_session)
+    pausing = waiting.supporter
+
+    paused = post_action(staff_client, "supporters.supporter", "pause", [pausing])
+    pausing.refresh_from_db()
+    waiting.refresh_from_db()
+    was = (pausing.status, pausing.paused_on, waiting.status)
+    resumed = post_action(staff_client, "supporters.supporter", "resume", [pausing])
+    again = post_action(staff_client, "supporters.supporter", "resume", [pausing])
+
+    assert messages_of(paused) == ["1 supporter paused."]
+    assert was == ("paused", MONDAY_10AM.date(), Shift.Status.CANCELLED)
+    assert messages_of(resumed) == ["1 supporter resumed."]
+    assert messages_of(again)[-1] == "1 was left as it was: Only a paused supporter can be resumed."
+    pausing.refresh_from_db()
+    assert (pausing.status, pausing.paused_on) == ("active", None)
+    assert annual_figures(FiscalYear(2026)).active_supporters == 3  # all of Thursday's
+
+
+def test_a_withdrawn_supporter_is_neither_paused_nor_withdrawn_again(staff_client, supporter):
+    post_action(staff_client, "supporters.supporter", "withdraw", [supporter])
+
+    response = post_action(staff_client, "supporters.supporter", "pause", [supporter])
+
+    assert messages_of(response)[-1] == (
+        "1 was left as it was: This supporter has withdrawn: their registration cannot change."
+    )
+    supporter.refresh_from_db()
+    assert supporter.status == "withdrawn"
+
+
+def test_the_supporter_page_does_not_set_the_status(staff_client, full_session):
+    first, _second, _waiting = shifts(full_session)
+
+    response = change_page_post(
+        staff_client,
+        "supporters.supporter",
+        first.supporter,
+        status="withdrawn",
+        withdrawn_on="2026-06-01",
+        notes="退会の相談あり",
+    )
+
+    assert_saved(response)
+    first.refresh_from_db()
+    first.supporter.refresh_from_db()
+    assert (first.supporter.status, first.supporter.notes) == ("active", "退会の相談あり")
+    assert first.status == Shift.Status.SIGNED_UP
