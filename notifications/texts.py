@@ -41,6 +41,11 @@ TEMPLATES = {
     ),
     # Translators: SMS to coordinators when a supporter cancels a shift shortly before it starts.
     "late_cancellation": _("Late cancellation: %(name)s, %(date)s %(time)s %(place)s."),
+    # Translators: SMS to a resident on a class's waiting list when a seat opens for them.
+    "class_seat_opened": _(
+        "A seat opened: you are registered for %(title)s, %(date)s %(time)s at %(place)s. "
+        "Ref %(reference)s"
+    ),
     # Translators: one SMS to a supporter who withdrew or paused, for all their coming shifts
     # that were cancelled; %(date)s %(time)s %(place)s is the first of them.
     "shifts_called_off": ngettext_lazy(

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.db.models import F
 from django.urls import reverse
@@ -13,12 +13,20 @@ from consultations.models import Device, SessionReport
 from notifications.services import refresh_reminders
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
 from sessions.services import (
+    RequestError,
     SessionError,
+    accept_request,
+    add_registration,
     bump_calendar_sequence,
+    cancel_registration,
+    cancel_request,
     cancel_session,
     cancel_shift,
+    complete_request,
+    decline_request,
     mark_attendance,
     move_session,
+    schedule_request,
 )
 from sessions.services import mark_held as mark_session_held
 from supporters.admin import PhoneAdminMixin, national_phone, run_service, warning
@@ -86,7 +94,13 @@ class ClassRegistrationInline(PhoneAdminMixin, admin.TabularInline):
         "status",
         "waitlist_position",
     ]
-    readonly_fields = ["reference"]
+    # Seats and the waiting list are the services': registrations are added and cancelled on
+    # the class registrations list, which moves the line up.
+    readonly_fields = ["reference", "status", "waitlist_position"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class SessionReportInline(admin.StackedInline):
@@ -389,9 +403,36 @@ class ShiftAdmin(admin.ModelAdmin):
         )
 
 
+class DispatchRequestAdminForm(forms.ModelForm):
+    """A request's own fields, and the visit session to schedule it on (`schedule_request`)."""
+
+    schedule_on = forms.ModelChoiceField(
+        label=_("schedule on the visit session"),
+        queryset=Session.objects.none(),
+        required=False,
+        help_text=_("A coming group-visit session no other request has. Create it first."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "schedule_on" not in self.fields:
+            return  # the add page, or a request already handled
+        self.fields["schedule_on"].queryset = (
+            Session.objects.of_kind(Session.Kind.DISPATCH)
+            .scheduled()
+            .filter(starts_at__gt=timezone.now(), dispatch_request__isnull=True)
+            .select_related("venue")
+        )
+
+
 @admin.register(DispatchRequest)
 class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdmin):
+    """Requests are triaged by actions and the "schedule on" field, which call the services:
+    the status, the session and who handled it are theirs."""
+
+    form = DispatchRequestAdminForm
     phone_fields = ("representative_phone",)
+    actions = ["accept", "decline", "complete", "cancel"]
 
     list_display = [
         "reference",
@@ -417,9 +458,8 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
         "place_name",
         "address",
     ]
-    autocomplete_fields = ["session", "handled_by"]
     ordering = ["-created_at"]
-    readonly_fields = ["reference", "created_at", "updated_at"]
+    readonly_fields = ["reference", "status", "session", "handled_by", "created_at", "updated_at"]
     formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     fieldsets = [
         (
@@ -465,6 +505,7 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
             {
                 "fields": [
                     "session",
+                    "schedule_on",
                     "handled_by",
                     "coordinator_notes",
                     "decline_reason",
@@ -486,9 +527,92 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    @staticmethod
+    def _may_schedule(obj) -> bool:
+        # Not from the add page (a request is first received), nor once it was handled.
+        open_statuses = (DispatchRequest.Status.RECEIVED, DispatchRequest.Status.ACCEPTED)
+        return obj is not None and obj.status in open_statuses
+
+    def get_fieldsets(self, request, obj=None):
+        if self._may_schedule(obj):
+            return self.fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "schedule_on"]})
+            for name, options in self.fieldsets
+        ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if not self._may_schedule(obj):
+            form.base_fields.pop("schedule_on", None)  # declared fields come whatever the fieldsets
+        return form
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if session := form.cleaned_data.get("schedule_on"):
+            try:
+                schedule_request(obj, session, by=request.user)
+            except RequestError as refusal:
+                self.message_user(request, refusal.message, messages.ERROR)
+
     @admin.display(description=_("representative's phone"), ordering="representative_phone")
     def phone(self, obj):
         return national_phone(obj.representative_phone)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Accept this request"),
+        description_plural=_("Accept selected requests"),
+        location=BOTH_PLACES,
+    )
+    def accept(self, request, queryset):
+        self._triage(request, queryset, accept_request, _n_requests_accepted)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Decline this request (with the reason saved on its page)"),
+        description_plural=_("Decline selected requests"),
+        location=BOTH_PLACES,
+    )
+    def decline(self, request, queryset):
+        self._triage(request, queryset, decline_request, _n_requests_declined)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Mark this visit as done"),
+        description_plural=_("Mark selected visits as done"),
+        location=BOTH_PLACES,
+    )
+    def complete(self, request, queryset):
+        self._triage(request, queryset, complete_request, _n_requests_done)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Cancel this request (and its visit session)"),
+        description_plural=_("Cancel selected requests (and their visit sessions)"),
+        location=BOTH_PLACES,
+    )
+    def cancel(self, request, queryset):
+        self._triage(request, queryset, cancel_request, _n_requests_cancelled)
+
+    def _triage(self, request, queryset, service, done):
+        run_service(self, request, queryset, lambda obj: service(obj, by=request.user), done=done)
+
+
+def _n_requests_accepted(count):
+    return ngettext("%(count)d request accepted.", "%(count)d requests accepted.", count)
+
+
+def _n_requests_declined(count):
+    return ngettext("%(count)d request declined.", "%(count)d requests declined.", count)
+
+
+def _n_requests_done(count):
+    return ngettext("%(count)d visit marked done.", "%(count)d visits marked done.", count)
+
+
+def _n_requests_cancelled(count):
+    return ngettext("%(count)d request cancelled.", "%(count)d requests cancelled.", count)
 
 
 @admin.register(ClassRegistration)
@@ -512,7 +636,41 @@ class ClassRegistrationAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelA
     search_fields = ["reference", "name", "name_kana", "phone", "session__title"]
     autocomplete_fields = ["session"]
     ordering = ["-session__starts_at", "status", "waitlist_position", "created_at"]
-    readonly_fields = ["reference", "created_at", "updated_at"]
+    # Seats and the waiting list are the services': a new registration gets a seat or a place
+    # in line from `add_registration`, and cancelling moves the line up.
+    readonly_fields = ["reference", "status", "waitlist_position", "created_at", "updated_at"]
+    actions = ["cancel"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        # Moving a registration to another class would skip that class's seats and line.
+        return [*readonly, "session"] if obj is not None else readonly
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cancel instead: the seat goes to the next in line
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            add_registration(obj, by=request.user)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Cancel this registration"),
+        description_plural=_("Cancel selected registrations"),
+        location=BOTH_PLACES,
+    )
+    def cancel(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda registration: cancel_registration(registration, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d registration cancelled.", "%(count)d registrations cancelled.", count
+            ),
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "session":

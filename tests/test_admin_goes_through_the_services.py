@@ -10,6 +10,7 @@ from django.utils import timezone
 from config.fiscal import TOKYO, FiscalYear
 from consultations.services import annual_figures
 from notifications.models import OutboundMessage
+from notifications.services import refresh_reminders
 from sessions.models import Session, Shift
 from sessions.services import join_waitlist, sign_up
 from tests import factories
@@ -300,3 +301,143 @@ def test_the_supporter_page_does_not_set_the_status(staff_client, full_session):
     first.supporter.refresh_from_db()
     assert (first.supporter.status, first.supporter.notes) == ("active", "退会の相談あり")
     assert first.status == Shift.Status.SIGNED_UP
+
+
+# --- Class registrations: seats and the waiting list ------------------------------------------
+
+
+@pytest.fixture
+def full_class(db):
+    """Thursday's class: both seats taken, two residents waiting."""
+    session = factories.session(kind=Session.Kind.CLASS, starts_at=THURSDAY_10AM, capacity=2)
+    for position in (None, None, 1, 2):
+        status = "waitlisted" if position else "registered"
+        registration = factories.class_registration(
+            session=session, status=status, waitlist_position=position
+        )
+        refresh_reminders(registration)
+    return session
+
+
+def registrations(session) -> list[tuple[str, int | None]]:
+    rows = session.registrations.order_by("pk").values_list("status", "waitlist_position")
+    return list(rows)
+
+
+def test_cancelling_a_registration_gives_the_seat_to_the_first_in_line(staff_client, full_class):
+    leaving, _staying, first_in_line, _second = full_class.registrations.order_by("pk")
+
+    response = post_action(staff_client, "helpdesk_sessions.classregistration", "cancel", [leaving])
+
+    assert messages_of(response) == ["1 registration cancelled."]
+    assert registrations(full_class) == [
+        ("cancelled", None),
+        ("registered", None),
+        ("registered", None),
+        ("waitlisted", 2),
+    ]
+    assert texts(leaving, Purpose.REMINDER) == [(Status.CANCELLED,)]
+    assert texts(first_in_line, Purpose.CONFIRMATION) == [(Status.PENDING,)]
+    assert texts(first_in_line, Purpose.REMINDER) == [(Status.PENDING,)]
+
+
+def test_a_registration_entered_for_a_full_class_joins_the_line(staff_client, full_class):
+    response = staff_client.post(
+        admin_url("helpdesk_sessions.classregistration", "add"),
+        {
+            "session": full_class.pk,
+            "name": "榛名 次郎",
+            "phone": "090-1234-5678",
+            "language": "ja",
+            "status": "registered",  # not a field: the class decides
+        },
+    )
+
+    assert response.status_code == 302
+    assert full_class.registrations.get(phone="+819012345678").waitlist_position == 3
+
+
+def test_a_registrations_status_and_place_in_line_are_not_typed_in(staff_client, full_class):
+    _leaving, staying, _first, second = full_class.registrations.order_by("pk")
+
+    on_class = change_page_post(
+        staff_client,
+        "helpdesk_sessions.session",
+        full_class,
+        registrations__1__status="cancelled",
+        registrations__3__waitlist_position="1",
+    )
+    on_own_page = change_page_post(
+        staff_client,
+        "helpdesk_sessions.classregistration",
+        second,
+        status="registered",
+        waitlist_position="",
+    )
+
+    assert_saved(on_class)
+    assert_saved(on_own_page)
+    assert registrations(full_class)[1:] == [
+        ("registered", None),
+        ("waitlisted", 1),
+        ("waitlisted", 2),
+    ]
+    assert texts(staying, Purpose.REMINDER) == [(Status.PENDING,)]
+
+
+# --- Group-visit requests: triage ---------------------------------------------------------------
+
+
+@pytest.fixture
+def visit(db):
+    return factories.session(
+        kind=Session.Kind.DISPATCH, starts_at=THURSDAY_10AM, venue=None, address="前橋市田口町1"
+    )
+
+
+def test_a_request_is_accepted_scheduled_and_cancelled_through_the_services(
+    staff_client, visit, on_call
+):
+    request = factories.dispatch_request(representative_phone=factories.phone_number())
+    helper = factories.supporter()
+    sign_up(helper, visit, by=helper.user)
+    label = "helpdesk_sessions.dispatchrequest"
+
+    accepted = post_action(staff_client, label, "accept", [request])
+    typed_in = change_page_post(staff_client, label, request, status="done", schedule_on=visit.pk)
+    request.refresh_from_db()
+    scheduled = (request.status, request.session, texts(request, Purpose.REMINDER))
+    not_yet = post_action(staff_client, label, "complete", [request])
+    cancelled = post_action(staff_client, label, "cancel", [request])
+
+    assert messages_of(accepted) == ["1 request accepted."]
+    assert_saved(typed_in)
+    assert scheduled == ("scheduled", visit, [(Status.PENDING,)])
+    assert messages_of(not_yet)[-1] == (
+        "1 was left as it was: A visit is done once it has taken place."
+    )
+    assert messages_of(cancelled) == ["1 request cancelled."]
+    request.refresh_from_db()
+    visit.refresh_from_db()
+    assert (request.status, visit.status) == ("cancelled", "cancelled")
+    assert texts(request, Purpose.REMINDER) == [(Status.CANCELLED,)]
+    assert texts(request, Purpose.CANCELLATION) == [(Status.PENDING,)]
+    assert texts(helper.shifts.get(), Purpose.CANCELLATION) == [(Status.PENDING,)]
+
+
+def test_a_request_is_declined_with_the_reason_saved_on_its_page(staff_client, visit):
+    request = factories.dispatch_request(representative_phone=factories.phone_number())
+    label = "helpdesk_sessions.dispatchrequest"
+    change_page_post(staff_client, label, request, decline_reason="対象地域外のため")
+
+    declined = post_action(staff_client, label, "decline", [request])
+    too_late = change_page_post(staff_client, label, request, schedule_on=visit.pk)
+
+    assert messages_of(declined)[-1] == "1 request declined."
+    assert_saved(too_late)  # without its "schedule on" field: nothing to schedule
+    request.refresh_from_db()
+    assert (request.status, request.decline_reason, request.session) == (
+        "declined",
+        "対象地域外のため",
+        None,
+    )

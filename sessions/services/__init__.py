@@ -20,6 +20,19 @@ from sessions.services.offers import (
     offer_next_place,
     offer_url,
 )
+from sessions.services.registrations import (
+    RegistrationError,
+    add_registration,
+    cancel_registration,
+)
+from sessions.services.requests import (
+    RequestError,
+    accept_request,
+    cancel_request,
+    complete_request,
+    decline_request,
+    schedule_request,
+)
 from sessions.services.roster import (
     add_to_roster,
     mark_attendance,
@@ -47,16 +60,24 @@ __all__ = [
     "CANCELLABLE",
     "CheckIn",
     "CheckInError",
+    "RegistrationError",
+    "RequestError",
     "SessionError",
     "ShiftError",
     "accept_offer",
+    "accept_request",
+    "add_registration",
     "add_to_roster",
     "bump_calendar_sequence",
+    "cancel_registration",
+    "cancel_request",
     "cancel_session",
     "cancel_shift",
     "check_in",
     "check_in_token",
+    "complete_request",
     "confirm_shift",
+    "decline_request",
     "expire_offers",
     "is_late_to_cancel",
     "join_waitlist",
@@ -69,5 +90,6 @@ __all__ = [
     "offer_next_place",
     "offer_url",
     "remove_from_roster",
+    "schedule_request",
     "sign_up",
 ]
