@@ -12,7 +12,15 @@ from consultations.services import annual_figures
 from notifications.models import OutboundMessage
 from notifications.services import refresh_reminders
 from sessions.models import Session, Shift
-from sessions.services import join_waitlist, sign_up
+from sessions.services import (
+    RegistrationError,
+    RequestError,
+    cancel_registration,
+    join_waitlist,
+    schedule_request,
+    sign_up,
+)
+from supporters.services import pause_supporter, withdraw_supporter
 from tests import factories
 from tests.test_admin import admin_url, assert_saved, form_data, messages_of, post_action
 
@@ -441,3 +449,57 @@ def test_a_request_is_declined_with_the_reason_saved_on_its_page(staff_client, v
         "対象地域外のため",
         None,
     )
+
+
+# --- The services' own edges --------------------------------------------------------------------
+
+
+def test_withdrawing_keeps_a_shift_already_started(time_machine, coordinator):
+    leaving = factories.supporter()
+    started = factories.shift(supporter=leaving, session=factories.session(starts_at=MONDAY_10AM))
+    coming = sign_up(leaving, factories.session(starts_at=THURSDAY_10AM), by=None)
+    time_machine.move_to(MONDAY_10AM + timedelta(minutes=10), tick=False)
+
+    withdraw_supporter(leaving, by=coordinator)
+
+    statuses = dict(Shift.objects.values_list("pk", "status"))
+    assert statuses == {started.pk: "signed_up", coming.pk: "cancelled"}
+
+
+def test_a_supporter_stays_as_they_were_when_their_shifts_cannot_be_called_off(
+    monkeypatch, coordinator
+):
+    leaving = factories.supporter()
+    shift = sign_up(leaving, factories.session(starts_at=THURSDAY_10AM), by=None)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("sessions.services.membership.cancel_shift", broken)
+
+    with pytest.raises(RuntimeError):
+        pause_supporter(leaving, by=coordinator)
+
+    leaving.refresh_from_db()
+    shift.refresh_from_db()
+    assert (leaving.status, leaving.paused_on, shift.status) == ("active", None, "signed_up")
+
+
+def test_a_visit_session_is_one_groups_only(visit, coordinator):
+    first, second = factories.dispatch_request(), factories.dispatch_request()
+    schedule_request(first, visit, by=coordinator)
+
+    with pytest.raises(RequestError) as refusal:
+        schedule_request(second, visit, by=coordinator)
+
+    assert refusal.value.code == "session_taken"
+
+
+def test_a_registration_is_not_cancelled_once_the_class_began(full_class, time_machine):
+    registration = full_class.registrations.order_by("pk").first()
+    time_machine.move_to(THURSDAY_10AM, tick=False)
+
+    with pytest.raises(RegistrationError) as refusal:
+        cancel_registration(registration, by=None)
+
+    assert refusal.value.code == "started"
