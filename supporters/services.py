@@ -132,6 +132,8 @@ def _stop(supporter, status: str, *, by, on) -> Supporter:
             return current
         supporter_leaving.send(sender=Supporter, supporter=current, by=by)
         supporter = Supporter.objects.select_for_update(of=("self",)).get(pk=supporter.pk)
+        if supporter.status == Supporter.Status.WITHDRAWN:
+            raise SupporterError("withdrawn")  # by someone else meanwhile
         supporter.status = status
         if status == Supporter.Status.WITHDRAWN:
             supporter.withdrawn_on = on

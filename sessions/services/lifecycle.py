@@ -33,7 +33,7 @@ class SessionError(ServiceError):
     }
 
 
-def mark_held(session, *, by, now=None) -> Session:
+def mark_held(session, *, by) -> Session:
     """Record that a session took place: the one way a session becomes "held".
 
     Refused for a session that has not started (the annual figures count held sessions) or
@@ -41,7 +41,10 @@ def mark_held(session, *, by, now=None) -> Session:
     """
     with transaction.atomic():
         session = lock_session(session.pk)
-        check_can_be_held(session, now)
+        if session.is_cancelled:
+            raise SessionError("held_cancelled")
+        if not session.has_started:
+            raise SessionError("not_started")
         if session.status != Session.Status.HELD:
             session.status = Session.Status.HELD
             session.save(update_fields=["status", "updated_at"])
@@ -49,10 +52,10 @@ def mark_held(session, *, by, now=None) -> Session:
     return session
 
 
-def mark_all_held(sessions, *, by, now=None) -> int:
+def mark_all_held(sessions, *, by) -> int:
     """`mark_held` for many sessions in one UPDATE (the demo's history); returns how many
     became held. Those that have not started or were cancelled are left as they are."""
-    now = now or timezone.now()
+    now = timezone.now()
     done = (
         Session.objects.filter(pk__in=sessions.values("pk"), starts_at__lte=now)
         .exclude(status=Session.Status.CANCELLED)
@@ -61,14 +64,6 @@ def mark_all_held(sessions, *, by, now=None) -> int:
     )
     logger.info("%s sessions marked held by user %s", done, getattr(by, "pk", None))
     return done
-
-
-def check_can_be_held(session, now=None) -> None:
-    """Raise the SessionError that stops `session` from being marked held, if any."""
-    if session.is_cancelled:
-        raise SessionError("held_cancelled")
-    if session.starts_at > (now or timezone.now()):
-        raise SessionError("not_started")
 
 
 def cancel_session(session, *, by, reason: str = "") -> Session:
