@@ -26,6 +26,7 @@ from sessions.services import (
     decline_request,
     mark_attendance,
     move_session,
+    reinstate_session,
     schedule_request,
 )
 from sessions.services import mark_held as mark_session_held
@@ -195,7 +196,7 @@ class SessionAdmin(admin.ModelAdmin):
         ),
         (_("Record"), {"fields": ["schedule", ("created_at", "updated_at")]}),
     ]
-    actions = ["mark_held", "cancel"]
+    actions = ["mark_held", "cancel", "reinstate"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_staffing()
@@ -296,6 +297,23 @@ class SessionAdmin(admin.ModelAdmin):
             ),
             done=lambda count: ngettext(
                 "%(count)d session cancelled.", "%(count)d sessions cancelled.", count
+            ),
+        )
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Reinstate this cancelled session"),
+        description_plural=_("Reinstate selected cancelled sessions"),
+        location=BOTH_PLACES,
+    )
+    def reinstate(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda session: reinstate_session(session, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d session reinstated.", "%(count)d sessions reinstated.", count
             ),
         )
 

@@ -18,6 +18,7 @@ from sessions.services import (
     join_waitlist,
     move_session,
     offer_next_place,
+    reinstate_session,
     sign_up,
 )
 from tests import factories
@@ -259,6 +260,32 @@ def test_the_admins_form_leaves_cancelling_to_the_action_which_keeps_the_reason(
     assert not texts(Purpose.REMINDER).exists()
     assert texts(Purpose.CANCELLATION).count() == 1
     assert sequences(session) == {2}  # the reason saved, then the cancellation
+
+
+def test_a_cancelled_session_reinstated_by_the_admins_action_gets_its_reminders_back(
+    admin_client, session, signed_up, coordinator
+):
+    cancel_session(session, by=coordinator)
+
+    admin_client.post(
+        reverse("admin:helpdesk_sessions_session_changelist"),
+        {"action": "reinstate", helpers.ACTION_CHECKBOX_NAME: [session.pk]},
+    )
+
+    session.refresh_from_db()
+    assert session.status == Session.Status.SCHEDULED
+    assert texts(Purpose.REMINDER).count() == 2
+    assert sequences(session) == {2}
+
+
+def test_a_session_that_has_started_is_not_reinstated(session, coordinator, time_machine):
+    cancel_session(session, by=coordinator)
+    time_machine.move_to(session.starts_at, tick=False)
+
+    with pytest.raises(SessionError) as refusal:
+        reinstate_session(session, by=coordinator)
+
+    assert refusal.value.code == "started"
 
 
 def test_other_changes_on_the_admins_form_leave_the_reminders_alone(

@@ -12,6 +12,7 @@ from sessions.services.lifecycle import (
     mark_all_held,
     mark_held,
     move_session,
+    reinstate_session,
 )
 from sessions.services.offers import (
     accept_offer,
@@ -89,6 +90,7 @@ __all__ = [
     "offer_deadline",
     "offer_next_place",
     "offer_url",
+    "reinstate_session",
     "remove_from_roster",
     "schedule_request",
     "sign_up",

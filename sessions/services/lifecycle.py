@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 class SessionError(ServiceError):
     """A change to a session the rules refuse. `code`: not_scheduled, cancelled, invalid,
-    not_started, held_cancelled."""
+    not_started, held_cancelled, not_cancelled, started."""
 
     MESSAGES = {
         "not_scheduled": _("Only a scheduled session can be cancelled."),
@@ -30,6 +30,8 @@ class SessionError(ServiceError):
         "invalid": _("A session must end after it starts."),
         "not_started": _("A session can be marked as held only once it has started."),
         "held_cancelled": _("A cancelled session cannot be marked as held."),
+        "not_cancelled": _("Only a cancelled session can be reinstated."),
+        "started": _("A session that has started cannot be reinstated."),
     }
 
 
@@ -84,6 +86,24 @@ def cancel_session(session, *, by, reason: str = "") -> Session:
         reschedule_for_session(session)
         _tell_of_cancellation(session)
         logger.info("Session %s cancelled by user %s", session.pk, getattr(by, "pk", None))
+    return session
+
+
+def reinstate_session(session, *, by) -> Session:
+    """Put a session cancelled by mistake back on before it starts: its shifts and
+    registrations are as they were, calendars get a new revision and reminders are queued
+    again. Nobody is texted now: the reminders tell them."""
+    with transaction.atomic():
+        session = lock_session(session.pk)
+        if not session.is_cancelled:
+            raise SessionError("not_cancelled")
+        if session.has_started:
+            raise SessionError("started")
+        session.status = Session.Status.SCHEDULED
+        session.save(update_fields=["status", "updated_at"])
+        bump_calendar_sequence(session)
+        reschedule_for_session(session)
+        logger.info("Session %s reinstated by user %s", session.pk, getattr(by, "pk", None))
     return session
 
 
