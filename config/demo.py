@@ -21,7 +21,7 @@ from django.utils import timezone
 from config.fiscal import TOKYO, FiscalYear
 from consultations.models import AgeBand, Consultation, Device, SessionReport, Topic
 from sessions.models import REFERENCE_ALPHABET, ClassRegistration, DispatchRequest, Session, Shift
-from sessions.services import generate_helpdesk_sessions
+from sessions.services import generate_helpdesk_sessions, mark_all_held
 from supporters.models import COORDINATORS_GROUP, Skill, SpokenLanguage, Supporter, User
 from venues.closures import is_closed
 from venues.models import District, HelpdeskSchedule, Venue
@@ -847,9 +847,9 @@ class DemoBuilder:
         if len(upcoming) > 10:
             cancelled["館内の電気設備点検のため休止"].append(rng.choice(upcoming[5:]))
 
+        mark_all_held(Session.objects.filter(pk__in=[s.pk for s in held]), by=None)
         for session in held:
             session.status = Session.Status.HELD
-        Session.objects.filter(pk__in=[s.pk for s in held]).update(status=Session.Status.HELD)
         for reason, sessions in cancelled.items():
             for session in sessions:
                 session.status = Session.Status.CANCELLED
@@ -888,7 +888,7 @@ class DemoBuilder:
         days = _open_days(self.today + timedelta(days=5), self.horizon - timedelta(days=1))
         for day in sorted(rng.sample(days, min(4, len(days)))):
             sessions.append(self.dispatch(rng, day, Session.Status.SCHEDULED))
-        Session.objects.bulk_create(sessions)
+        _create_and_hold(sessions)
         self.sessions += sessions
 
     def dispatch(self, rng, day: date, status: str) -> Session:
@@ -1001,7 +1001,7 @@ class DemoBuilder:
             self.upcoming_classes.append(session)
         for session in sessions:
             session.district_id = session.venue.district_id
-        Session.objects.bulk_create(sessions)
+        _create_and_hold(sessions)
         self.sessions += sessions
 
     @staticmethod
@@ -1291,3 +1291,15 @@ class DemoBuilder:
             for request, _received_at, topics in self.requests
             for topic in topics
         )
+
+
+def _create_and_hold(sessions: list[Session]) -> None:
+    """Create past sessions built as held the way the app makes them: scheduled, then marked
+    held by `mark_all_held`, the only way a session becomes held."""
+    held = [session for session in sessions if session.status == Session.Status.HELD]
+    for session in held:
+        session.status = Session.Status.SCHEDULED
+    Session.objects.bulk_create(sessions)
+    mark_all_held(Session.objects.filter(pk__in=[session.pk for session in held]), by=None)
+    for session in held:
+        session.status = Session.Status.HELD

@@ -13,7 +13,7 @@ from supporters.models import Supporter
 
 @dataclass(frozen=True)
 class AnnualFigures:
-    """The city's headline table for one fiscal year (only sessions actually held count)."""
+    """The city's headline table for one fiscal year (only sessions that took place count)."""
 
     fiscal_year: FiscalYear
     helpdesk_sessions_held: int  # 開催回数
@@ -26,8 +26,9 @@ class AnnualFigures:
 
 
 def annual_figures(fiscal_year: FiscalYear) -> AnnualFigures:
-    """Count the fiscal year's held sessions, consultations, participants and supporters."""
-    held = Session.objects.in_fiscal_year(fiscal_year).held()
+    """Count the fiscal year's sessions that took place (`Session.objects.took_place()`, the
+    same as supporters' hours), their consultations and participants, and the supporters."""
+    held = Session.objects.in_fiscal_year(fiscal_year).took_place()
     kind = Session.Kind
     # One row per session: the report is one-to-one, so the join multiplies nothing.
     sessions = held.aggregate(

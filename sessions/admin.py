@@ -2,16 +2,35 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from consultations.models import Device, SessionReport
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
-from sessions.reminders import refresh_reminders, reschedule_for_session
-from sessions.services import SessionError, bump_calendar_sequence, cancel_session, move_session
-from supporters.admin import PhoneAdminMixin, national_phone, warning
+from sessions.reminders import refresh_reminders
+from sessions.services import (
+    RequestError,
+    SessionError,
+    accept_request,
+    add_registration,
+    bump_calendar_sequence,
+    cancel_registration,
+    cancel_request,
+    cancel_session,
+    cancel_shift,
+    complete_request,
+    decline_request,
+    mark_attendance,
+    move_session,
+    reinstate_session,
+    schedule_request,
+)
+from sessions.services import mark_held as mark_session_held
+from supporters.admin import PhoneAdminMixin, national_phone, run_service, warning
 
 BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
 # A session's fields that its shifts' calendar events show.
@@ -37,6 +56,9 @@ class RemindersOnSaveMixin:
 
 
 class ShiftInline(admin.TabularInline):
+    """The roster, to read: supporters are put on and taken off through the roster page or the
+    shift list's actions, which offer a freed place to the waiting list and text people."""
+
     model = Shift
     extra = 0
     verbose_name_plural = _("roster")
@@ -49,7 +71,11 @@ class ShiftInline(admin.TabularInline):
         "checked_in_at",
         "cancelled_at",
     ]
-    autocomplete_fields = ["supporter"]
+    readonly_fields = [field for field in fields if field != "role"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("supporter")
@@ -69,7 +95,13 @@ class ClassRegistrationInline(PhoneAdminMixin, admin.TabularInline):
         "status",
         "waitlist_position",
     ]
-    readonly_fields = ["reference"]
+    # Seats and the waiting list are the services': registrations are added and cancelled on
+    # the class registrations list, which moves the line up.
+    readonly_fields = ["reference", "status", "waitlist_position"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class SessionReportInline(admin.StackedInline):
@@ -116,17 +148,12 @@ class StaffingFilter(admin.SimpleListFilter):
 
 
 class SessionAdminForm(forms.ModelForm):
-    """Refuses what `cancel_session` and `move_session` would: the admin saves through them."""
+    """Refuses what `move_session` would: the admin moves a session through it."""
 
     def clean(self):
         cleaned = super().clean()
-        was, status = self.initial.get("status"), cleaned.get("status")
-        if self.instance.pk is None or was is None:
-            return cleaned
-        cancelled = Session.Status.CANCELLED
-        if status == cancelled and was not in (cancelled, Session.Status.SCHEDULED):
-            self.add_error("status", SessionError("not_scheduled").message)
-        elif status == cancelled == was and {"starts_at", "ends_at"} & set(self.changed_data):
+        moved = {"starts_at", "ends_at"} & set(self.changed_data)
+        if self.instance.pk is not None and self.instance.is_cancelled and moved:
             self.add_error("starts_at", SessionError("cancelled").message)
         return cleaned
 
@@ -149,7 +176,8 @@ class SessionAdmin(admin.ModelAdmin):
     ]
     autocomplete_fields = ["venue", "schedule"]
     ordering = ["-starts_at"]
-    readonly_fields = ["created_at", "updated_at"]
+    # The status is the services': cancelled by `cancel_session`, held by `mark_held` (actions).
+    readonly_fields = ["status", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["kind", "title", "description", "status", "cancellation_reason"]}),
         (_("When"), {"fields": [("starts_at", "ends_at")]}),
@@ -168,7 +196,7 @@ class SessionAdmin(admin.ModelAdmin):
         ),
         (_("Record"), {"fields": ["schedule", ("created_at", "updated_at")]}),
     ]
-    actions = ["mark_held", "cancel"]
+    actions = ["mark_held", "cancel", "reinstate"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_staffing()
@@ -184,25 +212,18 @@ class SessionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         changed = set(form.changed_data) if change else set()
-        # Cancelling and moving go through the services: they also call off or replace the
-        # session's reminders, text the people taking part and bump the calendars' revision.
-        cancelling = "status" in changed and obj.status == Session.Status.CANCELLED
-        moving = not cancelling and bool({"starts_at", "ends_at"} & changed)
-        if cancelling:
-            obj.status = form.initial["status"]
+        # Moving goes through the service: it also replaces the session's reminders and bumps
+        # the calendars' revision.
+        moving = bool({"starts_at", "ends_at"} & changed)
         if moving:
             starts_at, ends_at = obj.starts_at, obj.ends_at
             obj.starts_at, obj.ends_at = form.initial["starts_at"], form.initial["ends_at"]
         super().save_model(request, obj, form, change)
-        if cancelling:
-            cancel_session(obj, by=request.user, reason=obj.cancellation_reason)
-        elif moving:
+        if moving:
             move_session(obj, starts_at, ends_at, by=request.user)
         elif CALENDAR_FIELDS.intersection(changed):
             # Supporters' calendars must take a relocated session as a change.
             bump_calendar_sequence(obj)
-            if "status" in changed:
-                reschedule_for_session(obj)  # a cancelled session reinstated: its reminders too
 
     def save_formset(self, request, form, formset, change):
         if formset.model is SessionReport:
@@ -248,34 +269,16 @@ class SessionAdmin(admin.ModelAdmin):
         location=BOTH_PLACES,
     )
     def mark_held(self, request, queryset):
-        now = timezone.now()
-        ids = list(queryset.values_list("pk", flat=True))
-        selected = Session.objects.filter(pk__in=ids)
-        # Only a scheduled session that has begun can have been held; the annual figures count it.
-        done = selected.filter(status=Session.Status.SCHEDULED, starts_at__lte=now).update(
-            status=Session.Status.HELD, updated_at=now
-        )
-        self.message_user(
+        # Held ones are left out: marking them again would change nothing.
+        run_service(
+            self,
             request,
-            ngettext(
-                "%(count)d session marked as held.", "%(count)d sessions marked as held.", done
-            )
-            % {"count": done},
-            messages.SUCCESS,
+            queryset.exclude(status=Session.Status.HELD),
+            lambda session: mark_session_held(session, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d session marked as held.", "%(count)d sessions marked as held.", count
+            ),
         )
-        if skipped := len(ids) - done:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d session was left as it was: only a scheduled session that has "
-                    "started can be marked as held.",
-                    "%(count)d sessions were left as they were: only a scheduled session that "
-                    "has started can be marked as held.",
-                    skipped,
-                )
-                % {"count": skipped},
-                messages.WARNING,
-            )
 
     @admin.action(
         permissions=["change"],
@@ -284,37 +287,43 @@ class SessionAdmin(admin.ModelAdmin):
         location=BOTH_PLACES,
     )
     def cancel(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        done = 0
-        for session in Session.objects.filter(pk__in=ids, status=Session.Status.SCHEDULED):
-            try:
-                cancel_session(session, by=request.user)
-            except SessionError:
-                continue  # changed meanwhile: counted as left as it was
-            done += 1
-        self.message_user(
+        run_service(
+            self,
             request,
-            ngettext("%(count)d session cancelled.", "%(count)d sessions cancelled.", done)
-            % {"count": done},
-            messages.SUCCESS,
+            queryset,
+            # The reason typed on the session's page (and saved) goes into the texts' record.
+            lambda session: cancel_session(
+                session, by=request.user, reason=session.cancellation_reason
+            ),
+            done=lambda count: ngettext(
+                "%(count)d session cancelled.", "%(count)d sessions cancelled.", count
+            ),
         )
-        if skipped := len(ids) - done:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d session was left as it was: only a scheduled session can be "
-                    "cancelled.",
-                    "%(count)d sessions were left as they were: only a scheduled session can "
-                    "be cancelled.",
-                    skipped,
-                )
-                % {"count": skipped},
-                messages.WARNING,
-            )
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Reinstate this cancelled session"),
+        description_plural=_("Reinstate selected cancelled sessions"),
+        location=BOTH_PLACES,
+    )
+    def reinstate(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda session: reinstate_session(session, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d session reinstated.", "%(count)d sessions reinstated.", count
+            ),
+        )
 
 
 @admin.register(Shift)
 class ShiftAdmin(admin.ModelAdmin):
+    """Shifts to find and read. Their status is the services': supporters are put on a session
+    from its roster page, and taken off or marked here by actions calling the same services
+    (the place is offered to the waiting list, reminders are called off, people are texted)."""
+
     list_display = ["session", "supporter", "role", "status", "checked_in_at"]
     list_filter = ["status", "role", "session__kind", "session__venue"]
     list_select_related = ["session__venue", "supporter"]
@@ -327,14 +336,121 @@ class ShiftAdmin(admin.ModelAdmin):
         "session__title",
         "session__venue__name",
     ]
-    autocomplete_fields = ["session", "supporter"]
     ordering = ["-session__starts_at", "role", "created_at"]
-    readonly_fields = ["created_at", "updated_at"]
+    fields = [
+        "session",
+        "roster",
+        "supporter",
+        "role",
+        "status",
+        "waitlist_position",
+        "offer_expires_at",
+        "checked_in_at",
+        "cancelled_at",
+        ("created_at", "updated_at"),
+    ]
+    readonly_fields = [
+        "session",
+        "roster",
+        "supporter",
+        "status",
+        "waitlist_position",
+        "offer_expires_at",
+        "checked_in_at",
+        "cancelled_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["take_off_roster", "mark_attended", "mark_no_show"]
+
+    def has_add_permission(self, request):
+        return False  # from the session's roster page, which checks the rules of signing up
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a shift is history: taken off the roster, it stays as cancelled
+
+    @admin.display(description=_("roster"))
+    def roster(self, obj):
+        url = reverse("helpdesk_sessions:roster", args=[obj.session_id])
+        return format_html('<a href="{}">{}</a>', url, _("Open the session's roster"))
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Take off the roster"),
+        description_plural=_("Take selected shifts off their rosters"),
+        location=BOTH_PLACES,
+    )
+    def take_off_roster(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset.select_related("session"),
+            lambda shift: cancel_shift(shift, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d shift cancelled.", "%(count)d shifts cancelled.", count
+            ),
+        )
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Mark as attended"),
+        description_plural=_("Mark selected shifts as attended"),
+        location=BOTH_PLACES,
+    )
+    def mark_attended(self, request, queryset):
+        self._mark(request, queryset, Shift.Status.ATTENDED)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Mark as did not come"),
+        description_plural=_("Mark selected shifts as did not come"),
+        location=BOTH_PLACES,
+    )
+    def mark_no_show(self, request, queryset):
+        self._mark(request, queryset, Shift.Status.NO_SHOW)
+
+    def _mark(self, request, queryset, status):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda shift: mark_attendance(shift, status, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d shift marked.", "%(count)d shifts marked.", count
+            ),
+        )
+
+
+class DispatchRequestAdminForm(forms.ModelForm):
+    """A request's own fields, and the visit session to schedule it on (`schedule_request`)."""
+
+    schedule_on = forms.ModelChoiceField(
+        label=_("schedule on the visit session"),
+        queryset=Session.objects.none(),
+        required=False,
+        help_text=_("A coming group-visit session no other request has. Create it first."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "schedule_on" not in self.fields:
+            return  # the add page, or a request already handled
+        self.fields["schedule_on"].queryset = (
+            Session.objects.of_kind(Session.Kind.DISPATCH)
+            .scheduled()
+            .filter(starts_at__gt=timezone.now(), dispatch_request__isnull=True)
+            .select_related("venue")
+        )
 
 
 @admin.register(DispatchRequest)
 class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdmin):
+    """Requests are triaged by actions and the "schedule on" field, which call the services:
+    the status, the session and who handled it are theirs."""
+
+    form = DispatchRequestAdminForm
     phone_fields = ("representative_phone",)
+    actions = ["accept", "decline", "complete", "cancel"]
 
     list_display = [
         "reference",
@@ -360,9 +476,8 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
         "place_name",
         "address",
     ]
-    autocomplete_fields = ["session", "handled_by"]
     ordering = ["-created_at"]
-    readonly_fields = ["reference", "created_at", "updated_at"]
+    readonly_fields = ["reference", "status", "session", "handled_by", "created_at", "updated_at"]
     formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     fieldsets = [
         (
@@ -408,6 +523,7 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
             {
                 "fields": [
                     "session",
+                    "schedule_on",
                     "handled_by",
                     "coordinator_notes",
                     "decline_reason",
@@ -429,9 +545,92 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    @staticmethod
+    def _may_schedule(obj) -> bool:
+        # Not from the add page (a request is first received), nor once it was handled.
+        open_statuses = (DispatchRequest.Status.RECEIVED, DispatchRequest.Status.ACCEPTED)
+        return obj is not None and obj.status in open_statuses
+
+    def get_fieldsets(self, request, obj=None):
+        if self._may_schedule(obj):
+            return self.fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "schedule_on"]})
+            for name, options in self.fieldsets
+        ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if not self._may_schedule(obj):
+            form.base_fields.pop("schedule_on", None)  # declared fields come whatever the fieldsets
+        return form
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if session := form.cleaned_data.get("schedule_on"):
+            try:
+                schedule_request(obj, session, by=request.user)
+            except RequestError as refusal:
+                self.message_user(request, refusal.message, messages.ERROR)
+
     @admin.display(description=_("representative's phone"), ordering="representative_phone")
     def phone(self, obj):
         return national_phone(obj.representative_phone)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Accept this request"),
+        description_plural=_("Accept selected requests"),
+        location=BOTH_PLACES,
+    )
+    def accept(self, request, queryset):
+        self._triage(request, queryset, accept_request, _n_requests_accepted)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Decline this request (with the reason saved on its page)"),
+        description_plural=_("Decline selected requests"),
+        location=BOTH_PLACES,
+    )
+    def decline(self, request, queryset):
+        self._triage(request, queryset, decline_request, _n_requests_declined)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Mark this visit as done"),
+        description_plural=_("Mark selected visits as done"),
+        location=BOTH_PLACES,
+    )
+    def complete(self, request, queryset):
+        self._triage(request, queryset, complete_request, _n_requests_done)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Cancel this request (and its visit session)"),
+        description_plural=_("Cancel selected requests (and their visit sessions)"),
+        location=BOTH_PLACES,
+    )
+    def cancel(self, request, queryset):
+        self._triage(request, queryset, cancel_request, _n_requests_cancelled)
+
+    def _triage(self, request, queryset, service, done):
+        run_service(self, request, queryset, lambda obj: service(obj, by=request.user), done=done)
+
+
+def _n_requests_accepted(count):
+    return ngettext("%(count)d request accepted.", "%(count)d requests accepted.", count)
+
+
+def _n_requests_declined(count):
+    return ngettext("%(count)d request declined.", "%(count)d requests declined.", count)
+
+
+def _n_requests_done(count):
+    return ngettext("%(count)d visit marked done.", "%(count)d visits marked done.", count)
+
+
+def _n_requests_cancelled(count):
+    return ngettext("%(count)d request cancelled.", "%(count)d requests cancelled.", count)
 
 
 @admin.register(ClassRegistration)
@@ -455,7 +654,41 @@ class ClassRegistrationAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelA
     search_fields = ["reference", "name", "name_kana", "phone", "session__title"]
     autocomplete_fields = ["session"]
     ordering = ["-session__starts_at", "status", "waitlist_position", "created_at"]
-    readonly_fields = ["reference", "created_at", "updated_at"]
+    # Seats and the waiting list are the services': a new registration gets a seat or a place
+    # in line from `add_registration`, and cancelling moves the line up.
+    readonly_fields = ["reference", "status", "waitlist_position", "created_at", "updated_at"]
+    actions = ["cancel"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        # Moving a registration to another class would skip that class's seats and line.
+        return [*readonly, "session"] if obj is not None else readonly
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cancel instead: the seat goes to the next in line
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            add_registration(obj, by=request.user)
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Cancel this registration"),
+        description_plural=_("Cancel selected registrations"),
+        location=BOTH_PLACES,
+    )
+    def cancel(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda registration: cancel_registration(registration, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d registration cancelled.", "%(count)d registrations cancelled.", count
+            ),
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "session":

@@ -14,3 +14,9 @@ class SessionsConfig(AppConfig):
 
         # Supporters answer reminders and offers with 1 or 2 (issue 8: notifications is a leaf).
         register_reply_handler(answer_shift_reply, actions=ACTIONS)
+        from sessions.services.membership import on_supporter_leaving
+        from supporters.signals import supporter_leaving
+
+        # A supporter who withdraws or pauses gives up their coming shifts (supporters owns the
+        # status and cannot import sessions, so it tells us).
+        supporter_leaving.connect(on_supporter_leaving, dispatch_uid="sessions_supporter_leaving")

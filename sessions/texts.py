@@ -6,6 +6,7 @@ tests/test_sms_reminders.py checks each of REMINDER_TEMPLATES.
 """
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from notifications import texts
 
@@ -43,6 +44,28 @@ TEMPLATES = {
     # Translators: reply to 1 or 2 when the shift can no longer be changed by text.
     "reply_cannot_change": _(
         "This shift can no longer be changed by text. Please call the office."
+    ),
+    # Translators: SMS to a resident on a class's waiting list when a seat opens for them.
+    "class_seat_opened": _(
+        "A seat opened: you are registered for %(title)s, %(date)s %(time)s at %(place)s. "
+        "Ref %(reference)s"
+    ),
+    # Translators: one SMS to a supporter who withdrew or paused, for all their coming shifts
+    # that were cancelled; %(date)s %(time)s %(place)s is the first of them.
+    "shifts_called_off": ngettext_lazy(
+        "Your %(count)s coming shift (%(date)s %(time)s %(place)s) is cancelled. Thank you for "
+        "your help.",
+        "Your %(count)s coming shifts, the first %(date)s %(time)s %(place)s, are cancelled. "
+        "Thank you for your help.",
+        "count",
+    ),
+    # Translators: SMS to coordinators when a supporter withdraws or pauses and their coming
+    # shifts are cancelled; %(date)s %(time)s %(place)s is the first of them.
+    "supporter_stopped": ngettext_lazy(
+        "%(name)s stopped: %(count)s coming shift cancelled, %(date)s %(time)s %(place)s.",
+        "%(name)s stopped: %(count)s coming shifts cancelled, the first %(date)s %(time)s "
+        "%(place)s.",
+        "count",
     ),
 }
 

@@ -12,14 +12,49 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.errors import ServiceError
 from supporters.models import ApiToken, Invitation, Skill, SpokenLanguage, Supporter, User
 from supporters.phones import PhoneAdminMixin, national_phone
-from supporters.services import lift_sign_in_lock, revoke_invitations, sign_in_code_wait_minutes
+from supporters.services import (
+    lift_sign_in_lock,
+    pause_supporter,
+    resume_supporter,
+    revoke_invitations,
+    sign_in_code_wait_minutes,
+    withdraw_supporter,
+)
 
 
 def warning(text) -> str:
     """A list cell that needs a coordinator's attention, in the admin's error colour."""
     return format_html('<strong style="color: var(--error-fg)">⚠ {}</strong>', text)
+
+
+def run_service(modeladmin, request, objects, service, *, done) -> int:
+    """An admin action's body: call `service` on each object, as a page or the API would, then
+    say how many changed (`done`, an ngettext with %(count)d) and why the others did not (each
+    refusal's own message). Returns how many changed."""
+    changed, refusals = 0, {}
+    for obj in objects:
+        try:
+            service(obj)
+        except ServiceError as error:
+            refusals[str(error.message)] = refusals.get(str(error.message), 0) + 1
+        else:
+            changed += 1
+    modeladmin.message_user(request, done(changed) % {"count": changed}, messages.SUCCESS)
+    for reason, count in refusals.items():
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(count)d was left as it was: %(reason)s",
+                "%(count)d were left as they were: %(reason)s",
+                count,
+            )
+            % {"count": count, "reason": reason},
+            messages.WARNING,
+        )
+    return changed
 
 
 class SupporterInline(admin.StackedInline):
@@ -41,6 +76,9 @@ class SupporterInline(admin.StackedInline):
         "sms_opt_in",
         "notes",
     ]
+    # Withdrawing and pausing call off the supporter's coming shifts: the supporter list's
+    # actions do it, through the services.
+    readonly_fields = ["status", "paused_on", "withdrawn_on"]
     formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
 
 
@@ -258,9 +296,19 @@ class SupporterAdmin(PhoneAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["user"]
     date_hierarchy = "joined_on"
     ordering = ["family_name_kana", "given_name_kana", "family_name", "given_name"]
-    readonly_fields = ["user_phone", "sign_in_lock", "created_at", "updated_at"]
+    # The status and its dates are the services': withdrawing and pausing are actions, which
+    # also call off the supporter's coming shifts and tell the coordinators.
+    readonly_fields = [
+        "user_phone",
+        "status",
+        "paused_on",
+        "withdrawn_on",
+        "sign_in_lock",
+        "created_at",
+        "updated_at",
+    ]
     formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
-    actions = ["lift_sign_in_lock"]
+    actions = ["withdraw", "pause", "resume", "lift_sign_in_lock"]
     fieldsets = [
         (
             None,
@@ -361,6 +409,57 @@ class SupporterAdmin(PhoneAdminMixin, admin.ModelAdmin):
         if obj.is_insured_on(timezone.localdate()):
             return shown
         return warning(_("%(date)s (expired)") % {"date": shown})
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Withdraw this supporter (cancels their coming shifts)"),
+        description_plural=_("Withdraw selected supporters (cancels their coming shifts)"),
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
+    def withdraw(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda supporter: withdraw_supporter(supporter, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d supporter withdrawn.", "%(count)d supporters withdrawn.", count
+            ),
+        )
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Pause this supporter (cancels their coming shifts)"),
+        description_plural=_("Pause selected supporters (cancels their coming shifts)"),
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
+    def pause(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda supporter: pause_supporter(supporter, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d supporter paused.", "%(count)d supporters paused.", count
+            ),
+        )
+
+    @admin.action(
+        permissions=["change"],
+        description=_("Resume this supporter"),
+        description_plural=_("Resume selected supporters"),
+        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+    )
+    def resume(self, request, queryset):
+        run_service(
+            self,
+            request,
+            queryset,
+            lambda supporter: resume_supporter(supporter, by=request.user),
+            done=lambda count: ngettext(
+                "%(count)d supporter resumed.", "%(count)d supporters resumed.", count
+            ),
+        )
 
 
 @admin.register(ApiToken)

@@ -19,12 +19,14 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
 from notifications.services import cancel_pending, queue_sms
 from supporters.models import ApiToken, Invitation, Supporter, User
 from supporters.phones import normalize_phone
+from supporters.signals import supporter_leaving
 from supporters.tasks import email_invitation
 from supporters.texts import render_sms
 
@@ -85,6 +87,76 @@ def user_for_api_token(key: str):
         # A plain UPDATE: no row lock, and concurrent requests at worst write the same minute.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# Withdrawing and pausing (issue 8): the status and its dates are set only here.
+
+
+class SupporterError(ServiceError):
+    """A change of a supporter's status the rules refuse. `code`: withdrawn, not_paused,
+    before_joining."""
+
+    MESSAGES = {
+        "withdrawn": _("This supporter has withdrawn: their registration cannot change."),
+        "not_paused": _("Only a paused supporter can be resumed."),
+        "before_joining": _("A supporter cannot leave or pause before the day they joined."),
+    }
+
+
+def withdraw_supporter(supporter, *, by, on=None) -> Supporter:
+    """A supporter leaves the programme on `on` (today): their coming shifts are called off."""
+    return _stop(supporter, Supporter.Status.WITHDRAWN, by=by, on=on)
+
+
+def pause_supporter(supporter, *, by, on=None) -> Supporter:
+    """A supporter pauses from `on` (today) until resumed: their coming shifts are called off."""
+    return _stop(supporter, Supporter.Status.PAUSED, by=by, on=on)
+
+
+def _stop(supporter, status: str, *, by, on) -> Supporter:
+    """Set a leaving status and its date, after the apps above have called off what the
+    supporter was to do (`supporter_leaving`).
+
+    supporters owns the status, and imports no app above it: sessions plugs its part in through
+    the signal, which it receives in the same transaction. Receivers lock what they change
+    first (sessions: the sessions, then this supporter: the one lock order), so the supporter's
+    row is written last.
+    """
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        current = Supporter.objects.get(pk=supporter.pk)
+        if current.status == Supporter.Status.WITHDRAWN:
+            raise SupporterError("withdrawn")
+        if on < current.joined_on:
+            raise SupporterError("before_joining")
+        if current.status == status:
+            return current
+        supporter_leaving.send(sender=Supporter, supporter=current, by=by)
+        supporter = Supporter.objects.select_for_update(of=("self",)).get(pk=supporter.pk)
+        if supporter.status == Supporter.Status.WITHDRAWN:
+            raise SupporterError("withdrawn")  # by someone else meanwhile
+        supporter.status = status
+        if status == Supporter.Status.WITHDRAWN:
+            supporter.withdrawn_on = on
+        else:
+            supporter.paused_on = on
+        supporter.save(update_fields=["status", "withdrawn_on", "paused_on", "updated_at"])
+        logger.info("Supporter %s %s by user %s", supporter.pk, status, getattr(by, "pk", None))
+    return supporter
+
+
+def resume_supporter(supporter, *, by) -> Supporter:
+    """A paused supporter is active again and can take shifts."""
+    with transaction.atomic():
+        supporter = Supporter.objects.select_for_update(of=("self",)).get(pk=supporter.pk)
+        if supporter.status != Supporter.Status.PAUSED:
+            raise SupporterError("not_paused")
+        supporter.status = Supporter.Status.ACTIVE
+        # Counted as active again from today: `active_on` reads a set pause date as a pause.
+        supporter.paused_on = None
+        supporter.save(update_fields=["status", "paused_on", "updated_at"])
+        logger.info("Supporter %s resumed by user %s", supporter.pk, getattr(by, "pk", None))
+    return supporter
 
 
 # Calendar feed (issue 5): the supporter's secret feed URL is the only key to their shifts.

@@ -1,10 +1,10 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from config.fiscal import TOKYO, FiscalYear
 from consultations.services import AnnualFigures, annual_figures
-from sessions.models import Session
+from sessions.models import Session, Shift
 from tests import factories
 
 HELD, CANCELLED = Session.Status.HELD, Session.Status.CANCELLED
@@ -41,6 +41,7 @@ def two_years(db):
     helpdesk(tokyo(2024, 4, 1, 0, 30), consultations=2)  # FY2024's first morning
     helpdesk(tokyo(2024, 6, 11, 10), consultations=9)
     helpdesk(tokyo(2024, 6, 25, 10), status=CANCELLED, consultations=3)
+    # Over, never cancelled and not marked held: it took place all the same.
     helpdesk(tokyo(2025, 3, 20, 10), status=Session.Status.SCHEDULED, consultations=1)
     helpdesk(tokyo(2025, 3, 31, 23, 30), consultations=1)
     helpdesk(tokyo(2025, 4, 1, 0, 30), consultations=5)  # 2025-03-31 15:30 UTC: FY2025
@@ -60,11 +61,11 @@ def two_years(db):
     supporter(joined_on=date(2023, 5, 1), status="paused", paused_on=date(2025, 2, 1))
 
 
-def test_fy2024_counts_only_held_sessions_from_1_april_to_31_march_tokyo_time(two_years):
+def test_fy2024_counts_sessions_that_took_place_from_1_april_to_31_march_tokyo_time(two_years):
     assert annual_figures(FiscalYear(2024)) == AnnualFigures(
         fiscal_year=FiscalYear(2024),
-        helpdesk_sessions_held=3,
-        consultations=2 + 9 + 1,
+        helpdesk_sessions_held=4,
+        consultations=2 + 9 + 1 + 1,
         dispatches_held=2,
         dispatch_participants=8 + 4,
         active_supporters=3,
@@ -94,3 +95,34 @@ def test_an_empty_year_is_all_zeros(db):
 def test_the_figures_take_three_queries_whatever_the_data(two_years, django_assert_num_queries):
     with django_assert_num_queries(3):
         annual_figures(FiscalYear(2024))
+
+
+def counts_in_figures_and_hours(session, supporter) -> tuple[bool, bool]:
+    """Whether `session` counts in its fiscal year's figures, and in the supporter's hours."""
+    figures = annual_figures(session.fiscal_year)
+    hours = Shift.objects.filter(supporter=supporter).hours_served()
+    return figures.helpdesk_sessions_held == 1, [row["shifts"] for row in hours] == [1]
+
+
+@pytest.mark.parametrize(
+    ("status", "starts", "counts"),
+    [
+        ("held", "over", True),
+        ("scheduled", "over", True),  # nobody marked it held: it still took place
+        ("scheduled", "running", False),
+        ("held", "running", True),  # marked held once it started
+        ("scheduled", "coming", False),
+        ("cancelled", "over", False),
+    ],
+)
+def test_a_session_counts_in_both_the_figures_and_the_hours_or_in_neither(
+    db, time_machine, status, starts, counts
+):
+    now = tokyo(2026, 6, 10, 12)
+    time_machine.move_to(now, tick=False)
+    offset = {"over": -timedelta(days=2), "running": -timedelta(hours=1), "coming": timedelta(1)}
+    session = factories.session(status=status, starts_at=now + offset[starts])
+    helper = supporter()
+    factories.shift(session=session, supporter=helper, status=Shift.Status.SIGNED_UP)
+
+    assert counts_in_figures_and_hours(session, helper) == (counts, counts)

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import pytest
 import time_machine
+from django.contrib.admin import helpers
 from django.urls import reverse
 
 from config.fiscal import TOKYO
@@ -48,21 +49,14 @@ def test_a_registration_added_in_the_admin_is_reminded_the_evening_before(coordi
     assert reminder.send_after == datetime(2026, 12, 9, 18, 0, tzinfo=TOKYO)
 
 
-def test_cancelling_a_registration_in_the_admin_calls_off_its_reminder(coordinator_client):
+def test_cancelling_a_registration_by_the_admins_action_calls_off_its_reminder(coordinator_client):
     session = factories.session(kind=Session.Kind.CLASS, starts_at=CLASS_STARTS)
     registration = factories.class_registration(session=session, phone="+819012345678")
     refresh_reminders(registration)
     assert reminders_about(registration).get().status == OutboundMessage.Status.PENDING
     response = coordinator_client.post(
-        reverse("admin:helpdesk_sessions_classregistration_change", args=[registration.pk]),
-        {
-            "session": session.pk,
-            "name": registration.name,
-            "name_kana": "",
-            "phone": "090-1234-5678",
-            "language": "ja",
-            "status": "cancelled",
-        },
+        reverse("admin:helpdesk_sessions_classregistration_changelist"),
+        {"action": "cancel", helpers.ACTION_CHECKBOX_NAME: [registration.pk]},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert reminders_about(registration).get().status == OutboundMessage.Status.CANCELLED

@@ -20,6 +20,7 @@ from sessions.services import (
     join_waitlist,
     move_session,
     offer_next_place,
+    reinstate_session,
     sign_up,
 )
 from tests import factories
@@ -240,40 +241,53 @@ def test_new_times_on_the_admins_form_replace_the_reminders(admin_client, sessio
     assert sequences(session) == {1}
 
 
-def test_cancelling_on_the_admins_form_tells_supporters_with_the_reason(
+def test_the_admins_form_leaves_cancelling_to_the_action_which_keeps_the_reason(
     admin_client, session, signed_up
 ):
+    reminders = set(texts(Purpose.REMINDER))
+
     assert_saved(
         change(admin_client, session, status="cancelled", cancellation_reason="台風のため")
     )
+    session.refresh_from_db()
+    typed_in = (session.status, set(texts(Purpose.REMINDER)), texts(Purpose.CANCELLATION).count())
+    admin_client.post(
+        reverse("admin:helpdesk_sessions_session_changelist"),
+        {"action": "cancel", helpers.ACTION_CHECKBOX_NAME: [session.pk]},
+    )
 
+    assert typed_in == ("scheduled", reminders, 0)
     session.refresh_from_db()
     assert (session.status, session.cancellation_reason) == ("cancelled", "台風のため")
     assert not texts(Purpose.REMINDER).exists()
     assert texts(Purpose.CANCELLATION).count() == 1
-    assert sequences(session) == {1}
+    assert sequences(session) == {2}  # the reason saved, then the cancellation
 
 
-def test_the_admins_form_refuses_to_cancel_a_session_already_held(admin_client, session):
-    Session.objects.filter(pk=session.pk).update(status=Session.Status.HELD)
-
-    response = change(admin_client, session, status="cancelled")
-
-    assert response.status_code == 200
-    assert "Only a scheduled session can be cancelled." in response.content.decode()
-    session.refresh_from_db()
-    assert session.status == "held"
-
-
-def test_a_cancelled_session_reinstated_on_the_admins_form_gets_its_reminders_back(
+def test_a_cancelled_session_reinstated_by_the_admins_action_gets_its_reminders_back(
     admin_client, session, signed_up, coordinator
 ):
     cancel_session(session, by=coordinator)
 
-    assert_saved(change(admin_client, session, status="scheduled"))
+    admin_client.post(
+        reverse("admin:helpdesk_sessions_session_changelist"),
+        {"action": "reinstate", helpers.ACTION_CHECKBOX_NAME: [session.pk]},
+    )
 
+    session.refresh_from_db()
+    assert session.status == Session.Status.SCHEDULED
     assert texts(Purpose.REMINDER).count() == 2
     assert sequences(session) == {2}
+
+
+def test_a_session_that_has_started_is_not_reinstated(session, coordinator, time_machine):
+    cancel_session(session, by=coordinator)
+    time_machine.move_to(session.starts_at, tick=False)
+
+    with pytest.raises(SessionError) as refusal:
+        reinstate_session(session, by=coordinator)
+
+    assert refusal.value.code == "started"
 
 
 def test_other_changes_on_the_admins_form_leave_the_reminders_alone(

@@ -217,6 +217,7 @@ def test_every_template_renders_in_every_language(template, language):
         **WORST_CASE,
         "code": "123456",
         "minutes": 10,
+        "count": 3,
         "deadline": datetime(2026, 12, 27, 20, 0, tzinfo=TOKYO),
         "message": "火曜日の東公民館は休みです",
         "name": "前橋 花子",

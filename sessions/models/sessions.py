@@ -28,6 +28,15 @@ from config.i18n import language_choices
 from sessions.models.requests import ClassRegistration
 
 
+def took_place(prefix: str = "", now=None) -> Q:
+    """The one definition of a session that took place, as a condition on `prefix` (e.g.
+    "session__" from shifts); see `SessionQuerySet.took_place`."""
+    now = now or timezone.now()
+    return Q(**{f"{prefix}status": Session.Status.HELD}) | Q(
+        **{f"{prefix}status": Session.Status.SCHEDULED, f"{prefix}ends_at__lt": now}
+    )
+
+
 class SessionQuerySet(models.QuerySet):
     def upcoming(self):
         return self.filter(ends_at__gte=timezone.now()).exclude(status=Session.Status.CANCELLED)
@@ -70,8 +79,14 @@ class SessionQuerySet(models.QuerySet):
     def at(self, venue):
         return self.filter(venue=venue)
 
-    def held(self):
-        return self.filter(status=Session.Status.HELD)
+    def took_place(self, now=None):
+        """Sessions that took place: what the annual figures count and supporters' hours sum.
+
+        Marked held (`mark_held`), or still scheduled after they ended: calling a session off is
+        the act that texts everyone, so it is never skipped, while marking one held is easily
+        forgotten and must not drop it from the statistics.
+        """
+        return self.filter(took_place(now=now))
 
     def next_helpdesk_dates(self, within: timedelta | None = None):
         """Help-desk sittings not over yet, soonest first, `within` from now when given.
@@ -444,12 +459,13 @@ class ShiftQuerySet(models.QuerySet):
             .order_by("-session__starts_at", "-id")
         )
 
-    def served(self):
-        """Shifts that count as served: attended, or signed up on a session now over (attendance
-        is not always recorded); no-shows and cancellations do not."""
-        return self.exclude(session__status=Session.Status.CANCELLED).filter(
-            Q(status=Shift.Status.ATTENDED)
-            | Q(status=Shift.Status.SIGNED_UP, session__ends_at__lt=timezone.now())
+    def served(self, now=None):
+        """Shifts that count as served: attended or signed up (attendance is not always
+        recorded) on a session that took place, the same sessions the annual figures count;
+        no-shows and cancellations do not."""
+        return self.filter(
+            took_place("session__", now=now),
+            status__in=[Shift.Status.ATTENDED, Shift.Status.SIGNED_UP],
         )
 
     def hours_by_fiscal_year(self):

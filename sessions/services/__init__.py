@@ -6,13 +6,33 @@ first, then its shifts and supporters (see `rules.lock_session`).
 """
 
 from sessions.services.checkin import CheckIn, CheckInError, check_in, check_in_token
-from sessions.services.lifecycle import SessionError, cancel_session, move_session
+from sessions.services.lifecycle import (
+    SessionError,
+    cancel_session,
+    mark_all_held,
+    mark_held,
+    move_session,
+    reinstate_session,
+)
 from sessions.services.offers import (
     accept_offer,
     expire_offers,
     offer_deadline,
     offer_next_place,
     offer_url,
+)
+from sessions.services.registrations import (
+    RegistrationError,
+    add_registration,
+    cancel_registration,
+)
+from sessions.services.requests import (
+    RequestError,
+    accept_request,
+    cancel_request,
+    complete_request,
+    decline_request,
+    schedule_request,
 )
 from sessions.services.roster import (
     add_to_roster,
@@ -40,26 +60,38 @@ __all__ = [
     "ATTENDANCE_OPENS_BEFORE",
     "CheckIn",
     "CheckInError",
+    "RegistrationError",
+    "RequestError",
     "SessionError",
     "ShiftError",
     "accept_offer",
+    "accept_request",
+    "add_registration",
     "add_to_roster",
     "bump_calendar_sequence",
+    "cancel_registration",
+    "cancel_request",
     "cancel_session",
     "cancel_shift",
     "check_in",
     "check_in_token",
+    "complete_request",
     "confirm_shift",
+    "decline_request",
     "expire_offers",
     "generate_helpdesk_sessions",
     "is_late_to_cancel",
     "join_waitlist",
+    "mark_all_held",
     "mark_attendance",
+    "mark_held",
     "mark_roster_attendance",
     "move_session",
     "offer_deadline",
     "offer_next_place",
     "offer_url",
+    "reinstate_session",
     "remove_from_roster",
+    "schedule_request",
     "sign_up",
 ]

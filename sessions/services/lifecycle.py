@@ -18,13 +18,51 @@ logger = logging.getLogger(__name__)
 
 
 class SessionError(ServiceError):
-    """A change to a session the rules refuse. `code`: not_scheduled, cancelled, invalid."""
+    """A change to a session the rules refuse. `code`: not_scheduled, cancelled, invalid,
+    not_started, held_cancelled, not_cancelled, started."""
 
     MESSAGES = {
         "not_scheduled": _("Only a scheduled session can be cancelled."),
         "cancelled": _("A cancelled session cannot be moved."),
         "invalid": _("A session must end after it starts."),
+        "not_started": _("A session can be marked as held only once it has started."),
+        "held_cancelled": _("A cancelled session cannot be marked as held."),
+        "not_cancelled": _("Only a cancelled session can be reinstated."),
+        "started": _("A session that has started cannot be reinstated."),
     }
+
+
+def mark_held(session, *, by) -> Session:
+    """Record that a session took place: the one way a session becomes "held".
+
+    Refused for a session that has not started (the annual figures count held sessions) or
+    that was cancelled; marking a held session again changes nothing.
+    """
+    with transaction.atomic():
+        session = lock_session(session.pk)
+        if session.is_cancelled:
+            raise SessionError("held_cancelled")
+        if not session.has_started:
+            raise SessionError("not_started")
+        if session.status != Session.Status.HELD:
+            session.status = Session.Status.HELD
+            session.save(update_fields=["status", "updated_at"])
+            logger.info("Session %s marked held by user %s", session.pk, getattr(by, "pk", None))
+    return session
+
+
+def mark_all_held(sessions, *, by) -> int:
+    """`mark_held` for many sessions in one UPDATE (the demo's history); returns how many
+    became held. Those that have not started or were cancelled are left as they are."""
+    now = timezone.now()
+    done = (
+        Session.objects.filter(pk__in=sessions.values("pk"), starts_at__lte=now)
+        .exclude(status=Session.Status.CANCELLED)
+        .exclude(status=Session.Status.HELD)
+        .update(status=Session.Status.HELD, updated_at=now)
+    )
+    logger.info("%s sessions marked held by user %s", done, getattr(by, "pk", None))
+    return done
 
 
 def cancel_session(session, *, by, reason: str = "") -> Session:
@@ -45,6 +83,24 @@ def cancel_session(session, *, by, reason: str = "") -> Session:
         reschedule_for_session(session)
         _tell_of_cancellation(session)
         logger.info("Session %s cancelled by user %s", session.pk, getattr(by, "pk", None))
+    return session
+
+
+def reinstate_session(session, *, by) -> Session:
+    """Put a session cancelled by mistake back on before it starts: its shifts and
+    registrations are as they were, calendars get a new revision and reminders are queued
+    again. Nobody is texted now: the reminders tell them."""
+    with transaction.atomic():
+        session = lock_session(session.pk)
+        if not session.is_cancelled:
+            raise SessionError("not_cancelled")
+        if session.has_started:
+            raise SessionError("started")
+        session.status = Session.Status.SCHEDULED
+        session.save(update_fields=["status", "updated_at"])
+        bump_calendar_sequence(session)
+        reschedule_for_session(session)
+        logger.info("Session %s reinstated by user %s", session.pk, getattr(by, "pk", None))
     return session
 
 

@@ -7,6 +7,7 @@ first, then its shifts and supporters.
 import logging
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -19,7 +20,7 @@ from notifications.services import Sms, queue_sms_many
 from sessions.models import Session, Shift
 from sessions.reminders import shift_reminders
 from sessions.texts import render_sms
-from supporters.models import Supporter
+from supporters.models import COORDINATE_PERMISSION, Supporter
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,24 @@ def check_may_act_for(supporter, by) -> None:
 def check_is_coordinator(by) -> None:
     if by is None or not by.is_coordinator:
         raise ShiftError("forbidden")
+
+
+def coordinators_to_text(*, excluding=None):
+    """The coordinators with a phone, to tell of a change to the rosters (not superusers: the
+    city's administrators are not on call). `excluding`: the one who made the change."""
+    coordinators = (
+        get_user_model()
+        .objects.with_perm(
+            COORDINATE_PERMISSION,
+            include_superusers=False,
+            backend="django.contrib.auth.backends.ModelBackend",
+        )
+        .exclude(phone="")
+        .order_by("pk")
+    )
+    if excluding is not None:
+        coordinators = coordinators.exclude(pk=excluding.pk)
+    return coordinators
 
 
 def refusal_for(

@@ -4,7 +4,6 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -20,12 +19,12 @@ from sessions.services.rules import (
     check_can_take,
     check_may_act_for,
     confirm_by_sms,
+    coordinators_to_text,
     count_places_left,
     lock_session,
     lock_supporter,
 )
 from sessions.texts import render_sms
-from supporters.models import COORDINATE_PERMISSION
 
 logger = logging.getLogger(__name__)
 
@@ -184,16 +183,7 @@ def is_late_to_cancel(session, now=None) -> bool:
 
 
 def _tell_coordinators_of_late_cancellation(shift: Shift) -> None:
-    coordinators = (
-        get_user_model()
-        .objects.with_perm(
-            COORDINATE_PERMISSION,
-            include_superusers=False,
-            backend="django.contrib.auth.backends.ModelBackend",
-        )
-        .exclude(phone="")
-        .order_by("pk")
-    )
+    coordinators = coordinators_to_text()
     queue_sms_many(
         Sms(
             coordinator.phone,
