@@ -15,6 +15,10 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
 
 .PHONY: help run test lint format messages clean install install-dev
 
+# DEBUG is off unless asked for (config/settings.py); the development targets ask, unless the
+# caller set DJANGO_DEBUG already.
+run test lint messages: export DJANGO_DEBUG ?= true
+
 help:
 	@echo "make run    set up and start digisapo on http://127.0.0.1:$(PORT) with demo data"
 	@echo "make test   set up and run the checks and the whole test suite"
