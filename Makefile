@@ -66,8 +66,7 @@ format: install-dev
 	$(PY) -m ruff format .
 
 messages: install-dev
-	$(PY) manage.py makemessages --no-location --no-obsolete -l ja -l en --ignore=.venv --ignore=var
-	$(PY) manage.py check_catalogs --fill-source --compile
+	$(PY) manage.py refresh_catalogs
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
