@@ -37,12 +37,10 @@ def helpdesk(venue, days, hour=10, **kwargs):
     return factories.session(venue=venue, starts_at=at(days, hour), **kwargs)
 
 
-def private_data():
+def private_data(resident):
     """Residents' names and phones, which only coordinators and assigned supporters may see."""
-    request = factories.dispatch_request(
-        representative_name="秘密 太郎", representative_phone="+819011112222"
-    )
-    registration = factories.class_registration(name="内緒 花子", phone="+819033334444")
+    request = factories.resident(name="秘密 太郎", phone="+819011112222").requests_a_visit()
+    registration = resident.registers_for(factories.session(kind=Session.Kind.CLASS))
     return request, registration
 
 
@@ -89,8 +87,8 @@ def test_a_venue_without_dates_says_so(client, db):
     assert response.context["helpdesk_venues"][0].next_sessions == []
 
 
-def test_the_public_never_sees_residents_names_or_phones(client, db):
-    request, registration = private_data()
+def test_the_public_never_sees_residents_names_or_phones(client, db, resident):
+    request, registration = private_data(resident)
     factories.session(kind=Session.Kind.CLASS, venue=factories.venue())
 
     for url in (reverse("home"), reverse("helpdesk_sessions:classes")):
@@ -187,8 +185,8 @@ def test_a_coordinator_is_told_how_many_requests_wait_beyond_the_list(client, co
     )
 
 
-def test_a_stranger_sees_only_the_public_page(client, stranger):
-    private_data()
+def test_a_stranger_sees_only_the_public_page(client, stranger, resident):
+    private_data(resident)
     client.force_login(stranger)
 
     page = client.get(reverse("home")).content.decode()
