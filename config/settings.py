@@ -139,6 +139,9 @@ TEMPLATES = [
     },
 ]
 
+# Every form draws its fields with one template (config/templates/forms/field.html).
+FORM_RENDERER = "config.forms.FormRenderer"
+
 # SQLite under var/ is the embedded default; production and CI's second run set DATABASE_URL.
 DATABASES = {
     "default": dj_database_url.parse(
@@ -197,6 +200,7 @@ ACCOUNT_FORMS = {
     "request_login_code": "supporters.forms.RequestSignInCodeForm",
     "confirm_login_code": "supporters.forms.ConfirmSignInCodeForm",
     "verify_phone": "supporters.forms.VerifyPhoneCodeForm",
+    "change_phone": "supporters.forms.ChangeMobilePhoneForm",
 }
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 # Six digits, typed on a phone's number pad; valid for ten minutes, three tries per code.

@@ -1,6 +1,11 @@
 import unicodedata
 
-from allauth.account.forms import ConfirmLoginCodeForm, RequestLoginCodeForm, VerifyPhoneForm
+from allauth.account.forms import (
+    ChangePhoneForm,
+    ConfirmLoginCodeForm,
+    RequestLoginCodeForm,
+    VerifyPhoneForm,
+)
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -123,6 +128,17 @@ class ConfirmSignInCodeForm(OneTimeCodeMixin, ConfirmLoginCodeForm):
 
 class VerifyPhoneCodeForm(OneTimeCodeMixin, VerifyPhoneForm):
     pass
+
+
+class ChangeMobilePhoneForm(ChangePhoneForm):
+    """allauth's page to change one's number, saying what happens to the old one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].label = _("New mobile phone number")
+        self.fields["phone"].help_text = _(
+            "We send a code to the new number; it replaces the old one once you type the code."
+        )
 
 
 # Invitations (issue 5).
