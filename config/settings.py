@@ -234,6 +234,9 @@ LANGUAGES = [
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
+# Named date formats per language (config/formats/<language>/formats.py): code and templates ask
+# for "SMS_DATE_FORMAT", never for "n/j (D)".
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext_lazy as _
 
 from notifications.models import OutboundMessage
@@ -56,8 +56,8 @@ class SessionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, session):
         local = timezone.localtime(session.starts_at)
         label = _("%(date)s %(time)s %(place)s · %(kind)s") % {
-            "date": date_format(local, "n/j (D)"),
-            "time": date_format(local, "G:i"),
+            "date": date_format(local, "SHORT_WEEKDAY_DATE_FORMAT"),
+            "time": time_format(local, "SHORT_TIME_FORMAT"),
             "place": session.place_label,
             "kind": session.title or session.get_kind_display(),
         }
