@@ -1,4 +1,5 @@
 import os
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -67,6 +68,12 @@ def monday_morning(time_machine, monday_10am):
     """The clock stopped on a Monday at 10:00 in Tokyo; move it on with `.shift()`/`.move_to()`."""
     time_machine.move_to(monday_10am, tick=False)
     return time_machine
+
+
+@pytest.fixture
+def session(db, monday_10am):
+    """A help desk for two supporters on the Thursday of the clock's week, at 10:00."""
+    return factories.session(starts_at=monday_10am + timedelta(days=3), supporters_needed=2)
 
 
 @pytest.fixture

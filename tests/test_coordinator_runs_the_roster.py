@@ -22,11 +22,6 @@ def monday_10am():
     return MONDAY_10AM
 
 
-@pytest.fixture
-def session(db):
-    return factories.session(starts_at=THURSDAY_10AM, supporters_needed=2)
-
-
 def roster_url(session):
     return reverse("helpdesk_sessions:roster", args=[session.pk])
 

@@ -22,11 +22,6 @@ def monday_10am():
     return MONDAY_10AM
 
 
-@pytest.fixture
-def session(db):
-    return factories.session(starts_at=THURSDAY_10AM, supporters_needed=2)
-
-
 def bearer(user, language="en"):
     _token, key = create_api_token(user, "test")
     return {"HTTP_AUTHORIZATION": f"Bearer {key}", "HTTP_ACCEPT_LANGUAGE": language}
