@@ -15,6 +15,10 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
 
 .PHONY: help run test lint format messages clean install install-dev
 
+# DEBUG is off unless asked for (config/settings.py); the development targets ask, unless the
+# caller set DJANGO_DEBUG already.
+run test lint messages: export DJANGO_DEBUG ?= true
+
 help:
 	@echo "make run    set up and start digisapo on http://127.0.0.1:$(PORT) with demo data"
 	@echo "make test   set up and run the checks and the whole test suite"
@@ -64,8 +68,7 @@ format: install-dev
 	$(PY) -m ruff format .
 
 messages: install-dev
-	$(PY) manage.py makemessages --no-location --no-obsolete -l ja -l en --ignore=.venv --ignore=var
-	$(PY) manage.py check_catalogs --fill-source --compile
+	$(PY) manage.py refresh_catalogs
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,6 +1,8 @@
-"""digisapo settings: one file, every value from the environment with a safe development default.
+"""digisapo settings: one file, every value from the environment.
 
-Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL;
+DEBUG is off unless DJANGO_DEBUG turns it on (`make run` and `make test` do, and so does the
+pytest configuration); production sets DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL.
+A variable set to the empty string counts as unset, so `FOO=` in an env file means "the default".
 `.env.example` lists every variable.
 """
 
@@ -16,14 +18,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+    # An empty value is unset: process managers and env files often write `NAME=` for "nothing".
+    return os.environ.get(name) or default
 
 
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    value = os.environ.get(name, "").strip()
+    if not value:
         return default
-    lowered = value.strip().lower()
+    lowered = value.lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True
     if lowered in {"0", "false", "no", "off"}:
@@ -32,8 +35,8 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    value = os.environ.get(name, "").strip()
+    if not value:
         return default
     try:
         return int(value)
@@ -65,12 +68,17 @@ def env_decimal(name: str, default: str) -> Decimal:
         raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from exc
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off unless asked for: a forgotten variable must never run production with debug pages and the
+# published development key below.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
 _DEV_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "
+        "(set DJANGO_DEBUG=1 for development; `make run` does)"
+    )
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else ""
@@ -133,10 +141,13 @@ TEMPLATES = [
     },
 ]
 
+# Every form draws its fields with one template (config/templates/forms/field.html).
+FORM_RENDERER = "config.forms.FormRenderer"
+
 # SQLite under var/ is the embedded default; production and CI's second run set DATABASE_URL.
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'var' / 'digisapo.sqlite3'}",
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'digisapo.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
@@ -191,6 +202,7 @@ ACCOUNT_FORMS = {
     "request_login_code": "supporters.forms.RequestSignInCodeForm",
     "confirm_login_code": "supporters.forms.ConfirmSignInCodeForm",
     "verify_phone": "supporters.forms.VerifyPhoneCodeForm",
+    "change_phone": "supporters.forms.ChangeMobilePhoneForm",
 }
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 # Six digits, typed on a phone's number pad; valid for ten minutes, three tries per code.
@@ -226,6 +238,9 @@ LANGUAGES = [
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
+# Named date formats per language (config/formats/<language>/formats.py): code and templates ask
+# for "SMS_DATE_FORMAT", never for "n/j (D)".
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -22,8 +22,8 @@ class TopicAdmin(admin.ModelAdmin):
     ordering = ["sort_order", "name"]
 
 
-# Consultations are statistics (DOMAIN.md, Privacy): this admin shows and searches only the
-# model's fields, none of which names a resident.
+# Consultations are statistics, never a resident's record (docs/architecture.md, Privacy): this
+# admin shows and searches only the model's fields, none of which names a resident.
 @admin.register(Consultation)
 class ConsultationAdmin(RecordedByMixin, admin.ModelAdmin):
     list_display = [

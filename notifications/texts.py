@@ -44,15 +44,15 @@ def render_sms(
     """
     with translation.override(language):
         values = {
-            name: formats.date_format(timezone.localtime(value), "n/j (D) G:i")
+            name: formats.date_format(timezone.localtime(value), "SMS_DATETIME_FORMAT")
             if isinstance(value, datetime)
             else value
             for name, value in context.items()
         }
         if moment is not None:
             local = timezone.localtime(moment)
-            values["date"] = formats.date_format(local, "n/j (D)")
-            values["time"] = formats.time_format(local, "G:i")
+            values["date"] = formats.date_format(local, "SMS_DATE_FORMAT")
+            values["time"] = formats.time_format(local, "SMS_TIME_FORMAT")
         if "place" in values:
             values["place"] = Truncator(values["place"]).chars(PLACE_CHARACTERS)
         if "title" in values:

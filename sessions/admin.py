@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, time_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -243,9 +243,9 @@ class SessionAdmin(admin.ModelAdmin):
         starts, ends = timezone.localtime(obj.starts_at), timezone.localtime(obj.ends_at)
         return _("%(date)s (%(weekday)s) %(start)s–%(end)s") % {
             "date": date_format(starts, "SHORT_DATE_FORMAT"),
-            "weekday": date_format(starts, "D"),
-            "start": date_format(starts, "H:i"),
-            "end": date_format(ends, "H:i"),
+            "weekday": date_format(starts, "WEEKDAY_FORMAT"),
+            "start": time_format(starts, "SHORT_TIME_FORMAT"),
+            "end": time_format(ends, "SHORT_TIME_FORMAT"),
         }
 
     @admin.display(description=_("place"))

@@ -1,14 +1,19 @@
 import unicodedata
 from datetime import timedelta
 
-from allauth.account.forms import ConfirmLoginCodeForm, RequestLoginCodeForm, VerifyPhoneForm
+from allauth.account.forms import (
+    ChangePhoneForm,
+    ConfirmLoginCodeForm,
+    RequestLoginCodeForm,
+    VerifyPhoneForm,
+)
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -170,6 +175,17 @@ class VerifyPhoneCodeForm(OneTimeCodeMixin, VerifyPhoneForm):
     pass
 
 
+class ChangeMobilePhoneForm(ChangePhoneForm):
+    """allauth's page to change one's number, saying what happens to the old one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].label = _("New mobile phone number")
+        self.fields["phone"].help_text = _(
+            "We send a code to the new number; it replaces the old one once you type the code."
+        )
+
+
 # Invitations (issue 5).
 
 
@@ -263,8 +279,8 @@ class SessionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, session):
         local = timezone.localtime(session.starts_at)
         label = _("%(date)s %(time)s %(place)s · %(kind)s") % {
-            "date": date_format(local, "n/j (D)"),
-            "time": date_format(local, "G:i"),
+            "date": date_format(local, "SHORT_WEEKDAY_DATE_FORMAT"),
+            "time": time_format(local, "SHORT_TIME_FORMAT"),
             "place": session.place_label,
             "kind": session.title or session.get_kind_display(),
         }

@@ -1,10 +1,11 @@
 import os
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 
 from notifications import backends as sms_backends
-from tests import factories
+from tests import clock, factories
 from tests.fake_twilio import FakeTwilio
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server with sync Playwright
@@ -57,6 +58,32 @@ def _fast_hashing_and_immediate_tasks(settings):
 
 
 @pytest.fixture
+def monday_10am():
+    """Where `monday_morning` stops the clock; a module living in another week overrides it."""
+    return clock.MONDAY_10AM
+
+
+@pytest.fixture
+def monday_morning(time_machine, monday_10am):
+    """The clock stopped on a Monday at 10:00 in Tokyo; move it on with `.shift()`/`.move_to()`."""
+    time_machine.move_to(monday_10am, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def session(db, monday_10am):
+    """A help desk for two supporters on the Thursday of the clock's week, at 10:00."""
+    return factories.session(starts_at=monday_10am + timedelta(days=3), supporters_needed=2)
+
+
+@pytest.fixture
+def in_english(client):
+    """Pages asked for in English (the default language is Japanese)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
 def coordinator(db):
     return factories.coordinator(username="kanri")
 
@@ -64,6 +91,12 @@ def coordinator(db):
 @pytest.fixture
 def supporter(db):
     return factories.supporter(user_kwargs={"username": "sapo"})
+
+
+@pytest.fixture
+def resident():
+    """Residents have no account: a name and a phone, given when registering or requesting."""
+    return factories.resident(name="内緒 花子", phone="+819033334444")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Plain factories: each makes one valid object with sensible defaults, overridable by keyword."""
 
 import itertools
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import Group
@@ -154,6 +155,26 @@ def class_registration(**kwargs) -> ClassRegistration:
         **kwargs,
     }
     return ClassRegistration.objects.create(**fields)
+
+
+@dataclass(frozen=True)
+class Resident:
+    """A resident of Maebashi: no account, only the name and phone they give on a form."""
+
+    name: str
+    phone: str
+
+    def registers_for(self, a_class: Session, **kwargs) -> ClassRegistration:
+        return class_registration(session=a_class, name=self.name, phone=self.phone, **kwargs)
+
+    def requests_a_visit(self, **kwargs) -> DispatchRequest:
+        return dispatch_request(
+            representative_name=self.name, representative_phone=self.phone, **kwargs
+        )
+
+
+def resident(**kwargs) -> Resident:
+    return Resident(**{"name": "赤城 花子", "phone": phone_number(), **kwargs})
 
 
 def consultation(**kwargs) -> Consultation:

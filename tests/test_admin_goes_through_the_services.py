@@ -29,10 +29,12 @@ THURSDAY_10AM = datetime(2026, 6, 4, 10, 0, tzinfo=TOKYO)
 Purpose, Status = OutboundMessage.Purpose, OutboundMessage.Status
 
 
-@pytest.fixture(autouse=True)
-def monday_morning(time_machine):
-    time_machine.move_to(MONDAY_10AM, tick=False)
-    return time_machine
+pytestmark = pytest.mark.usefixtures("monday_morning")
+
+
+@pytest.fixture
+def monday_10am():
+    return MONDAY_10AM
 
 
 @pytest.fixture

@@ -14,18 +14,15 @@ from config.fiscal import TOKYO
 from notifications.models import OptOut, OutboundMessage
 from supporters.services import create_api_token
 from tests import factories
+from tests.clock import MONDAY_10AM
+
+pytestmark = pytest.mark.usefixtures("monday_morning")
 
 Status = OutboundMessage.Status
 Purpose = OutboundMessage.Purpose
 
-MONDAY_10AM = datetime(2026, 3, 9, 10, 0, tzinfo=TOKYO)
 BASE = "/api/notifications"
 TEXT = "火曜日の東公民館のよろず相談所は中止です。"
-
-
-@pytest.fixture(autouse=True)
-def monday_morning(time_machine):
-    time_machine.move_to(MONDAY_10AM, tick=False)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 chooses them by district, skill, a session's roster or by name, previews the count, the parts
 and the cost, then sends; opt-outs are respected and the count of those skipped is told."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,22 +10,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from config.fiscal import TOKYO
 from notifications.models import OptOut, OutboundMessage
 from sessions.models import Shift
 from supporters.broadcasts import broadcast_recipients
 from supporters.models import Supporter
 from tests import factories
+from tests.clock import MONDAY_10AM, TUESDAY_10AM
+
+pytestmark = pytest.mark.usefixtures("monday_morning")
 
 BROADCAST = reverse("supporters:broadcast")
-MONDAY_10AM = datetime(2026, 3, 9, 10, 0, tzinfo=TOKYO)
-TUESDAY_10AM = datetime(2026, 3, 10, 10, 0, tzinfo=TOKYO)
 CANCELLED = "火曜日の東公民館のよろず相談所は中止です。"
-
-
-@pytest.fixture(autouse=True)
-def monday_morning(time_machine):
-    time_machine.move_to(MONDAY_10AM, tick=False)
 
 
 @pytest.fixture

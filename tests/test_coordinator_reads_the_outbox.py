@@ -16,18 +16,15 @@ from notifications import backends
 from notifications.models import InboundMessage, OutboundMessage
 from notifications.services import usage_by_month
 from tests import factories
+from tests.clock import MONDAY_10AM
+
+pytestmark = pytest.mark.usefixtures("monday_morning")
 
 Status = OutboundMessage.Status
 Purpose = OutboundMessage.Purpose
 
-MONDAY_10AM = datetime(2026, 3, 9, 10, 0, tzinfo=TOKYO)
 OUTBOX = reverse("notifications:outbox")
 INBOUND = reverse("notifications:inbound")
-
-
-@pytest.fixture(autouse=True)
-def monday_morning(time_machine):
-    time_machine.move_to(MONDAY_10AM, tick=False)
 
 
 def page_text(response) -> str:

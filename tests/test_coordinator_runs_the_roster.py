@@ -1,36 +1,25 @@
 """A coordinator runs a session's roster: who is on it with their phones, the waiting list and
 offers, adding someone found by name or kana, taking someone off, and marking attendance."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 
-from config.fiscal import TOKYO
 from notifications.models import OutboundMessage
 from sessions.models import Shift
 from sessions.services import ShiftError, add_to_roster, join_waitlist, mark_attendance
 from tests import factories
+from tests.clock import JUNE_MONDAY_10AM as MONDAY_10AM
+from tests.clock import JUNE_THURSDAY_10AM as THURSDAY_10AM
 from tests.pages import parse, unlabelled_fields
 
-MONDAY_10AM = datetime(2026, 6, 1, 10, 0, tzinfo=TOKYO)
-THURSDAY_10AM = datetime(2026, 6, 4, 10, 0, tzinfo=TOKYO)
-
-
-@pytest.fixture(autouse=True)
-def monday_morning(time_machine):
-    time_machine.move_to(MONDAY_10AM, tick=False)
-    return time_machine
-
-
-@pytest.fixture(autouse=True)
-def in_english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+pytestmark = pytest.mark.usefixtures("monday_morning", "in_english")
 
 
 @pytest.fixture
-def session(db):
-    return factories.session(starts_at=THURSDAY_10AM, supporters_needed=2)
+def monday_10am():
+    return MONDAY_10AM
 
 
 def roster_url(session):

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -18,10 +17,8 @@ from tests import factories
 NOW = datetime(2026, 5, 12, 9, 0, tzinfo=TOKYO)
 
 
-@pytest.fixture
-def client():
-    """In English, so the assertions on wording hold whatever the Japanese catalogue says."""
-    return Client(headers={"Accept-Language": "en"})
+# In English, so the assertions on wording hold whatever the Japanese catalogue says.
+pytestmark = pytest.mark.usefixtures("in_english")
 
 
 @pytest.fixture(autouse=True)
@@ -40,12 +37,10 @@ def helpdesk(venue, days, hour=10, **kwargs):
     return factories.session(venue=venue, starts_at=at(days, hour), **kwargs)
 
 
-def private_data():
+def private_data(resident):
     """Residents' names and phones, which only coordinators and assigned supporters may see."""
-    request = factories.dispatch_request(
-        representative_name="秘密 太郎", representative_phone="+819011112222"
-    )
-    registration = factories.class_registration(name="内緒 花子", phone="+819033334444")
+    request = factories.resident(name="秘密 太郎", phone="+819011112222").requests_a_visit()
+    registration = resident.registers_for(factories.session(kind=Session.Kind.CLASS))
     return request, registration
 
 
@@ -131,8 +126,8 @@ def test_a_venue_without_dates_says_so(client, db):
     assert response.context["helpdesk_venues"][0].next_sessions == []
 
 
-def test_the_public_never_sees_residents_names_or_phones(client, db):
-    request, registration = private_data()
+def test_the_public_never_sees_residents_names_or_phones(client, db, resident):
+    request, registration = private_data(resident)
     factories.session(kind=Session.Kind.CLASS, venue=factories.venue())
 
     for url in (reverse("home"), reverse("helpdesk_sessions:classes")):
@@ -229,8 +224,8 @@ def test_a_coordinator_is_told_how_many_requests_wait_beyond_the_list(client, co
     )
 
 
-def test_a_stranger_sees_only_the_public_page(client, stranger):
-    private_data()
+def test_a_stranger_sees_only_the_public_page(client, stranger, resident):
+    private_data(resident)
     client.force_login(stranger)
 
     page = client.get(reverse("home")).content.decode()

@@ -4,7 +4,6 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
-from django.test import Client
 from django.urls import reverse
 
 from config.fiscal import TOKYO
@@ -14,9 +13,8 @@ from tests import factories
 NOW = datetime(2026, 5, 12, 9, 0, tzinfo=TOKYO)
 
 
-@pytest.fixture
-def client():
-    return Client(headers={"Accept-Language": "en"})
+# In English, so the assertions on wording hold whatever the Japanese catalogue says.
+pytestmark = pytest.mark.usefixtures("in_english")
 
 
 @pytest.fixture(autouse=True)

@@ -251,3 +251,28 @@ def test_dispatch_requests_exist_in_every_status(demo):
 def test_the_command_refuses_before_fy2024_is_over(db):
     with time_machine.travel("2025-03-01 10:00 +0900"), pytest.raises(CommandError):
         seed()
+
+
+def test_the_demo_is_a_package_with_one_builder_per_app_over_its_fixed_data():
+    from config import demo
+    from config.demo import consultations, data, sessions, supporters, venues
+
+    builders = [venues.VenueBuilder, supporters.SupporterBuilder, sessions.SessionBuilder]
+    builders.append(consultations.ConsultationBuilder)
+    assert all(issubclass(demo.DemoBuilder, builder) for builder in builders)
+    assert data.FY2024_CONSULTATIONS == 1523
+    assert not hasattr(data, "Session"), "the fixed data imports no builder's models"
+
+
+def test_no_text_of_the_project_points_to_a_file_it_does_not_have():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sources = [
+        path
+        for folder in ("config", "supporters", "venues", "sessions", "consultations", "docs")
+        for path in (root / folder).rglob("*")
+        if path.suffix in {".py", ".html", ".md", ".txt"}
+    ]
+    sources.append(root / "README.md")
+    assert [path.name for path in sources if "DOMAIN.md" in path.read_text()] == []

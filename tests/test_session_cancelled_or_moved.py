@@ -24,19 +24,13 @@ from sessions.services import (
     sign_up,
 )
 from tests import factories
+from tests.clock import FRIDAY_2PM, MONDAY_10AM, WEDNESDAY_10AM
 from tests.test_admin import assert_saved, form_data
+
+pytestmark = pytest.mark.usefixtures("monday_morning")
 
 Status = OutboundMessage.Status
 Purpose = OutboundMessage.Purpose
-
-MONDAY_10AM = datetime(2026, 3, 9, 10, 0, tzinfo=TOKYO)
-WEDNESDAY_10AM = datetime(2026, 3, 11, 10, 0, tzinfo=TOKYO)
-FRIDAY_2PM = datetime(2026, 3, 13, 14, 0, tzinfo=TOKYO)
-
-
-@pytest.fixture(autouse=True)
-def monday_morning(time_machine):
-    time_machine.move_to(MONDAY_10AM, tick=False)
 
 
 @pytest.fixture

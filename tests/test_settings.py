@@ -94,3 +94,58 @@ def test_every_variable_read_is_listed_in_env_example():
     names.add("DATABASE_URL")
     missing = sorted(name for name in names if f"{name}=" not in example)
     assert not missing, f".env.example lacks {missing}"
+
+
+def test_debug_is_off_when_nothing_turns_it_on_and_then_a_secret_key_is_required():
+    """A forgotten DJANGO_DEBUG never runs with debug pages and the published development key."""
+    result = manage("check")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off" in result.stderr
+    with_key = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        DJANGO_SECRET_KEY=PRODUCTION_ENV["DJANGO_SECRET_KEY"],
+        DIGISAPO_PUBLIC_URL=PRODUCTION_ENV["DIGISAPO_PUBLIC_URL"],
+    )
+    assert with_key.stdout.strip() == "False", with_key.stderr
+
+
+def test_an_empty_variable_means_unset_everywhere():
+    """`DATABASE_URL=` (as env files write "nothing") once crashed with KeyError 'ENGINE'."""
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'],"
+        " settings.DEBUG, settings.SECRET_KEY.startswith('django-insecure'),"
+        " settings.SMS_SENDING_LEASE_SECONDS, settings.ALLOWED_HOSTS[0])",
+        DJANGO_DEBUG="1",
+        DATABASE_URL="",
+        DJANGO_SECRET_KEY="",
+        DIGISAPO_SMS_LEASE_SECONDS="",
+        DJANGO_ALLOWED_HOSTS="",
+        DJANGO_SECURE_COOKIES="",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "True",
+        "True",
+        "120",
+        "localhost",
+    ]
+
+
+def test_an_empty_debug_variable_leaves_debug_off():
+    result = manage("check", DJANGO_DEBUG="")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_the_test_run_and_the_makefile_turn_debug_on_for_development():
+    assert settings.SECRET_KEY == settings_module._DEV_SECRET_KEY
+    assert "run test lint messages: export DJANGO_DEBUG ?= true" in (ROOT / "Makefile").read_text()

@@ -2,30 +2,24 @@
 translated message, and rosters shown to each person as much as they may see."""
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
 
-from config.fiscal import TOKYO
 from sessions.models import Session, Shift
 from sessions.services import join_waitlist, sign_up
 from supporters.services import create_api_token
 from tests import factories
+from tests.clock import JUNE_MONDAY_10AM as MONDAY_10AM
+from tests.clock import JUNE_THURSDAY_10AM as THURSDAY_10AM
 
-MONDAY_10AM = datetime(2026, 6, 1, 10, 0, tzinfo=TOKYO)
-THURSDAY_10AM = datetime(2026, 6, 4, 10, 0, tzinfo=TOKYO)
-
-
-@pytest.fixture(autouse=True)
-def monday_morning(time_machine):
-    time_machine.move_to(MONDAY_10AM, tick=False)
-    return time_machine
+pytestmark = pytest.mark.usefixtures("monday_morning")
 
 
 @pytest.fixture
-def session(db):
-    return factories.session(starts_at=THURSDAY_10AM, supporters_needed=2)
+def monday_10am():
+    return MONDAY_10AM
 
 
 def bearer(user, language="en"):

@@ -25,24 +25,12 @@ from sessions.texts import REMINDER_TEMPLATES, render_sms
 from supporters import texts as supporter_texts
 from supporters.broadcasts import preview_broadcast, queue_broadcast
 from tests import factories
+from tests.clock import WEDNESDAY_10AM
+
+pytestmark = pytest.mark.usefixtures("monday_morning")
 
 Status = OutboundMessage.Status
 Purpose = OutboundMessage.Purpose
-
-MONDAY_10AM = datetime(2026, 3, 9, 10, 0, tzinfo=TOKYO)
-WEDNESDAY_10AM = datetime(2026, 3, 11, 10, 0, tzinfo=TOKYO)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Factories set a password on every user; the real hasher takes a second each here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def monday_morning(time_machine):
-    time_machine.move_to(MONDAY_10AM, tick=False)
-    return time_machine
 
 
 @pytest.fixture

@@ -25,24 +25,12 @@ from notifications.segments import count_segments, estimate_cost
 from notifications.services import queue_sms, retry_failed
 from notifications.tasks import claim_next, reconcile_stuck, run_outbox, send_due_sms
 from tests import factories
+from tests.clock import MONDAY_10AM
 
 Status = OutboundMessage.Status
 Purpose = OutboundMessage.Purpose
 
-MONDAY_10AM = datetime(2026, 3, 9, 10, 0, tzinfo=TOKYO)
 JAPANESE_70 = "あ" * 70
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Factories set a password on every user; the real hasher takes a second each here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def at_ten(time_machine):
-    time_machine.move_to(MONDAY_10AM, tick=False)
-    return time_machine
 
 
 def queue(to=None, body="Hello from the outbox", *, key=None, purpose=Purpose.BROADCAST, **kw):
@@ -80,7 +68,7 @@ def test_segments_are_counted_as_the_carrier_bills_them(text, segments):
     assert count_segments(text) == segments
 
 
-def test_every_queued_message_records_its_segments(db, at_ten):
+def test_every_queued_message_records_its_segments(db, monday_morning):
     message = queue(body="あ" * 100)
     assert message.segments == 2
     assert estimate_cost(message.segments) == 24
@@ -89,7 +77,7 @@ def test_every_queued_message_records_its_segments(db, at_ten):
 # --- Backends -------------------------------------------------------------------------------
 
 
-def test_the_console_backend_is_the_default_and_prints_the_text(db, settings, at_ten):
+def test_the_console_backend_is_the_default_and_prints_the_text(db, settings, monday_morning):
     settings.SMS_BACKEND = "notifications.backends.ConsoleBackend"
     message = queue(body="明日10:00 東公民館")
     stream = io.StringIO()
@@ -100,7 +88,9 @@ def test_the_console_backend_is_the_default_and_prints_the_text(db, settings, at
     assert isinstance(get_backend(), ConsoleBackend)
 
 
-def test_a_due_message_is_sent_with_the_real_twilio_client(db, settings, fake_twilio, at_ten):
+def test_a_due_message_is_sent_with_the_real_twilio_client(
+    db, settings, fake_twilio, monday_morning
+):
     settings.PUBLIC_URL = "https://digisapo.example.jp"
     message = queue("+819011112222", "明日10:00 東公民館でお待ちしています")
 
@@ -121,7 +111,7 @@ def test_a_due_message_is_sent_with_the_real_twilio_client(db, settings, fake_tw
     assert message.segments == 1
 
 
-def test_a_messaging_service_replaces_the_from_number(db, settings, fake_twilio, at_ten):
+def test_a_messaging_service_replaces_the_from_number(db, settings, fake_twilio, monday_morning):
     settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
     message = queue()
     run_outbox()
@@ -132,7 +122,7 @@ def test_a_messaging_service_replaces_the_from_number(db, settings, fake_twilio,
     assert message.status == Status.QUEUED  # Twilio's "accepted"
 
 
-def test_the_provider_counts_segments_when_it_says(db, fake_twilio, at_ten):
+def test_the_provider_counts_segments_when_it_says(db, fake_twilio, monday_morning):
     message = queue(body="x" * 200)
     run_outbox()
     message.refresh_from_db()
@@ -143,7 +133,7 @@ def test_the_provider_counts_segments_when_it_says(db, fake_twilio, at_ten):
 
 
 @pytest.mark.parametrize("error", [429, 500])
-def test_a_transient_failure_is_retried_with_growing_delays(db, fake_twilio, at_ten, error):
+def test_a_transient_failure_is_retried_with_growing_delays(db, fake_twilio, monday_morning, error):
     fake_twilio.fail_next(error, times=2)
     message = queue()
 
@@ -157,13 +147,13 @@ def test_a_transient_failure_is_retried_with_growing_delays(db, fake_twilio, at_
     run_outbox()  # not due yet: nothing is tried
     assert len(fake_twilio.posts()) == 1
 
-    at_ten.shift(timedelta(minutes=1))
+    monday_morning.shift(timedelta(minutes=1))
     run_outbox()
     message.refresh_from_db()
     assert message.attempts == 2
     assert message.send_after == MONDAY_10AM + timedelta(minutes=1 + 2)
 
-    at_ten.shift(timedelta(minutes=2))
+    monday_morning.shift(timedelta(minutes=2))
     run_outbox()
     message.refresh_from_db()
     assert message.status == Status.QUEUED
@@ -172,13 +162,15 @@ def test_a_transient_failure_is_retried_with_growing_delays(db, fake_twilio, at_
     assert len(fake_twilio.messages) == 1
 
 
-def test_transient_failures_give_up_after_the_last_attempt(db, settings, fake_twilio, at_ten):
+def test_transient_failures_give_up_after_the_last_attempt(
+    db, settings, fake_twilio, monday_morning
+):
     settings.SMS_MAX_ATTEMPTS = 4
     fake_twilio.fail_next(500, times=10)
     message = queue()
     for _ in range(6):
         run_outbox()
-        at_ten.shift(timedelta(hours=1))
+        monday_morning.shift(timedelta(hours=1))
     message.refresh_from_db()
     assert message.status == Status.FAILED
     assert message.attempts == 4
@@ -186,7 +178,7 @@ def test_transient_failures_give_up_after_the_last_attempt(db, settings, fake_tw
     assert len(fake_twilio.posts()) == 4
 
 
-def test_the_backoff_is_capped_at_an_hour(db, settings, fake_twilio, at_ten):
+def test_the_backoff_is_capped_at_an_hour(db, settings, fake_twilio, monday_morning):
     settings.SMS_MAX_ATTEMPTS = 20
     fake_twilio.fail_next(429, times=9)
     message = queue()
@@ -195,17 +187,17 @@ def test_the_backoff_is_capped_at_an_hour(db, settings, fake_twilio, at_ten):
         run_outbox()
         message.refresh_from_db()
         delays.append(message.send_after - timezone.now())
-        at_ten.move_to(message.send_after, tick=False)
+        monday_morning.move_to(message.send_after, tick=False)
     minutes = [int(delay.total_seconds() // 60) for delay in delays]
     assert minutes == [1, 2, 4, 8, 16, 32, 60, 60, 60]
 
 
 @pytest.mark.parametrize("code", [21610, 21211, 21614])
-def test_a_permanent_failure_is_marked_and_never_retried(db, fake_twilio, at_ten, code):
+def test_a_permanent_failure_is_marked_and_never_retried(db, fake_twilio, monday_morning, code):
     fake_twilio.fail_next(code)
     message = queue()
     run_outbox()
-    at_ten.shift(timedelta(hours=3))
+    monday_morning.shift(timedelta(hours=3))
     run_outbox()
     message.refresh_from_db()
     assert message.status == Status.FAILED
@@ -214,7 +206,7 @@ def test_a_permanent_failure_is_marked_and_never_retried(db, fake_twilio, at_ten
     assert len(fake_twilio.posts()) == 1
 
 
-def test_a_number_unsubscribed_at_the_carrier_is_opted_out(db, fake_twilio, at_ten):
+def test_a_number_unsubscribed_at_the_carrier_is_opted_out(db, fake_twilio, monday_morning):
     fake_twilio.fail_next(21610)
     message = queue("+819011112222", purpose=Purpose.REMINDER)
     later = queue("+819011112222", purpose=Purpose.REMINDER, send_after=at_ten_tonight())
@@ -230,7 +222,7 @@ def test_a_number_unsubscribed_at_the_carrier_is_opted_out(db, fake_twilio, at_t
     assert queue("+819011112222", purpose=Purpose.SIGN_IN_CODE) is not None
 
 
-def test_other_permanent_failures_opt_nobody_out(db, fake_twilio, at_ten):
+def test_other_permanent_failures_opt_nobody_out(db, fake_twilio, monday_morning):
     fake_twilio.fail_next(21211)
     queue("+819011112222")
     run_outbox()
@@ -255,7 +247,7 @@ def unreachable_twilio(settings):
     settings.TWILIO_BASE_URL = f"http://127.0.0.1:{port}"
 
 
-def test_an_unreachable_provider_is_a_transient_failure(db, unreachable_twilio, at_ten):
+def test_an_unreachable_provider_is_a_transient_failure(db, unreachable_twilio, monday_morning):
     message = queue()
     run_outbox()
     message.refresh_from_db()
@@ -268,7 +260,7 @@ def test_an_unreachable_provider_is_a_transient_failure(db, unreachable_twilio, 
 
 
 def test_a_timeout_after_twilio_took_the_message_is_recovered_not_resent(
-    db, fake_twilio, at_ten, monkeypatch
+    db, fake_twilio, monday_morning, monkeypatch
 ):
     monkeypatch.setattr(TwilioBackend, "timeout", 0.3)
     fake_twilio.delay = 1.0  # Twilio stores the message, then answers too late
@@ -282,7 +274,7 @@ def test_a_timeout_after_twilio_took_the_message_is_recovered_not_resent(
     run_outbox()  # within the lease: left alone
     assert len(fake_twilio.posts()) == 1
 
-    at_ten.shift(timedelta(minutes=3))
+    monday_morning.shift(timedelta(minutes=3))
     assert run_outbox() == {"reconciled": 1, "sent": 0}
     message.refresh_from_db()
     assert message.status == Status.QUEUED
@@ -291,14 +283,14 @@ def test_a_timeout_after_twilio_took_the_message_is_recovered_not_resent(
 
 
 def test_a_message_whose_worker_died_before_the_request_is_sent_after_the_lease(
-    db, fake_twilio, at_ten
+    db, fake_twilio, monday_morning
 ):
     message = queue()
     claim_next()  # the worker claims it, then dies before calling Twilio
     run_outbox()
     assert fake_twilio.posts() == []
 
-    at_ten.shift(timedelta(minutes=3))
+    monday_morning.shift(timedelta(minutes=3))
     assert run_outbox() == {"reconciled": 1, "sent": 1}
     message.refresh_from_db()
     assert message.status == Status.QUEUED
@@ -306,14 +298,14 @@ def test_a_message_whose_worker_died_before_the_request_is_sent_after_the_lease(
     assert len(fake_twilio.posts()) == 1
 
 
-def test_recovery_tells_apart_identical_texts_to_the_same_number(db, fake_twilio, at_ten):
+def test_recovery_tells_apart_identical_texts_to_the_same_number(db, fake_twilio, monday_morning):
     # Two identical replies: the first went out before its worker died, the second never did.
     first = queue("+819011112222", "ありがとうございます", key="one")
     second = queue("+819011112222", "ありがとうございます", key="two")
     claim_next()
     TwilioBackend().send(first)  # reached Twilio; the worker died before recording it
     claim_next()  # claimed, died before the request
-    at_ten.shift(timedelta(minutes=3))
+    monday_morning.shift(timedelta(minutes=3))
     run_outbox()
     first.refresh_from_db()
     second.refresh_from_db()
@@ -322,22 +314,22 @@ def test_recovery_tells_apart_identical_texts_to_the_same_number(db, fake_twilio
     assert len(fake_twilio.posts()) == 2
 
 
-def test_backends_that_cannot_look_up_resend_after_the_lease(db, at_ten):
+def test_backends_that_cannot_look_up_resend_after_the_lease(db, monday_morning):
     message = queue()
     claim_next()
-    at_ten.shift(timedelta(minutes=3))
+    monday_morning.shift(timedelta(minutes=3))
     run_outbox()
     message.refresh_from_db()
     assert message.status == Status.SENT
     assert [sms.message_id for sms in backends.outbox] == [message.pk]
 
 
-def test_a_message_that_keeps_killing_its_worker_fails_in_the_end(db, settings, at_ten):
+def test_a_message_that_keeps_killing_its_worker_fails_in_the_end(db, settings, monday_morning):
     settings.SMS_MAX_ATTEMPTS = 2
     message = queue()
     for _ in range(2):
         claim_next()
-        at_ten.shift(timedelta(minutes=3))
+        monday_morning.shift(timedelta(minutes=3))
         reconcile_stuck(get_backend())
     message.refresh_from_db()
     assert message.status == Status.FAILED
@@ -346,7 +338,7 @@ def test_a_message_that_keeps_killing_its_worker_fails_in_the_end(db, settings, 
 
 @pytest.mark.parametrize("error", [500, 403])  # a Twilio outage; a key that may not list
 def test_a_text_the_provider_cannot_be_asked_about_is_left_for_a_coordinator(
-    client, db, settings, fake_twilio, at_ten, error
+    client, db, settings, fake_twilio, monday_morning, error
 ):
     settings.SMS_LOOKUP_MAX_ATTEMPTS = 3
     message = queue()
@@ -354,11 +346,11 @@ def test_a_text_the_provider_cannot_be_asked_about_is_left_for_a_coordinator(
     fake_twilio.fail_lookups(error, times=100)
 
     for tries in (1, 2):  # each failed lookup is tried again after another lease
-        at_ten.shift(timedelta(minutes=3))
+        monday_morning.shift(timedelta(minutes=3))
         assert run_outbox() == {"reconciled": 0, "sent": 0}
         message.refresh_from_db()
         assert (message.status, message.failed_lookups) == (Status.SENDING, tries)
-    at_ten.shift(timedelta(minutes=3))
+    monday_morning.shift(timedelta(minutes=3))
     assert run_outbox() == {"reconciled": 1, "sent": 0}
 
     message.refresh_from_db()
@@ -366,7 +358,7 @@ def test_a_text_the_provider_cannot_be_asked_about_is_left_for_a_coordinator(
     assert message.error_code == "lookup"
     assert "3 tries" in message.last_error
     assert fake_twilio.lookups() == 3
-    at_ten.shift(timedelta(hours=2))
+    monday_morning.shift(timedelta(hours=2))
     run_outbox()  # maybe delivered: neither looked up nor sent again by the worker
     assert fake_twilio.lookups() == 3
     assert fake_twilio.posts() == []
@@ -380,14 +372,14 @@ def test_a_text_the_provider_cannot_be_asked_about_is_left_for_a_coordinator(
 
 
 def test_a_lookup_that_works_again_before_the_limit_recovers_the_text(
-    db, settings, fake_twilio, at_ten
+    db, settings, fake_twilio, monday_morning
 ):
     settings.SMS_LOOKUP_MAX_ATTEMPTS = 3
     message = queue()
     claim_next()
     fake_twilio.fail_lookups(500, times=2)
     for _ in range(3):
-        at_ten.shift(timedelta(minutes=3))
+        monday_morning.shift(timedelta(minutes=3))
         run_outbox()
     message.refresh_from_db()
     assert message.status == Status.QUEUED  # not at Twilio: sent again on the third check
@@ -398,7 +390,7 @@ def test_a_lookup_that_works_again_before_the_limit_recovers_the_text(
 # --- Idempotency and opt-outs ---------------------------------------------------------------
 
 
-def test_the_same_idempotency_key_makes_one_message(db, at_ten):
+def test_the_same_idempotency_key_makes_one_message(db, monday_morning):
     first = queue("+819011112222", key="reminder:shift:42:day-before")
     again = queue("+819011112222", "other words", key="reminder:shift:42:day-before")
     assert again.pk == first.pk
@@ -407,7 +399,7 @@ def test_the_same_idempotency_key_makes_one_message(db, at_ten):
     assert len(backends.outbox) == 1
 
 
-def test_an_opted_out_number_gets_nothing_but_sign_in_codes(db, at_ten):
+def test_an_opted_out_number_gets_nothing_but_sign_in_codes(db, monday_morning):
     OptOut.objects.create(phone="+819011112222")
     assert queue("+819011112222", purpose=Purpose.REMINDER) is None
     assert queue("+819011112222", purpose=Purpose.BROADCAST) is None
@@ -416,13 +408,13 @@ def test_an_opted_out_number_gets_nothing_but_sign_in_codes(db, at_ten):
     assert [sms.message_id for sms in backends.outbox] == [code.pk]
 
 
-def test_a_supporter_who_turned_texts_off_gets_nothing_but_sign_in_codes(db, at_ten):
+def test_a_supporter_who_turned_texts_off_gets_nothing_but_sign_in_codes(db, monday_morning):
     supporter = factories.supporter(sms_opt_in=False)
     assert queue(supporter.phone, purpose=Purpose.CONFIRMATION) is None
     assert queue(supporter.phone, "123456", purpose=Purpose.SIGN_IN_CODE) is not None
 
 
-def test_a_text_queued_before_its_number_opted_out_is_not_sent(db, at_ten):
+def test_a_text_queued_before_its_number_opted_out_is_not_sent(db, monday_morning):
     message = queue("+819011112222", purpose=Purpose.REMINDER)
     OptOut.objects.create(phone="+819011112222")
     run_outbox()
@@ -476,7 +468,9 @@ def test_quiet_hours_are_configurable(db, settings, time_machine):
 # --- The task and the worker ----------------------------------------------------------------
 
 
-def test_queueing_nudges_the_worker_after_commit(db, at_ten, django_capture_on_commit_callbacks):
+def test_queueing_nudges_the_worker_after_commit(
+    db, monday_morning, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         message = queue()
         assert backends.outbox == []  # nothing leaves before the transaction commits
@@ -486,7 +480,7 @@ def test_queueing_nudges_the_worker_after_commit(db, at_ten, django_capture_on_c
 
 
 def test_on_the_database_backend_the_task_is_queued_once_per_moment(
-    db, settings, at_ten, django_capture_on_commit_callbacks
+    db, settings, monday_morning, django_capture_on_commit_callbacks
 ):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     with django_capture_on_commit_callbacks(execute=True):
@@ -496,7 +490,7 @@ def test_on_the_database_backend_the_task_is_queued_once_per_moment(
 
 
 def test_a_future_text_schedules_the_task_for_when_it_is_due(
-    db, settings, at_ten, django_capture_on_commit_callbacks
+    db, settings, monday_morning, django_capture_on_commit_callbacks
 ):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     evening = datetime(2026, 3, 9, 18, 0, tzinfo=TOKYO)
@@ -506,7 +500,9 @@ def test_a_future_text_schedules_the_task_for_when_it_is_due(
     assert scheduled.run_after == evening
 
 
-def test_a_run_schedules_the_next_and_each_claim_leaves_a_recovery_run(db, settings, at_ten):
+def test_a_run_schedules_the_next_and_each_claim_leaves_a_recovery_run(
+    db, settings, monday_morning
+):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     evening = datetime(2026, 3, 9, 18, 0, tzinfo=TOKYO)
     queue()
@@ -517,7 +513,7 @@ def test_a_run_schedules_the_next_and_each_claim_leaves_a_recovery_run(db, setti
     [recovery] = DBTaskResult.objects.filter(status="READY")
     assert recovery.run_after == MONDAY_10AM + timedelta(minutes=2)
 
-    at_ten.move_to(recovery.run_after, tick=False)
+    monday_morning.move_to(recovery.run_after, tick=False)
     DBTaskResult.objects.filter(pk=recovery.pk).update(status="SUCCESSFUL")  # as a worker would
     send_due_sms.call()
     [following] = DBTaskResult.objects.filter(status="READY")
@@ -525,7 +521,7 @@ def test_a_run_schedules_the_next_and_each_claim_leaves_a_recovery_run(db, setti
 
 
 def test_after_a_worker_is_killed_mid_batch_an_idle_worker_sends_the_rest_at_once(
-    transactional_db, settings, at_ten
+    transactional_db, settings, monday_morning
 ):
     # Committed for real: the worker's loop drops a connection left inside a transaction.
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -545,15 +541,15 @@ def test_after_a_worker_is_killed_mid_batch_an_idle_worker_sends_the_rest_at_onc
     assert recovery.run_after == MONDAY_10AM + timedelta(minutes=2)
 
 
-def test_a_sign_in_code_passes_the_texts_of_a_broadcast_queued_before_it(db, at_ten):
+def test_a_sign_in_code_passes_the_texts_of_a_broadcast_queued_before_it(db, monday_morning):
     broadcast = [queue() for _ in range(3)]
-    at_ten.shift(timedelta(seconds=1))
+    monday_morning.shift(timedelta(seconds=1))
     code = queue(purpose=Purpose.SIGN_IN_CODE)
     run_outbox()
     assert [sms.message_id for sms in backends.outbox] == [code.pk] + [m.pk for m in broadcast]
 
 
-def test_the_send_sms_command_sends_what_is_due(db, at_ten):
+def test_the_send_sms_command_sends_what_is_due(db, monday_morning):
     queue()
     out = io.StringIO()
     call_command("send_sms", stdout=out)
@@ -561,7 +557,7 @@ def test_the_send_sms_command_sends_what_is_due(db, at_ten):
     assert len(backends.outbox) == 1
 
 
-def test_the_send_sms_command_hands_later_texts_to_the_task_worker(db, settings, at_ten):
+def test_the_send_sms_command_hands_later_texts_to_the_task_worker(db, settings, monday_morning):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     evening = datetime(2026, 3, 9, 18, 0, tzinfo=TOKYO)
     queue(purpose=Purpose.REMINDER, send_after=evening)
@@ -570,9 +566,9 @@ def test_the_send_sms_command_hands_later_texts_to_the_task_worker(db, settings,
     assert list(DBTaskResult.objects.values_list("run_after", flat=True)) == [evening]
 
 
-def test_the_queue_command_shows_due_sending_failed_and_the_oldest_age(db, at_ten):
+def test_the_queue_command_shows_due_sending_failed_and_the_oldest_age(db, monday_morning):
     queue()
-    at_ten.shift(timedelta(minutes=20))
+    monday_morning.shift(timedelta(minutes=20))
     failed = queue()
     OutboundMessage.objects.filter(pk=failed.pk).update(status=Status.FAILED)
     unknown = queue()
@@ -594,13 +590,13 @@ def killed_run(task=send_due_sms):
 
 
 def test_the_queue_command_shows_task_runs_left_running_and_clears_the_stale_ones(
-    db, settings, at_ten
+    db, settings, monday_morning
 ):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     old = killed_run()
-    at_ten.shift(timedelta(minutes=85))
+    monday_morning.shift(timedelta(minutes=85))
     recent = killed_run()
-    at_ten.shift(timedelta(minutes=5))
+    monday_morning.shift(timedelta(minutes=5))
 
     out = io.StringIO()
     call_command("sms_queue", stdout=out)
@@ -628,12 +624,12 @@ def test_the_queue_command_refuses_a_negative_age(db):
 
 
 def test_the_health_check_reports_a_stalled_queue(
-    client, db, at_ten, django_assert_max_num_queries
+    client, db, monday_morning, django_assert_max_num_queries
 ):
     queue()
-    at_ten.shift(timedelta(minutes=10))
+    monday_morning.shift(timedelta(minutes=10))
     assert client.get("/healthz").status_code == 200
-    at_ten.shift(timedelta(minutes=6))
+    monday_morning.shift(timedelta(minutes=6))
     with django_assert_max_num_queries(5):
         response = client.get("/healthz")
     assert response.status_code == 503
@@ -650,7 +646,7 @@ def test_the_health_check_is_not_alarmed_by_texts_waiting_out_the_night(client, 
 
 
 def test_a_coordinator_can_retry_a_failed_message(
-    db, fake_twilio, at_ten, django_capture_on_commit_callbacks
+    db, fake_twilio, monday_morning, django_capture_on_commit_callbacks
 ):
     fake_twilio.fail_next(21614)
     message = queue()
@@ -669,6 +665,7 @@ def test_the_twilio_backend_refuses_to_start_without_its_account(tmp_path):
         if not key.startswith(("TWILIO_", "DJANGO_", "DIGISAPO_"))
     }
     env["DIGISAPO_SMS_BACKEND"] = "notifications.backends.TwilioBackend"
+    env["DJANGO_DEBUG"] = "1"
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=Path(__file__).resolve().parent.parent,

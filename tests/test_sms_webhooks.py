@@ -31,12 +31,6 @@ OUR_NUMBER = "+815012345678"
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Factories set a password on every user; the real hasher takes a second each here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def twilio_settings(settings, time_machine):
     settings.TWILIO_AUTH_TOKEN = TOKEN
     settings.PUBLIC_URL = PUBLIC_URL

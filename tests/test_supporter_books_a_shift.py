@@ -15,26 +15,23 @@ from sessions.models import Session, Shift
 from sessions.services import ShiftError, cancel_shift, sign_up
 from supporters.models import Supporter
 from tests import factories
+from tests.clock import JUNE_MONDAY_10AM as MONDAY_10AM
+from tests.clock import JUNE_WEDNESDAY_10AM as WEDNESDAY_10AM
 from tests.pages import parse, third_party_urls, unlabelled_fields
+
+pytestmark = pytest.mark.usefixtures("monday_morning", "in_english")
+
+
+@pytest.fixture
+def monday_10am():
+    return MONDAY_10AM
+
 
 Purpose = OutboundMessage.Purpose
 Status = OutboundMessage.Status
 
-MONDAY_10AM = datetime(2026, 6, 1, 10, 0, tzinfo=TOKYO)
-WEDNESDAY_10AM = datetime(2026, 6, 3, 10, 0, tzinfo=TOKYO)
 BOARD = reverse("helpdesk_sessions:board")
 MY_SHIFTS = reverse("helpdesk_sessions:my_shifts")
-
-
-@pytest.fixture(autouse=True)
-def monday_morning(time_machine):
-    time_machine.move_to(MONDAY_10AM, tick=False)
-    return time_machine
-
-
-@pytest.fixture(autouse=True)
-def in_english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 @pytest.fixture

@@ -18,17 +18,15 @@ from sessions.reminders import schedule_dispatch_reminder, schedule_registration
 from sessions.services import join_waitlist, offer_next_place
 from supporters.phones import is_landline, national_phone, normalize_phone
 from tests import factories
+from tests.clock import MONDAY_10AM
 
 Status = OutboundMessage.Status
 Purpose = OutboundMessage.Purpose
 
-MONDAY_10AM = datetime(2026, 3, 9, 10, 0, tzinfo=TOKYO)
 LANDLINE = "+81272241111"  # 027-224-1111, Maebashi City Hall
 
 
-@pytest.fixture(autouse=True)
-def monday_morning(time_machine):
-    time_machine.move_to(MONDAY_10AM, tick=False)
+pytestmark = pytest.mark.usefixtures("monday_morning")
 
 
 def texts(count, *, prefix="bulk", purpose=Purpose.BROADCAST, **kwargs):

@@ -53,3 +53,25 @@ def test_japanese_is_the_default_and_translates_the_app_name(client, db):
         name = translation.gettext("Maebashi Digital Supporters")
     assert name == "まえばしデジタルサポーター"
     assert name in response.content.decode()
+
+
+def test_make_messages_refreshes_every_language_in_the_settings(settings, monkeypatch):
+    from config.management.commands import refresh_catalogs
+
+    settings.LANGUAGES = [("ja", "日本語"), ("en", "English"), ("pt-br", "Português")]
+    calls = []
+    monkeypatch.setattr(refresh_catalogs, "call_command", lambda *a, **kw: calls.append((a, kw)))
+    call_command("refresh_catalogs")
+    (makemessages, makemessages_options), (check, check_options) = calls
+    assert makemessages == ("makemessages",)
+    assert makemessages_options["locale"] == ["ja", "en", "pt_BR"]
+    assert check == ("check_catalogs",)
+    assert check_options == {"fill_source": True, "compile": True}
+
+
+def test_the_makefile_names_no_language_of_its_own():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    assert "-l ja" not in makefile
+    assert "manage.py refresh_catalogs" in makefile

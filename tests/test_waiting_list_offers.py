@@ -27,23 +27,23 @@ from sessions.services import (
 )
 from sessions.tasks import expire_due_offers, schedule_offer_expiry
 from tests import factories
+from tests.clock import JUNE_MONDAY_10AM as MONDAY_10AM
+from tests.clock import JUNE_THURSDAY_10AM as THURSDAY_10AM
+
+pytestmark = pytest.mark.usefixtures("monday_morning", "in_english")
+
+
+@pytest.fixture
+def monday_10am():
+    return MONDAY_10AM
+
+
+@pytest.fixture(autouse=True)
+def public_url(settings):
+    settings.PUBLIC_URL = "https://digisapo.example.jp"
+
 
 Purpose = OutboundMessage.Purpose
-
-MONDAY_10AM = datetime(2026, 6, 1, 10, 0, tzinfo=TOKYO)
-THURSDAY_10AM = datetime(2026, 6, 4, 10, 0, tzinfo=TOKYO)
-
-
-@pytest.fixture(autouse=True)
-def monday_morning(time_machine):
-    time_machine.move_to(MONDAY_10AM, tick=False)
-    return time_machine
-
-
-@pytest.fixture(autouse=True)
-def in_english(client, settings):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    settings.PUBLIC_URL = "https://digisapo.example.jp"
 
 
 @pytest.fixture

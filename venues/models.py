@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -187,8 +188,9 @@ class HelpdeskSchedule(models.Model):
             "venue": self.venue,
             "weeks": self.weeks_of_month,
             "weekday": self.get_weekday_display(),
-            "start": self.start_time.strftime("%H:%M"),
-            "end": self.end_time.strftime("%H:%M"),
+            # Django's own format name: the admin's history writes this with no language active.
+            "start": time_format(self.start_time, "TIME_FORMAT"),
+            "end": time_format(self.end_time, "TIME_FORMAT"),
         }
 
     def clean(self):

@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, TruncDate
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -325,7 +326,9 @@ class Session(models.Model):
 
     def __str__(self):
         local = timezone.localtime(self.starts_at)
-        return f"{self.get_kind_display()} · {self.place_label} · {local:%Y-%m-%d %H:%M}"
+        # Django's own format names: the admin's history writes this with no language active.
+        when = date_format(local, "SHORT_DATETIME_FORMAT")
+        return f"{self.get_kind_display()} · {self.place_label} · {when}"
 
     def clean(self):
         super().clean()

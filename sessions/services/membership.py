@@ -53,7 +53,7 @@ def call_off_coming_shifts(supporter, *, by) -> list[Shift]:
 
 def _tell_of_called_off(supporter, cancelled: list[Shift], by) -> None:
     first = cancelled[0].session
-    stamp = timezone.now().strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = timezone.now().isoformat(timespec="seconds")
     context = {"count": len(cancelled), "moment": first.starts_at, "place": first.place_label}
     user = supporter.user
     texts = [
