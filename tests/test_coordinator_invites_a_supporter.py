@@ -157,7 +157,7 @@ def test_an_unreachable_mail_server_leaves_the_page_working_and_shows_the_failed
     assert invitation.emailed_at is None
     assert invitation.email_error == "[Errno 111] Connection refused"
     page = coordinator_client.get(reverse("supporters:invitations")).content.decode()
-    assert "The email to jiro@example.jp could not be sent." in page
+    assert "jiro@example.jp宛てのメールを送信できませんでした。" in page  # Japanese by default
 
 
 def test_an_unreachable_mail_server_leaves_the_api_answering_and_lists_the_failed_email(

@@ -207,7 +207,8 @@ class Session(models.Model):
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
-        CANCELLED = "cancelled", _("Cancelled")
+        # A session called off is 中止 in Japanese, not キャンセル as a shift or a text is.
+        CANCELLED = "cancelled", pgettext_lazy("session status", "Cancelled")
         HELD = "held", _("Held")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, db_index=True)
