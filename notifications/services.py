@@ -96,29 +96,8 @@ def queue_sms(
     sign-in codes and replies). A text due in quiet hours waits for their end. The worker is
     nudged after commit. Refuses (ValueError) a number not in E.164 or a relative link.
     """
-    _check_text(to, body)
-    if is_landline(to):
-        logger.info("Not queueing %s to %s: a landline takes no texts", key, to)
-        return None
-    if purpose not in OPT_OUT_EXEMPT_PURPOSES and is_opted_out(to):
-        logger.info("Not queueing %s to %s: the number opted out", key, to)
-        return None
-    fields = _outbox_fields(to, body, purpose, related, send_after, language)
-    message, created = OutboundMessage.objects.get_or_create(idempotency_key=key, defaults=fields)
-    if not created and message.status == Status.CANCELLED and message.sent_at is None:
-        # Scheduled again after being called off (a session moved back): never sent, so reviving
-        # it cannot send anything twice.
-        for name, value in fields.items():
-            setattr(message, name, value)
-        message.status = Status.PENDING
-        message.attempts = 0
-        message.error_code = message.last_error = ""
-        message.save()
-    elif not created:
-        return message
-    when = message.send_after
-    transaction.on_commit(lambda: _nudge_worker(when))
-    return message
+    queued = queue_sms_many([Sms(to, body, purpose, key, related, send_after, language)])
+    return queued[0] if queued else None
 
 
 def queue_sms_many(messages: Iterable[Sms]) -> list[OutboundMessage]:
