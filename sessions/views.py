@@ -369,11 +369,17 @@ def roster(request, session_id):
         Session.objects.with_staffing().select_related("venue__district", "district"),
         pk=session_id,
     )
+    shifts = list(
+        session.shifts.select_related("supporter__user").order_by(
+            "waitlist_position", "created_at", "pk"
+        )
+    )
+    # What `session.team`, `waiting_list` and `roster_visible_to` read: one query for all.
+    session.active_shifts = [s for s in shifts if s.status != Shift.Status.CANCELLED]
     if not session.roster_visible_to(request.user):
         raise PermissionDenied
     if not request.user.is_coordinator:
         return render(request, "sessions/team.html", {"session": session})
-    shifts = list(session.shifts.select_related("supporter__user").order_by("created_at", "pk"))
     search = RosterSearchForm(request.GET or None)
     offer_texts = OutboundMessage.objects.filter(
         purpose=OutboundMessage.Purpose.WAITLIST_OFFER,
@@ -383,12 +389,9 @@ def roster(request, session_id):
     by_pk = {shift.pk: shift for shift in shifts}
     context = {
         "session": session,
-        "team": [s for s in shifts if s.is_on_team],
+        "team": session.team,
         "offers": [s for s in shifts if s.status == Shift.Status.OFFERED],
-        "waiting": sorted(
-            (s for s in shifts if s.status == Shift.Status.WAITLISTED),
-            key=lambda s: s.waitlist_position,
-        ),
+        "waiting": session.waiting_list,
         "cancelled": [s for s in shifts if s.status == Shift.Status.CANCELLED],
         "offer_texts": [(text, by_pk[text.object_id]) for text in offer_texts],
         "search": search,

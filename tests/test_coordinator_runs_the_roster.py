@@ -43,6 +43,16 @@ def test_the_roster_is_refused_to_anyone_off_the_session(client, session, suppor
     assert not Shift.objects.exists()
 
 
+def test_the_roster_lists_the_lead_first_whoever_signed_up_first(coordinator_client, session):
+    factories.shift(session=session, supporter=factories.supporter(family_name="榛名"))
+    lead = factories.supporter(family_name="赤城")
+    factories.shift(session=session, supporter=lead, role=Shift.Role.LEAD)
+
+    html = coordinator_client.get(roster_url(session)).content.decode()
+
+    assert html.index("赤城") < html.index("榛名")
+
+
 def test_the_roster_shows_names_kana_roles_statuses_and_phones(coordinator_client, session):
     lead = factories.supporter(family_name="赤城", given_name="一郎", given_name_kana="いちろう")
     factories.shift(session=session, supporter=lead, role=Shift.Role.LEAD)
