@@ -38,23 +38,6 @@ def monday_10am():
 
 
 @pytest.fixture
-def superuser(db):
-    return factories.user(username="root", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def staff_coordinator(db):
-    return factories.coordinator(username="kanri", is_staff=True)
-
-
-@pytest.fixture(params=["superuser", "staff_coordinator"])
-def staff_client(request, client):
-    """Each test runs twice: as the city's administrator and as a coordinator."""
-    client.force_login(request.getfixturevalue(request.param))
-    return client
-
-
-@pytest.fixture
 def full_session(db):
     """Thursday's help desk: both places taken (with their reminders), one supporter waiting."""
     session = factories.session(starts_at=THURSDAY_10AM, supporters_needed=2)
