@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from consultations.models import Device, SessionReport
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
@@ -272,8 +272,8 @@ class SessionAdmin(admin.ModelAdmin):
         description_plural=_("Mark selected sessions as held"),
         # Held ones are left out: marking them again would change nothing.
         objects=lambda sessions: sessions.exclude(status=Session.Status.HELD),
-        done=lambda count: ngettext(
-            "%(count)d session marked as held.", "%(count)d sessions marked as held.", count
+        done=ngettext_lazy(
+            "%(count)d session marked as held.", "%(count)d sessions marked as held.", "count"
         ),
     )
     cancel = service_action(
@@ -281,22 +281,21 @@ class SessionAdmin(admin.ModelAdmin):
         lambda session, by: cancel_session(session, by=by, reason=session.cancellation_reason),
         description=_("Cancel this session"),
         description_plural=_("Cancel selected sessions"),
-        done=lambda count: ngettext(
-            "%(count)d session cancelled.", "%(count)d sessions cancelled.", count
+        done=ngettext_lazy(
+            "%(count)d session cancelled.", "%(count)d sessions cancelled.", "count"
         ),
     )
     reinstate = service_action(
         reinstate_session,
         description=_("Reinstate this cancelled session"),
         description_plural=_("Reinstate selected cancelled sessions"),
-        done=lambda count: ngettext(
-            "%(count)d session reinstated.", "%(count)d sessions reinstated.", count
+        done=ngettext_lazy(
+            "%(count)d session reinstated.", "%(count)d sessions reinstated.", "count"
         ),
     )
 
 
-def _n_shifts_marked(count):
-    return ngettext("%(count)d shift marked.", "%(count)d shifts marked.", count)
+N_SHIFTS_MARKED = ngettext_lazy("%(count)d shift marked.", "%(count)d shifts marked.", "count")
 
 
 @admin.register(Shift)
@@ -360,21 +359,19 @@ class ShiftAdmin(admin.ModelAdmin):
         description=_("Take off the roster"),
         description_plural=_("Take selected shifts off their rosters"),
         objects=lambda shifts: shifts.select_related("session"),
-        done=lambda count: ngettext(
-            "%(count)d shift cancelled.", "%(count)d shifts cancelled.", count
-        ),
+        done=ngettext_lazy("%(count)d shift cancelled.", "%(count)d shifts cancelled.", "count"),
     )
     mark_attended = service_action(
         lambda shift, by: mark_attendance(shift, Shift.Status.ATTENDED, by=by),
         description=_("Mark as attended"),
         description_plural=_("Mark selected shifts as attended"),
-        done=_n_shifts_marked,
+        done=N_SHIFTS_MARKED,
     )
     mark_no_show = service_action(
         lambda shift, by: mark_attendance(shift, Shift.Status.NO_SHOW, by=by),
         description=_("Mark as did not come"),
         description_plural=_("Mark selected shifts as did not come"),
-        done=_n_shifts_marked,
+        done=N_SHIFTS_MARKED,
     )
 
 
@@ -538,32 +535,28 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
         accept_request,
         description=_("Accept this request"),
         description_plural=_("Accept selected requests"),
-        done=lambda count: ngettext(
-            "%(count)d request accepted.", "%(count)d requests accepted.", count
-        ),
+        done=ngettext_lazy("%(count)d request accepted.", "%(count)d requests accepted.", "count"),
     )
     decline = service_action(
         decline_request,
         description=_("Decline this request (with the reason saved on its page)"),
         description_plural=_("Decline selected requests"),
-        done=lambda count: ngettext(
-            "%(count)d request declined.", "%(count)d requests declined.", count
-        ),
+        done=ngettext_lazy("%(count)d request declined.", "%(count)d requests declined.", "count"),
     )
     complete = service_action(
         complete_request,
         description=_("Mark this visit as done"),
         description_plural=_("Mark selected visits as done"),
-        done=lambda count: ngettext(
-            "%(count)d visit marked done.", "%(count)d visits marked done.", count
+        done=ngettext_lazy(
+            "%(count)d visit marked done.", "%(count)d visits marked done.", "count"
         ),
     )
     cancel = service_action(
         cancel_request,
         description=_("Cancel this request (and its visit session)"),
         description_plural=_("Cancel selected requests (and their visit sessions)"),
-        done=lambda count: ngettext(
-            "%(count)d request cancelled.", "%(count)d requests cancelled.", count
+        done=ngettext_lazy(
+            "%(count)d request cancelled.", "%(count)d requests cancelled.", "count"
         ),
     )
 
@@ -612,8 +605,8 @@ class ClassRegistrationAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelA
         cancel_registration,
         description=_("Cancel this registration"),
         description_plural=_("Cancel selected registrations"),
-        done=lambda count: ngettext(
-            "%(count)d registration cancelled.", "%(count)d registrations cancelled.", count
+        done=ngettext_lazy(
+            "%(count)d registration cancelled.", "%(count)d registrations cancelled.", "count"
         ),
     )
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from config.errors import ServiceError
 from supporters.models import ApiToken, Invitation, Skill, SpokenLanguage, Supporter, User
@@ -32,8 +32,8 @@ def warning(text) -> str:
 
 def run_service(modeladmin, request, objects, service, *, done) -> int:
     """An admin action's body: call `service` on each object, as a page or the API would, then
-    say how many changed (`done`, an ngettext with %(count)d) and why the others did not (each
-    refusal's own message). Returns how many changed."""
+    say how many changed (`done`, an ngettext_lazy numbered by "count") and why the others did
+    not (each refusal's own message). Returns how many changed."""
     changed, refusals = 0, {}
     for obj in objects:
         try:
@@ -42,7 +42,7 @@ def run_service(modeladmin, request, objects, service, *, done) -> int:
             refusals[str(error.message)] = refusals.get(str(error.message), 0) + 1
         else:
             changed += 1
-    modeladmin.message_user(request, done(changed) % {"count": changed}, messages.SUCCESS)
+    modeladmin.message_user(request, done % {"count": changed}, messages.SUCCESS)
     for reason, count in refusals.items():
         modeladmin.message_user(
             request,
@@ -438,24 +438,22 @@ class SupporterAdmin(PhoneAdminMixin, admin.ModelAdmin):
         withdraw_supporter,
         description=_("Withdraw this supporter (cancels their coming shifts)"),
         description_plural=_("Withdraw selected supporters (cancels their coming shifts)"),
-        done=lambda count: ngettext(
-            "%(count)d supporter withdrawn.", "%(count)d supporters withdrawn.", count
+        done=ngettext_lazy(
+            "%(count)d supporter withdrawn.", "%(count)d supporters withdrawn.", "count"
         ),
     )
     pause = service_action(
         pause_supporter,
         description=_("Pause this supporter (cancels their coming shifts)"),
         description_plural=_("Pause selected supporters (cancels their coming shifts)"),
-        done=lambda count: ngettext(
-            "%(count)d supporter paused.", "%(count)d supporters paused.", count
-        ),
+        done=ngettext_lazy("%(count)d supporter paused.", "%(count)d supporters paused.", "count"),
     )
     resume = service_action(
         resume_supporter,
         description=_("Resume this supporter"),
         description_plural=_("Resume selected supporters"),
-        done=lambda count: ngettext(
-            "%(count)d supporter resumed.", "%(count)d supporters resumed.", count
+        done=ngettext_lazy(
+            "%(count)d supporter resumed.", "%(count)d supporters resumed.", "count"
         ),
     )
 
