@@ -1,13 +1,12 @@
 """What the API shows of the outbox and incoming texts: coordinators only."""
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from django.utils import timezone
 from ninja import Field, Schema
 
 from config.inputs import IsoDate
+from config.schemas import LocalDateTime
 from notifications.models import OutboundMessage
 
 Status = Literal[tuple(OutboundMessage.Status.values)]
@@ -41,9 +40,9 @@ class OutboxMessageOut(Schema):
     attempts: int
     error_code: str = Field(description="The provider's error code, e.g. 21610; else empty.")
     last_error: str
-    send_after: datetime = Field(description="When it is (or was) due, Japan time.")
-    sent_at: datetime | None = Field(description="When the provider took it, Japan time.")
-    created_at: datetime = Field(description="When it was queued, Japan time.")
+    send_after: LocalDateTime = Field(description="When it is (or was) due, Japan time.")
+    sent_at: LocalDateTime | None = Field(description="When the provider took it, Japan time.")
+    created_at: LocalDateTime = Field(description="When it was queued, Japan time.")
     can_retry: bool = Field(description="Failed, and may be sent again (never a sign-in code).")
 
     @staticmethod
@@ -53,18 +52,6 @@ class OutboxMessageOut(Schema):
     @staticmethod
     def resolve_can_retry(message) -> bool:
         return message.is_retryable
-
-    @staticmethod
-    def resolve_send_after(message) -> datetime:
-        return timezone.localtime(message.send_after)
-
-    @staticmethod
-    def resolve_sent_at(message) -> datetime | None:
-        return timezone.localtime(message.sent_at) if message.sent_at else None
-
-    @staticmethod
-    def resolve_created_at(message) -> datetime:
-        return timezone.localtime(message.created_at)
 
 
 class InboundFilters(Schema):
@@ -85,15 +72,11 @@ class InboundMessageOut(Schema):
     )
     action_label: str = Field(description="The same, as coordinators read it.")
     is_read: bool
-    received_at: datetime = Field(description="Japan time.")
+    received_at: LocalDateTime = Field(description="Japan time.")
 
     @staticmethod
     def resolve_text(message) -> str:
         return message.body
-
-    @staticmethod
-    def resolve_received_at(message) -> datetime:
-        return timezone.localtime(message.received_at)
 
 
 class QueueOut(Schema):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
 from consultations.models import Device, SessionReport
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
@@ -30,9 +30,13 @@ from sessions.services import (
     schedule_request,
 )
 from sessions.services import mark_held as mark_session_held
-from supporters.admin import PhoneAdminMixin, national_phone, run_service, warning
+from supporters.admin import (
+    PhoneAdminMixin,
+    national_phone,
+    service_action,
+    warning,
+)
 
-BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
 # A session's fields that its shifts' calendar events show.
 CALENDAR_FIELDS = {
     "kind",
@@ -262,60 +266,36 @@ class SessionAdmin(admin.ModelAdmin):
             return warning(shown)
         return shown
 
-    @admin.action(
-        permissions=["change"],
+    mark_held = service_action(
+        mark_session_held,
         description=_("Mark as held"),
         description_plural=_("Mark selected sessions as held"),
-        location=BOTH_PLACES,
-    )
-    def mark_held(self, request, queryset):
         # Held ones are left out: marking them again would change nothing.
-        run_service(
-            self,
-            request,
-            queryset.exclude(status=Session.Status.HELD),
-            lambda session: mark_session_held(session, by=request.user),
-            done=lambda count: ngettext(
-                "%(count)d session marked as held.", "%(count)d sessions marked as held.", count
-            ),
-        )
-
-    @admin.action(
-        permissions=["change"],
+        objects=lambda sessions: sessions.exclude(status=Session.Status.HELD),
+        done=ngettext_lazy(
+            "%(count)d session marked as held.", "%(count)d sessions marked as held.", "count"
+        ),
+    )
+    cancel = service_action(
+        # The reason typed on the session's page (and saved) goes into the texts' record.
+        lambda session, by: cancel_session(session, by=by, reason=session.cancellation_reason),
         description=_("Cancel this session"),
         description_plural=_("Cancel selected sessions"),
-        location=BOTH_PLACES,
+        done=ngettext_lazy(
+            "%(count)d session cancelled.", "%(count)d sessions cancelled.", "count"
+        ),
     )
-    def cancel(self, request, queryset):
-        run_service(
-            self,
-            request,
-            queryset,
-            # The reason typed on the session's page (and saved) goes into the texts' record.
-            lambda session: cancel_session(
-                session, by=request.user, reason=session.cancellation_reason
-            ),
-            done=lambda count: ngettext(
-                "%(count)d session cancelled.", "%(count)d sessions cancelled.", count
-            ),
-        )
-
-    @admin.action(
-        permissions=["change"],
+    reinstate = service_action(
+        reinstate_session,
         description=_("Reinstate this cancelled session"),
         description_plural=_("Reinstate selected cancelled sessions"),
-        location=BOTH_PLACES,
+        done=ngettext_lazy(
+            "%(count)d session reinstated.", "%(count)d sessions reinstated.", "count"
+        ),
     )
-    def reinstate(self, request, queryset):
-        run_service(
-            self,
-            request,
-            queryset,
-            lambda session: reinstate_session(session, by=request.user),
-            done=lambda count: ngettext(
-                "%(count)d session reinstated.", "%(count)d sessions reinstated.", count
-            ),
-        )
+
+
+N_SHIFTS_MARKED = ngettext_lazy("%(count)d shift marked.", "%(count)d shifts marked.", "count")
 
 
 @admin.register(Shift)
@@ -374,51 +354,25 @@ class ShiftAdmin(admin.ModelAdmin):
         url = reverse("helpdesk_sessions:roster", args=[obj.session_id])
         return format_html('<a href="{}">{}</a>', url, _("Open the session's roster"))
 
-    @admin.action(
-        permissions=["change"],
+    take_off_roster = service_action(
+        cancel_shift,
         description=_("Take off the roster"),
         description_plural=_("Take selected shifts off their rosters"),
-        location=BOTH_PLACES,
+        objects=lambda shifts: shifts.select_related("session"),
+        done=ngettext_lazy("%(count)d shift cancelled.", "%(count)d shifts cancelled.", "count"),
     )
-    def take_off_roster(self, request, queryset):
-        run_service(
-            self,
-            request,
-            queryset.select_related("session"),
-            lambda shift: cancel_shift(shift, by=request.user),
-            done=lambda count: ngettext(
-                "%(count)d shift cancelled.", "%(count)d shifts cancelled.", count
-            ),
-        )
-
-    @admin.action(
-        permissions=["change"],
+    mark_attended = service_action(
+        lambda shift, by: mark_attendance(shift, Shift.Status.ATTENDED, by=by),
         description=_("Mark as attended"),
         description_plural=_("Mark selected shifts as attended"),
-        location=BOTH_PLACES,
+        done=N_SHIFTS_MARKED,
     )
-    def mark_attended(self, request, queryset):
-        self._mark(request, queryset, Shift.Status.ATTENDED)
-
-    @admin.action(
-        permissions=["change"],
+    mark_no_show = service_action(
+        lambda shift, by: mark_attendance(shift, Shift.Status.NO_SHOW, by=by),
         description=_("Mark as did not come"),
         description_plural=_("Mark selected shifts as did not come"),
-        location=BOTH_PLACES,
+        done=N_SHIFTS_MARKED,
     )
-    def mark_no_show(self, request, queryset):
-        self._mark(request, queryset, Shift.Status.NO_SHOW)
-
-    def _mark(self, request, queryset, status):
-        run_service(
-            self,
-            request,
-            queryset,
-            lambda shift: mark_attendance(shift, status, by=request.user),
-            done=lambda count: ngettext(
-                "%(count)d shift marked.", "%(count)d shifts marked.", count
-            ),
-        )
 
 
 class DispatchRequestAdminForm(forms.ModelForm):
@@ -577,60 +531,34 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
     def phone(self, obj):
         return national_phone(obj.representative_phone)
 
-    @admin.action(
-        permissions=["change"],
+    accept = service_action(
+        accept_request,
         description=_("Accept this request"),
         description_plural=_("Accept selected requests"),
-        location=BOTH_PLACES,
+        done=ngettext_lazy("%(count)d request accepted.", "%(count)d requests accepted.", "count"),
     )
-    def accept(self, request, queryset):
-        self._triage(request, queryset, accept_request, _n_requests_accepted)
-
-    @admin.action(
-        permissions=["change"],
+    decline = service_action(
+        decline_request,
         description=_("Decline this request (with the reason saved on its page)"),
         description_plural=_("Decline selected requests"),
-        location=BOTH_PLACES,
+        done=ngettext_lazy("%(count)d request declined.", "%(count)d requests declined.", "count"),
     )
-    def decline(self, request, queryset):
-        self._triage(request, queryset, decline_request, _n_requests_declined)
-
-    @admin.action(
-        permissions=["change"],
+    complete = service_action(
+        complete_request,
         description=_("Mark this visit as done"),
         description_plural=_("Mark selected visits as done"),
-        location=BOTH_PLACES,
+        done=ngettext_lazy(
+            "%(count)d visit marked done.", "%(count)d visits marked done.", "count"
+        ),
     )
-    def complete(self, request, queryset):
-        self._triage(request, queryset, complete_request, _n_requests_done)
-
-    @admin.action(
-        permissions=["change"],
+    cancel = service_action(
+        cancel_request,
         description=_("Cancel this request (and its visit session)"),
         description_plural=_("Cancel selected requests (and their visit sessions)"),
-        location=BOTH_PLACES,
+        done=ngettext_lazy(
+            "%(count)d request cancelled.", "%(count)d requests cancelled.", "count"
+        ),
     )
-    def cancel(self, request, queryset):
-        self._triage(request, queryset, cancel_request, _n_requests_cancelled)
-
-    def _triage(self, request, queryset, service, done):
-        run_service(self, request, queryset, lambda obj: service(obj, by=request.user), done=done)
-
-
-def _n_requests_accepted(count):
-    return ngettext("%(count)d request accepted.", "%(count)d requests accepted.", count)
-
-
-def _n_requests_declined(count):
-    return ngettext("%(count)d request declined.", "%(count)d requests declined.", count)
-
-
-def _n_requests_done(count):
-    return ngettext("%(count)d visit marked done.", "%(count)d visits marked done.", count)
-
-
-def _n_requests_cancelled(count):
-    return ngettext("%(count)d request cancelled.", "%(count)d requests cancelled.", count)
 
 
 @admin.register(ClassRegistration)
@@ -673,22 +601,14 @@ class ClassRegistrationAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelA
         else:
             add_registration(obj, by=request.user)
 
-    @admin.action(
-        permissions=["change"],
+    cancel = service_action(
+        cancel_registration,
         description=_("Cancel this registration"),
         description_plural=_("Cancel selected registrations"),
-        location=BOTH_PLACES,
+        done=ngettext_lazy(
+            "%(count)d registration cancelled.", "%(count)d registrations cancelled.", "count"
+        ),
     )
-    def cancel(self, request, queryset):
-        run_service(
-            self,
-            request,
-            queryset,
-            lambda registration: cancel_registration(registration, by=request.user),
-            done=lambda count: ngettext(
-                "%(count)d registration cancelled.", "%(count)d registrations cancelled.", count
-            ),
-        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "session":

@@ -2,7 +2,6 @@
 shift board, sign-ups and rosters for signed-in supporters and coordinators (issue 5)."""
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
@@ -140,7 +139,7 @@ def checkin(request, payload: CheckInIn):
         "session_id": shift.session_id,
         "shift_id": shift.pk,
         "status": shift.status,
-        "checked_in_at": timezone.localtime(shift.checked_in_at),
+        "checked_in_at": shift.checked_in_at,
         "already_checked_in": result.already,
     }
 
@@ -279,8 +278,8 @@ def roster_entry(shift: Shift, *, full: bool) -> dict:
         "role": shift.role,
         "status": shift.status,
         "waitlist_position": shift.waitlist_position if full else None,
-        "offer_expires_at": timezone.localtime(shift.offer_expires_at) if offered else None,
-        "checked_in_at": timezone.localtime(shift.checked_in_at) if shift.checked_in_at else None,
+        "offer_expires_at": shift.offer_expires_at if offered else None,
+        "checked_in_at": shift.checked_in_at,
     }
 
 

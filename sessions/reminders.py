@@ -11,7 +11,7 @@ from django.utils import timezone
 from notifications.models import OutboundMessage
 from notifications.services import Sms, cancel_pending, queue_sms_many
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
-from sessions.texts import render_sms
+from sessions.texts import render_registration_sms, render_sms
 
 REMINDER = OutboundMessage.Purpose.REMINDER
 
@@ -72,14 +72,7 @@ def registration_reminders(registration: ClassRegistration) -> list[Sms]:
         or send_at <= timezone.now()
     ):
         return []
-    body = render_sms(
-        "registration_day_before",
-        registration.language,
-        moment=session.starts_at,
-        place=session.place_label,
-        title=session.title or session.get_kind_display(),
-        reference=registration.reference,
-    )
+    body = render_registration_sms("registration_day_before", registration)
     key = f"reminder:registration:{registration.pk}:day-before@{_stamp(session)}"
     return [
         Sms(registration.phone, body, REMINDER, key, registration, send_at, registration.language)

@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Literal
 
-from django.utils import timezone
 from ninja import Field, Schema
 
 from config.inputs import Id, IsoDate
+from config.schemas import LocalDateTime
 from sessions.models import Session
 from venues.schemas import DistrictRef
 
@@ -41,8 +41,8 @@ class SessionOut(Schema):
     kind: Kind
     title: str
     status: Status
-    starts_at: datetime = Field(description="ISO 8601, Japan time (+09:00).")
-    ends_at: datetime = Field(description="ISO 8601, Japan time (+09:00).")
+    starts_at: LocalDateTime = Field(description="ISO 8601, Japan time (+09:00).")
+    ends_at: LocalDateTime = Field(description="ISO 8601, Japan time (+09:00).")
     venue: VenueRef | None
     place_name: str
     address: str | None = Field(
@@ -55,14 +55,6 @@ class SessionOut(Schema):
     capacity: int | None = Field(description="Resident places in a class; null otherwise.")
     seats_left: int | None = Field(description="Resident places still open in a class.")
     min_level: int = Field(description="Minimum training level of the supporters (1–5).")
-
-    @staticmethod
-    def resolve_starts_at(session) -> datetime:
-        return timezone.localtime(session.starts_at)
-
-    @staticmethod
-    def resolve_ends_at(session) -> datetime:
-        return timezone.localtime(session.ends_at)
 
     @staticmethod
     def resolve_address(session) -> str | None:
@@ -107,7 +99,7 @@ class CheckInOut(Schema):
     session_id: int
     shift_id: int
     status: str = Field(description="The shift's status: `attended`.")
-    checked_in_at: datetime
+    checked_in_at: LocalDateTime
     already_checked_in: bool = Field(description="Scanned before: nothing was changed.")
 
 
@@ -152,7 +144,7 @@ class BoardSessionOut(SessionOut):
         "`offered` (see `my_offer_expires_at`)."
     )
     my_waiting_rank: int | None = Field(description="The caller's place in line, from 1.")
-    my_offer_expires_at: datetime | None = Field(
+    my_offer_expires_at: LocalDateTime | None = Field(
         description="Until when the place offered to the caller is kept."
     )
 
@@ -178,7 +170,7 @@ class BoardSessionOut(SessionOut):
         shift = session.viewer_shift
         if shift is None or shift.status != "offered":
             return None
-        return timezone.localtime(shift.offer_expires_at)
+        return shift.offer_expires_at
 
 
 class ShiftOut(Schema):
@@ -189,20 +181,16 @@ class ShiftOut(Schema):
     waitlist_position: int | None = Field(
         description="Order on the waiting list (lower comes first); null unless waiting."
     )
-    offer_expires_at: datetime | None = Field(
+    offer_expires_at: LocalDateTime | None = Field(
         description="For an offered place: until when it is kept for the supporter."
     )
-    checked_in_at: datetime | None
+    checked_in_at: LocalDateTime | None
 
     @staticmethod
     def resolve_offer_expires_at(shift) -> datetime | None:
         if shift.status != "offered":
             return None
-        return timezone.localtime(shift.offer_expires_at)
-
-    @staticmethod
-    def resolve_checked_in_at(shift) -> datetime | None:
-        return timezone.localtime(shift.checked_in_at) if shift.checked_in_at else None
+        return shift.offer_expires_at
 
 
 class MyShiftFilters(Schema):
@@ -228,8 +216,8 @@ class RosterEntryOut(Schema):
     role: Role
     status: ShiftStatus
     waitlist_position: int | None
-    offer_expires_at: datetime | None
-    checked_in_at: datetime | None
+    offer_expires_at: LocalDateTime | None
+    checked_in_at: LocalDateTime | None
 
 
 class RosterOut(Schema):

@@ -80,3 +80,17 @@ REMINDER_TEMPLATES = (
 def render_sms(template: str, language: str, **context) -> str:
     """The text `template` of TEMPLATES in `language` (see `notifications.texts.render_sms`)."""
     return texts.render_sms(TEMPLATES[template], language, **context)
+
+
+def render_registration_sms(template: str, registration) -> str:
+    """A text to a class registrant about their class, in their language: its time, place,
+    name (the title, else the kind) and the registration's reference."""
+    session = registration.session
+    return render_sms(
+        template,
+        registration.language,
+        moment=session.starts_at,
+        place=session.place_label,
+        title=session.title or session.get_kind_display(),
+        reference=registration.reference,
+    )

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from config.errors import ServiceError
 from supporters.models import ApiToken, Invitation, Skill, SpokenLanguage, Supporter, User
@@ -32,8 +32,8 @@ def warning(text) -> str:
 
 def run_service(modeladmin, request, objects, service, *, done) -> int:
     """An admin action's body: call `service` on each object, as a page or the API would, then
-    say how many changed (`done`, an ngettext with %(count)d) and why the others did not (each
-    refusal's own message). Returns how many changed."""
+    say how many changed (`done`, an ngettext_lazy numbered by "count") and why the others did
+    not (each refusal's own message). Returns how many changed."""
     changed, refusals = 0, {}
     for obj in objects:
         try:
@@ -42,7 +42,7 @@ def run_service(modeladmin, request, objects, service, *, done) -> int:
             refusals[str(error.message)] = refusals.get(str(error.message), 0) + 1
         else:
             changed += 1
-    modeladmin.message_user(request, done(changed) % {"count": changed}, messages.SUCCESS)
+    modeladmin.message_user(request, done % {"count": changed}, messages.SUCCESS)
     for reason, count in refusals.items():
         modeladmin.message_user(
             request,
@@ -55,6 +55,30 @@ def run_service(modeladmin, request, objects, service, *, done) -> int:
             messages.WARNING,
         )
     return changed
+
+
+# Actions go on both the list's dropdown and the object's own page.
+BOTH_PLACES = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
+
+
+def service_action(service, *, description, description_plural, done, objects=None):
+    """An admin action that calls `service(obj, by=request.user)` on each selected object
+    (through `run_service`), for a ModelAdmin to assign as a class attribute and list by name in
+    `actions`. `objects`, if given, narrows or prefetches the selection first."""
+
+    @admin.action(
+        permissions=["change"],
+        description=description,
+        description_plural=description_plural,
+        location=BOTH_PLACES,
+    )
+    def action(modeladmin, request, queryset):
+        selected = objects(queryset) if objects is not None else queryset
+        run_service(
+            modeladmin, request, selected, lambda obj: service(obj, by=request.user), done=done
+        )
+
+    return action
 
 
 class SupporterInline(admin.StackedInline):
@@ -379,7 +403,7 @@ class SupporterAdmin(PhoneAdminMixin, admin.ModelAdmin):
         permissions=["change"],
         description=_("Lift the sign-in lock"),
         description_plural=_("Lift the sign-in lock of the selected supporters"),
-        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+        location=BOTH_PLACES,
     )
     def lift_sign_in_lock(self, request, queryset):
         lifted = [
@@ -410,56 +434,28 @@ class SupporterAdmin(PhoneAdminMixin, admin.ModelAdmin):
             return shown
         return warning(_("%(date)s (expired)") % {"date": shown})
 
-    @admin.action(
-        permissions=["change"],
+    withdraw = service_action(
+        withdraw_supporter,
         description=_("Withdraw this supporter (cancels their coming shifts)"),
         description_plural=_("Withdraw selected supporters (cancels their coming shifts)"),
-        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+        done=ngettext_lazy(
+            "%(count)d supporter withdrawn.", "%(count)d supporters withdrawn.", "count"
+        ),
     )
-    def withdraw(self, request, queryset):
-        run_service(
-            self,
-            request,
-            queryset,
-            lambda supporter: withdraw_supporter(supporter, by=request.user),
-            done=lambda count: ngettext(
-                "%(count)d supporter withdrawn.", "%(count)d supporters withdrawn.", count
-            ),
-        )
-
-    @admin.action(
-        permissions=["change"],
+    pause = service_action(
+        pause_supporter,
         description=_("Pause this supporter (cancels their coming shifts)"),
         description_plural=_("Pause selected supporters (cancels their coming shifts)"),
-        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+        done=ngettext_lazy("%(count)d supporter paused.", "%(count)d supporters paused.", "count"),
     )
-    def pause(self, request, queryset):
-        run_service(
-            self,
-            request,
-            queryset,
-            lambda supporter: pause_supporter(supporter, by=request.user),
-            done=lambda count: ngettext(
-                "%(count)d supporter paused.", "%(count)d supporters paused.", count
-            ),
-        )
-
-    @admin.action(
-        permissions=["change"],
+    resume = service_action(
+        resume_supporter,
         description=_("Resume this supporter"),
         description_plural=_("Resume selected supporters"),
-        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+        done=ngettext_lazy(
+            "%(count)d supporter resumed.", "%(count)d supporters resumed.", "count"
+        ),
     )
-    def resume(self, request, queryset):
-        run_service(
-            self,
-            request,
-            queryset,
-            lambda supporter: resume_supporter(supporter, by=request.user),
-            done=lambda count: ngettext(
-                "%(count)d supporter resumed.", "%(count)d supporters resumed.", count
-            ),
-        )
 
 
 @admin.register(ApiToken)
@@ -485,7 +481,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         permissions=["delete"],
         description=_("Revoke this token"),
         description_plural=_("Revoke selected tokens"),
-        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+        location=BOTH_PLACES,
     )
     def revoke(self, request, queryset):
         count = queryset.revoke()
@@ -566,7 +562,7 @@ class InvitationAdmin(PhoneAdminMixin, admin.ModelAdmin):
         permissions=["change"],
         description=_("Revoke this invitation"),
         description_plural=_("Revoke selected invitations"),
-        location=[admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM],
+        location=BOTH_PLACES,
     )
     def revoke(self, request, queryset):
         count = revoke_invitations(queryset)

@@ -1,18 +1,13 @@
-from datetime import datetime
 from decimal import Decimal
 
-from django.utils import timezone
 from ninja import Field, Schema
 
 from config.inputs import Id
+from config.schemas import LocalDateTime
 from supporters.broadcasts import BROADCAST_MAX_LENGTH
 from supporters.services import TOKEN_NAME_MAX_LENGTH
 
 COST = "Estimated cost in yen, a decimal string, at the configured price per part."
-
-
-def local_or_none(moment: datetime | None) -> datetime | None:
-    return timezone.localtime(moment) if moment else None
 
 
 class MeOut(Schema):
@@ -36,21 +31,9 @@ class TokenOut(Schema):
     id: int
     name: str
     hint: str = Field(description="The token's first characters, to tell tokens apart.")
-    created_at: datetime
-    last_used_at: datetime | None = Field(description="Recorded at most once a minute.")
-    revoked_at: datetime | None
-
-    @staticmethod
-    def resolve_created_at(token) -> datetime:
-        return timezone.localtime(token.created_at)
-
-    @staticmethod
-    def resolve_last_used_at(token) -> datetime | None:
-        return local_or_none(token.last_used_at)
-
-    @staticmethod
-    def resolve_revoked_at(token) -> datetime | None:
-        return local_or_none(token.revoked_at)
+    created_at: LocalDateTime
+    last_used_at: LocalDateTime | None = Field(description="Recorded at most once a minute.")
+    revoked_at: LocalDateTime | None
 
 
 class TokenIn(Schema):
@@ -96,11 +79,11 @@ class InvitationOut(Schema):
     state: str = Field(description="`open`, `accepted`, `revoked` or `expired`.")
     invited_by: str | None = Field(description="The coordinator who sent it.")
     supporter_id: int | None = Field(description="The supporter it made, once accepted.")
-    created_at: datetime
-    expires_at: datetime
-    accepted_at: datetime | None
-    revoked_at: datetime | None
-    emailed_at: datetime | None = Field(
+    created_at: LocalDateTime
+    expires_at: LocalDateTime
+    accepted_at: LocalDateTime | None
+    revoked_at: LocalDateTime | None
+    emailed_at: LocalDateTime | None = Field(
         description="When the invitation's email was handed to the mail server; null for a "
         "text (see the outbox) and while the email waits to be sent."
     )
@@ -112,26 +95,6 @@ class InvitationOut(Schema):
     @staticmethod
     def resolve_invited_by(invitation) -> str | None:
         return str(invitation.invited_by) if invitation.invited_by else None
-
-    @staticmethod
-    def resolve_created_at(invitation) -> datetime:
-        return timezone.localtime(invitation.created_at)
-
-    @staticmethod
-    def resolve_expires_at(invitation) -> datetime:
-        return timezone.localtime(invitation.expires_at)
-
-    @staticmethod
-    def resolve_accepted_at(invitation) -> datetime | None:
-        return local_or_none(invitation.accepted_at)
-
-    @staticmethod
-    def resolve_revoked_at(invitation) -> datetime | None:
-        return local_or_none(invitation.revoked_at)
-
-    @staticmethod
-    def resolve_emailed_at(invitation) -> datetime | None:
-        return local_or_none(invitation.emailed_at)
 
 
 class InvitationCreatedOut(InvitationOut):

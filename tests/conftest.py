@@ -117,6 +117,24 @@ def supporter_client(client, supporter):
     return client
 
 
+# The admin's two kinds of staff: the city's administrator and a coordinator.
+@pytest.fixture
+def superuser(db):
+    return factories.user(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_coordinator(db):
+    return factories.coordinator(username="kanri", is_staff=True)
+
+
+@pytest.fixture(params=["superuser", "staff_coordinator"])
+def staff_client(request, client):
+    """Each test runs twice: as the city's administrator and as a coordinator."""
+    client.force_login(request.getfixturevalue(request.param))
+    return client
+
+
 @pytest.fixture(autouse=True)
 def _sms_in_memory(settings):
     """Texts land in notifications.backends.outbox, as mail lands in mail.outbox."""

@@ -124,23 +124,6 @@ def admin_url(label: str, view: str, *args) -> str:
     return reverse(f"admin:{app_label}_{model_name}_{view}", args=args)
 
 
-@pytest.fixture
-def superuser(db):
-    return factories.user(username="root", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def staff_coordinator(db):
-    return factories.coordinator(username="kanri", is_staff=True)
-
-
-@pytest.fixture(params=["superuser", "staff_coordinator"])
-def staff_client(request, client):
-    """Each test runs twice: as the city's administrator and as a coordinator."""
-    client.force_login(request.getfixturevalue(request.param))
-    return client
-
-
 def post_action(client, label, action, objects):
     """Run a changelist action; the answer comes in English so tests can read its messages."""
     return client.post(

@@ -38,23 +38,6 @@ def monday_10am():
 
 
 @pytest.fixture
-def superuser(db):
-    return factories.user(username="root", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def staff_coordinator(db):
-    return factories.coordinator(username="kanri", is_staff=True)
-
-
-@pytest.fixture(params=["superuser", "staff_coordinator"])
-def staff_client(request, client):
-    """Each test runs twice: as the city's administrator and as a coordinator."""
-    client.force_login(request.getfixturevalue(request.param))
-    return client
-
-
-@pytest.fixture
 def full_session(db):
     """Thursday's help desk: both places taken (with their reminders), one supporter waiting."""
     session = factories.session(starts_at=THURSDAY_10AM, supporters_needed=2)
@@ -349,6 +332,20 @@ def test_cancelling_a_registration_gives_the_seat_to_the_first_in_line(staff_cli
     assert texts(leaving, Purpose.REMINDER) == [(Status.CANCELLED,)]
     assert texts(first_in_line, Purpose.CONFIRMATION) == [(Status.PENDING,)]
     assert texts(first_in_line, Purpose.REMINDER) == [(Status.PENDING,)]
+
+
+def test_the_first_in_line_is_texted_the_class_its_time_and_their_reference(full_class):
+    leaving, _staying, first_in_line, _second = full_class.registrations.order_by("pk")
+    full_class.title = "LINE"
+    full_class.save(update_fields=["title"])
+    first_in_line.language = "en"
+    first_in_line.save(update_fields=["language"])
+
+    cancel_registration(leaving, by=None)
+
+    text = OutboundMessage.objects.about(first_in_line).get(purpose=Purpose.CONFIRMATION)
+    assert text.body.startswith("A seat opened: you are registered for LINE, 6/4 (Thu) 10:00 at ")
+    assert text.body.endswith(f"Ref {first_in_line.reference}")
 
 
 def test_a_registration_entered_for_a_full_class_joins_the_line(staff_client, full_class):

@@ -295,6 +295,25 @@ def test_coordinators_see_the_whole_roster_with_phones(client, coordinator, sess
     assert entries[waiting.supporter_id]["waitlist_position"] == 1
 
 
+def test_the_roster_gives_its_moments_in_japan_time(client, coordinator, session):
+    attended = factories.shift(
+        session=session, status=Shift.Status.ATTENDED, checked_in_at=THURSDAY_10AM
+    )
+    offered = factories.shift(
+        session=session,
+        status=Shift.Status.OFFERED,
+        offer_expires_at=MONDAY_10AM + timedelta(hours=12),
+    )
+
+    response = client.get(f"/api/sessions/{session.pk}/roster", **bearer(coordinator))
+
+    entries = {entry["supporter"]: entry for entry in response.json()["shifts"]}
+    assert entries[attended.supporter_id]["checked_in_at"] == "2026-06-04T10:00:00+09:00"
+    assert entries[attended.supporter_id]["offer_expires_at"] is None
+    assert entries[offered.supporter_id]["offer_expires_at"] == "2026-06-01T22:00:00+09:00"
+    assert entries[offered.supporter_id]["checked_in_at"] is None
+
+
 def test_supporters_on_the_session_see_given_names_only_and_others_nothing(client, session):
     mine = factories.shift(session=session).supporter
     other = factories.shift(session=session).supporter

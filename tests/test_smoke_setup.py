@@ -18,11 +18,19 @@ def test_the_resident_persona_registers_and_requests_without_an_account(db, resi
     )
 
 
-def test_the_shared_clock_and_language_fixtures_are_defined_once_in_conftest():
+def test_the_shared_fixtures_are_defined_once_in_conftest():
     import re
     from pathlib import Path
 
-    shared = ("monday_morning", "in_english", "_fast_passwords", "resident")
+    shared = (
+        "monday_morning",
+        "in_english",
+        "_fast_passwords",
+        "resident",
+        "superuser",
+        "staff_coordinator",
+        "staff_client",
+    )
     copies = [
         f"{path.name}: {name}"
         for path in Path(__file__).parent.rglob("test_*.py")

@@ -67,6 +67,19 @@ def enter_code(client, code):
     return client.post(reverse("account_confirm_login_code"), {"code": code})
 
 
+def three_wrong_codes(client):
+    """Type the last texted code wrong three times; returns the page the third one ends on."""
+    wrong = f"{(int(texted_code()) + 1) % 1_000_000:06d}"
+    for _ in range(2):
+        enter_code(client, wrong)
+    return client.post(
+        reverse("account_confirm_login_code"),
+        {"code": wrong},
+        headers={"Accept-Language": "en"},
+        follow=True,
+    )
+
+
 def signed_in_user_id(client):
     return client.session.get("_auth_user_id")
 
@@ -442,16 +455,8 @@ def test_the_wait_counts_down_from_the_oldest_code_of_the_15_minutes(client, mem
 
 def test_three_wrong_codes_say_to_ask_for_a_new_one(client, member):
     ask_for_code(client)
-    wrong = f"{(int(texted_code()) + 1) % 1_000_000:06d}"
-    for _ in range(2):
-        enter_code(client, wrong)
 
-    third = client.post(
-        reverse("account_confirm_login_code"),
-        {"code": wrong},
-        headers={"Accept-Language": "en"},
-        follow=True,
-    )
+    third = three_wrong_codes(client)
 
     page = third.content.decode()
     assert "The code was typed wrong 3 times. Ask for a new code." in page
@@ -463,16 +468,8 @@ def test_three_wrong_codes_at_the_limit_say_how_long_to_wait(client, member):
         for _ in range(3):
             ask_again(client)
             traveller.shift(timedelta(minutes=1))
-        wrong = f"{(int(texted_code()) + 1) % 1_000_000:06d}"
-        for _ in range(2):
-            enter_code(client, wrong)
 
-        third = client.post(
-            reverse("account_confirm_login_code"),
-            {"code": wrong},
-            headers={"Accept-Language": "en"},
-            follow=True,
-        )
+        third = three_wrong_codes(client)
 
     # The first of the three codes was sent 3 minutes ago: 12 of its 15 minutes are left.
     assert "Please wait 12 more minutes, then ask for a new code." in third.content.decode()

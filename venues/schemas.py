@@ -4,6 +4,8 @@ from datetime import timezone as dt_timezone
 from django.utils import timezone
 from ninja import Field, Schema
 
+from config.schemas import LocalDateTime
+
 # Dates listed for a venue: about three months at the usual twice-a-month rhythm.
 NEXT_HELPDESK_DATES = 6
 
@@ -75,22 +77,14 @@ class ScheduleOut(Schema):
 
 class HelpdeskDateOut(Schema):
     date: date
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: LocalDateTime
+    ends_at: LocalDateTime
     status: str = Field(description="`scheduled`, `cancelled` or `held`.")
     is_cancelled: bool = Field(description="The sitting was called off (中止): do not come.")
 
     @staticmethod
     def resolve_date(session) -> date:
         return timezone.localdate(session.starts_at)
-
-    @staticmethod
-    def resolve_starts_at(session) -> datetime:
-        return timezone.localtime(session.starts_at)
-
-    @staticmethod
-    def resolve_ends_at(session) -> datetime:
-        return timezone.localtime(session.ends_at)
 
 
 class VenueDetailOut(VenueOut):

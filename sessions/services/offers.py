@@ -17,10 +17,10 @@ from sessions.services.rules import (
     ShiftError,
     bump_calendar_sequence,
     busy_supporters,
-    check_may_act_for,
     confirm_by_sms,
     count_places_left,
     lock_session,
+    lock_shift,
     refusal_for,
 )
 from sessions.texts import render_sms
@@ -98,14 +98,8 @@ def accept_offer(shift: Shift, *, by=None) -> Shift:
     """Take an offered place (the offer page, or "1" by SMS); refused once the offer lapsed."""
     expired = False
     with transaction.atomic():
-        session = lock_session(shift.session_id)
-        shift = (
-            Shift.objects.select_for_update(of=("self",))
-            .select_related("supporter__user")
-            .get(pk=shift.pk)
-        )
-        shift.session = session
-        check_may_act_for(shift.supporter, by)
+        shift = lock_shift(shift, by=by)
+        session = shift.session
         now = timezone.now()
         if shift.status != Shift.Status.OFFERED:
             raise ShiftError("not_offered")

@@ -20,7 +20,7 @@ from notifications.services import cancel_pending, queue_sms
 from sessions.models import ClassRegistration, Session
 from sessions.reminders import refresh_reminders
 from sessions.services.rules import lock_session
-from sessions.texts import render_sms
+from sessions.texts import render_registration_sms
 
 logger = logging.getLogger(__name__)
 
@@ -113,14 +113,7 @@ def _move_the_line_up(session: Session) -> None:
         refresh_reminders(registration)
         queue_sms(
             registration.phone,
-            render_sms(
-                "class_seat_opened",
-                registration.language,
-                moment=session.starts_at,
-                place=session.place_label,
-                title=session.title or session.get_kind_display(),
-                reference=registration.reference,
-            ),
+            render_registration_sms("class_seat_opened", registration),
             purpose=OutboundMessage.Purpose.CONFIRMATION,
             key=f"seat-opened:registration:{registration.pk}",
             related=registration,

@@ -74,6 +74,20 @@ def lock_supporter(supporter_id) -> Supporter:
     )
 
 
+def lock_shift(shift: Shift, *, by) -> Shift:
+    """Lock a shift's session, then the shift (the one lock order), and check that `by` may act
+    for its supporter. Returns the shift read fresh, holding the locked session."""
+    session = lock_session(shift.session_id)
+    shift = (
+        Shift.objects.select_for_update(of=("self",))
+        .select_related("supporter__user")
+        .get(pk=shift.pk)
+    )
+    shift.session = session
+    check_may_act_for(shift.supporter, by)
+    return shift
+
+
 def active_shift(session, supporter) -> Shift | None:
     return Shift.objects.active().filter(session=session, supporter=supporter).first()
 

@@ -22,6 +22,7 @@ from sessions.services.rules import (
     coordinators_to_text,
     count_places_left,
     lock_session,
+    lock_shift,
     lock_supporter,
 )
 from sessions.texts import render_sms
@@ -58,14 +59,8 @@ def cancel_shift(shift: Shift, *, by, notify: bool = True) -> Shift:
     but the coordinators are texted. A freed place is offered to the first supporter waiting.
     """
     with transaction.atomic():
-        session = lock_session(shift.session_id)
-        shift = (
-            Shift.objects.select_for_update(of=("self",))
-            .select_related("supporter__user")
-            .get(pk=shift.pk)
-        )
-        shift.session = session
-        check_may_act_for(shift.supporter, by)
+        shift = lock_shift(shift, by=by)
+        session = shift.session
         if shift.status not in Shift.CANCELLABLE_STATUSES:
             raise ShiftError("not_signed_up")
         if session.is_cancelled:
