@@ -18,6 +18,8 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
 # DEBUG is off unless asked for (config/settings.py); the development targets ask, unless the
 # caller set DJANGO_DEBUG already.
 run test lint messages: export DJANGO_DEBUG ?= true
+# Links in texts point at the server `make run` starts, whatever its PORT.
+run: export DIGISAPO_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 
 help:
 	@echo "make run    set up and start digisapo on http://127.0.0.1:$(PORT) with demo data"
