@@ -145,7 +145,7 @@ def public_page(view):
                 and request.META.get("CSRF_COOKIE_NEEDS_UPDATE") == needed_token
             )
             if not cacheable:
-                return response
+                return _with_token(request, response)
             page = (response.content.decode(response.charset), response["Content-Type"])
             pages.set(key, page)
         content, content_type = page
@@ -158,6 +158,14 @@ def public_page(view):
 
     wrapper.is_public_page = True
     return wrapper
+
+
+def _with_token(request, response):
+    """An answer not to be cached still needs the visitor's token where the placeholder is."""
+    if not response.streaming and CSRF_PLACEHOLDER.encode() in response.content:
+        token = get_token(request).encode()
+        response.content = response.content.replace(CSRF_PLACEHOLDER.encode(), token)
+    return response
 
 
 def _headers(response):

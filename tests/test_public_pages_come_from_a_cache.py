@@ -6,13 +6,22 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from django.middleware.csrf import _unmask_cipher_token
+from django.shortcuts import render
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
 
 from config.fiscal import TOKYO
-from config.public_pages import CSRF_PLACEHOLDER, is_public_model, public_version
+from config.public_pages import (
+    CSRF_PLACEHOLDER,
+    is_public_model,
+    public_context,
+    public_page,
+    public_version,
+)
 from sessions.models import ClassRegistration, Session, Shift
 from sessions.services import (
     add_registration,
@@ -236,3 +245,20 @@ def cached_pages(patterns, namespace=""):
 
 def test_the_tables_test_above_sees_every_cached_page():
     assert sorted(cached_pages(get_resolver().url_patterns)) == sorted(PUBLIC_PAGES)
+
+
+def test_an_answer_that_is_not_cached_still_gets_the_visitors_own_token(rf, db):
+    @public_page
+    def sets_a_cookie(request):
+        response = render(request, "_language_switcher.html", public_context(request, {}))
+        response.set_cookie("seen", "yes")
+        return response
+
+    request = rf.get("/somewhere")
+    request.user, request.LANGUAGE_CODE = AnonymousUser(), "en"
+
+    page = sets_a_cookie(request).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+
+    assert token != CSRF_PLACEHOLDER
+    assert _unmask_cipher_token(token) == request.META["CSRF_COOKIE"]
