@@ -131,7 +131,8 @@ def public_page(view):
         not_modified = get_conditional_response(request, etag=etag)
         if not_modified is not None:
             return _headers(not_modified)
-        key = f"{version}:{request.get_full_path()}"
+        # Hashed: a long or odd query string stays a valid key.
+        key = f"{version}:{hashlib.sha256(request.get_full_path().encode()).hexdigest()}"
         page = pages.get(key)
         if page is None:
             request.renders_public_page = True

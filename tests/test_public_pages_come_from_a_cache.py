@@ -262,3 +262,12 @@ def test_an_answer_that_is_not_cached_still_gets_the_visitors_own_token(rf, db):
 
     assert token != CSRF_PLACEHOLDER
     assert _unmask_cipher_token(token) == request.META["CSRF_COOKIE"]
+
+
+def test_each_query_string_is_a_page_of_its_own(client, db, recwarn):
+    plain = client.get(reverse("home"))
+    long_query = client.get(reverse("home") + "?utm_source=" + "poster" * 60)
+
+    assert f'value="/?utm_source={"poster" * 60}"' in long_query.content.decode()
+    assert 'name="next" value="/"' in plain.content.decode()
+    assert not [w for w in recwarn if "CacheKeyWarning" in type(w.message).__name__]
