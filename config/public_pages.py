@@ -52,11 +52,14 @@ def bump_public_version(using=None):
         return
     if any(func is _new_version for _, func, _ in connection.run_on_commit):
         return
+    # robust: the write has committed whatever happens here; a bump that fails is logged and the
+    # minute in the key still bounds how long a page can lag.
     transaction.on_commit(_new_version, using=using, robust=True)
 
 
 def public_version() -> str:
-    """The current version: one query to the shared cache (a few more after a write)."""
+    """The current version: one query to the shared cache; a few more to start a new one when
+    the key is missing (the first request ever, or the cache table culled it)."""
     global _stale_in_test
     if _stale_in_test:
         _stale_in_test = False
