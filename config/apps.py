@@ -7,3 +7,10 @@ class ConfigConfig(AppConfig):
 
     name = "config"
     verbose_name = _("digisapo")
+
+    def ready(self):
+        from django.apps import apps
+
+        from config.public_pages import connect_public_models
+
+        connect_public_models(apps.get_models())

@@ -4,6 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from config.public_pages import public_context, public_page
 from notifications.services import outbox_problem, outbox_warning
 from sessions.models import DispatchRequest, Session, Shift, prefetch_next_helpdesk_dates
 from venues.models import Venue
@@ -15,6 +16,7 @@ NEXT_SHIFTS_SHOWN = 5
 PENDING_REQUESTS_SHOWN = 10
 
 
+@public_page
 def home(request):
     """The public page for everyone, with a supporter's shifts and a coordinator's day on top."""
     context = {"helpdesk_venues": helpdesk_venues_with_dates()}
@@ -33,7 +35,7 @@ def home(request):
         )
         context["pending_requests"] = pending.order_by("created_at")[:PENDING_REQUESTS_SHOWN]
         context["pending_count"] = pending.count()
-    return render(request, "config/home.html", context)
+    return render(request, "config/home.html", public_context(request, context))
 
 
 def helpdesk_venues_with_dates():

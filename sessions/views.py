@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from config.errors import ServiceError
+from config.public_pages import public_context, public_page
 from notifications.models import OutboundMessage
 from sessions.calendar import session_file, site_url, with_calendar_sequence
 from sessions.forms import BoardFilterForm, RosterChangeForm, RosterSearchForm
@@ -42,6 +43,7 @@ from supporters.access import (
 from venues.models import Venue
 
 
+@public_page
 def classes(request):
     """Upcoming smartphone classes, open to everyone; registering is by phone for now."""
     upcoming = (
@@ -51,7 +53,7 @@ def classes(request):
         .with_seats_taken()
         .select_related("venue")
     )
-    return render(request, "sessions/classes.html", {"classes": upcoming})
+    return render(request, "sessions/classes.html", public_context(request, {"classes": upcoming}))
 
 
 def visits(request):

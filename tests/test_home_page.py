@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from config.fiscal import TOKYO
+from config.public_pages import public_version
 from sessions.models import DispatchRequest, Session, Shift
 from tests import factories
 
@@ -89,21 +90,23 @@ def help_desk_dates(client) -> dict:
 
 def test_help_desk_dates_take_as_many_queries_for_one_venue_as_for_seven(client, db):
     def queries_for_home_page():
+        public_version()  # the version the writes above replaced: a miss, as on a new day
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(reverse("home")).status_code == 200
-        return len(queries)
+            response = client.get(reverse("home"))
+        assert response.status_code == 200
+        return len(queries), response.context["helpdesk_venues"]
 
     venue = factories.venue()
     for days in (1, 7, 14, 21):
         helpdesk(venue, days, status="cancelled" if days == 7 else "scheduled")
-    one = queries_for_home_page()
+    one, _ = queries_for_home_page()
     for _ in range(6):
         venue = factories.venue()
         for days in (1, 7, 14, 21):
             helpdesk(venue, days)
 
-    assert queries_for_home_page() == one
-    venues = client.get(reverse("home")).context["helpdesk_venues"]
+    seven, venues = queries_for_home_page()
+    assert seven == one
     assert [len(venue.next_sessions) for venue in venues] == [3] * 7
 
 
@@ -251,8 +254,10 @@ def make_data(size, supporter):
 
 # Signed in: session, user, supporter profile, two for permissions. Everyone: venues and their
 # dates. A supporter: their shifts. A coordinator (here a supporter too): today's sessions and
-# the pending requests with their count.
-QUERIES = {"anonymous": 2, "supporter": 8, "coordinator": 11, "stranger": 7}
+# the pending requests with their count. Anonymous: the public content version, then (a cache
+# miss here, the data having just changed) venues and dates; a hit is pinned in
+# test_public_pages_come_from_a_cache.py.
+QUERIES = {"anonymous": 3, "supporter": 8, "coordinator": 11, "stranger": 7}
 
 
 @pytest.mark.parametrize("role", QUERIES)
@@ -270,6 +275,7 @@ def test_the_home_page_reads_a_fixed_number_of_queries(
         client.force_login(coordinator)
     elif role == "stranger":
         client.force_login(factories.user())
+    public_version()
 
     with django_assert_max_num_queries(QUERIES[role]):
         response = client.get(reverse("home"))

@@ -10,6 +10,8 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from config.public_pages import PublicContentQuerySet
+
 
 class District(models.Model):
     """One of Maebashi's 16 districts (地区), used for venues, supporters and requests."""
@@ -20,6 +22,9 @@ class District(models.Model):
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
+    # Venues show their district on public pages: every write marks those pages stale.
+    objects = PublicContentQuerySet.as_manager()
+
     class Meta:
         ordering = ["sort_order", "name"]
         verbose_name = _("district")
@@ -29,7 +34,7 @@ class District(models.Model):
         return self.name
 
 
-class VenueQuerySet(models.QuerySet):
+class VenueQuerySet(PublicContentQuerySet):
     def active(self):
         return self.filter(is_active=True)
 
@@ -116,7 +121,7 @@ week_ordinals_validator = RegexValidator(
 )
 
 
-class HelpdeskScheduleQuerySet(models.QuerySet):
+class HelpdeskScheduleQuerySet(PublicContentQuerySet):
     def in_force_on(self, day: date):
         return self.filter(
             Q(valid_from__lte=day), Q(valid_until__isnull=True) | Q(valid_until__gte=day)
@@ -234,7 +239,7 @@ class HelpdeskSchedule(models.Model):
         )
 
 
-class ClosureQuerySet(models.QuerySet):
+class ClosureQuerySet(PublicContentQuerySet):
     def affecting(self, venue):
         """City-wide closures and `venue`'s own."""
         return self.filter(Q(venue__isnull=True) | Q(venue=venue))

@@ -11,6 +11,7 @@ from django.db.models import (
 from django.utils.translation import gettext_lazy as _
 
 from config.i18n import language_choices
+from config.public_pages import PublicContentQuerySet
 from supporters.phones import validate_e164
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
@@ -210,6 +211,9 @@ class ClassRegistration(models.Model):
     )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # Seats left show on the public class list: every write marks the public pages stale.
+    objects = PublicContentQuerySet.as_manager()
 
     class Meta:
         ordering = ["session", "status", "waitlist_position", "created_at"]

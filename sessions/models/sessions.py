@@ -26,6 +26,7 @@ from django.utils.translation import pgettext_lazy
 
 from config.fiscal import TOKYO, FiscalYear
 from config.i18n import language_choices
+from config.public_pages import PublicContentQuerySet
 from sessions.models.requests import ClassRegistration
 
 
@@ -38,7 +39,7 @@ def took_place(prefix: str = "", now=None) -> Q:
     )
 
 
-class SessionQuerySet(models.QuerySet):
+class SessionQuerySet(PublicContentQuerySet):
     def upcoming(self):
         return self.filter(ends_at__gte=timezone.now()).exclude(status=Session.Status.CANCELLED)
 
@@ -428,7 +429,7 @@ class Session(models.Model):
         return max(self.capacity - taken, 0)
 
 
-class ShiftQuerySet(models.QuerySet):
+class ShiftQuerySet(PublicContentQuerySet):
     def holding_place(self):
         return self.filter(status__in=Shift.PLACE_HOLDING_STATUSES)
 

@@ -1,0 +1,187 @@
+"""Public pages served from a cache (issue 9): the pattern is in docs/architecture.md.
+
+A public page is the same for every anonymous visitor in a language, so it is rendered once per
+*public content version*, language, path and minute, and kept in each process's memory. The
+version is a random token in the shared (database) cache, replaced after every committed write
+to a model whose queryset is a `PublicContentQuerySet`: one query per request tells every process
+whether its copy is still good.
+"""
+
+import hashlib
+import time
+import uuid
+from functools import wraps
+
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+
+VERSION_KEY = "public-content-version"
+# Pages also follow the clock (a session drops off once it has ended, a date enters the
+# horizon): they are rendered again at least once a minute, whatever the data does.
+CLOCK_STEP = 60
+# Stands for the language switcher's CSRF token in a cached page; each response gets its own.
+CSRF_PLACEHOLDER = "__public-page-csrf-token__"
+
+pages = LocMemCache("public-pages", {"TIMEOUT": CLOCK_STEP, "OPTIONS": {"MAX_ENTRIES": 500}})
+
+
+# Set when a write happens inside a test case's transaction, which is rolled back, never
+# committed: its commit hooks never run, so the next read takes a new version instead.
+_stale_in_test = False
+
+
+def _new_version():
+    version = uuid.uuid4().hex
+    cache.set(VERSION_KEY, version, timeout=None)
+    return version
+
+
+def bump_public_version(using=None):
+    """Mark every cached public page stale once the current transaction commits (once per
+    transaction however many rows it writes); outside a transaction, at once."""
+    global _stale_in_test
+    connection = transaction.get_connection(using)
+    if any(block._from_testcase for block in connection.atomic_blocks):
+        _stale_in_test = True
+        return
+    if any(func is _new_version for _, func, _ in connection.run_on_commit):
+        return
+    # robust: the write has committed whatever happens here; a bump that fails is logged and the
+    # minute in the key still bounds how long a page can lag.
+    transaction.on_commit(_new_version, using=using, robust=True)
+
+
+def public_version() -> str:
+    """The current version: one query to the shared cache; a few more to start a new one when
+    the key is missing (the first request ever, or the cache table culled it)."""
+    global _stale_in_test
+    if _stale_in_test:
+        _stale_in_test = False
+        return _new_version()
+    return cache.get(VERSION_KEY) or _new_version()
+
+
+class PublicContentQuerySet(models.QuerySet):
+    """For models a public page shows: writes that send no signal still mark the pages stale.
+
+    `save()` and `delete()` of one row are seen by the signals `connect_public_models` connects.
+    """
+
+    def update(self, **kwargs):
+        bump_public_version(self.db)
+        return super().update(**kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        bump_public_version(self.db)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        bump_public_version(self.db)
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def delete(self):
+        bump_public_version(self.db)
+        return super().delete()
+
+
+def is_public_model(model) -> bool:
+    return issubclass(model._default_manager._queryset_class, PublicContentQuerySet)
+
+
+def _row_written(sender, using, **kwargs):
+    bump_public_version(using)
+
+
+def connect_public_models(all_models):
+    """Called from `ConfigConfig.ready()`: every public model's saves and deletes bump too."""
+    for model in all_models:
+        if is_public_model(model):
+            post_save.connect(_row_written, sender=model, dispatch_uid=f"public:{model._meta}")
+            post_delete.connect(_row_written, sender=model, dispatch_uid=f"gone:{model._meta}")
+
+
+def _csrf_digest(request) -> str:
+    secret = request.META.get("CSRF_COOKIE") or ""
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+def public_page(view):
+    """Serve `view` to anonymous visitors from the cache, with an ETag and 304s.
+
+    Signed-in visitors, pending messages and anything but GET/HEAD go straight to the view. The
+    view renders `{% csrf_token %}` as `CSRF_PLACEHOLDER` (see `public_context`); the placeholder
+    is swapped for this visitor's token on the way out, and the ETag carries a digest of their
+    CSRF cookie, so a 304 never hands back a page whose token no longer matches it.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if (
+            request.method not in ("GET", "HEAD")
+            or request.user.is_authenticated
+            or len(get_messages(request))
+        ):
+            return view(request, *args, **kwargs)
+        minute = int(time.time() // CLOCK_STEP)
+        version = f"{public_version()}.{request.LANGUAGE_CODE}.{minute}"
+        etag = f'"{version}.{_csrf_digest(request)}"'
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            return _headers(not_modified)
+        # Hashed: a long or odd query string stays a valid key.
+        key = f"{version}:{hashlib.sha256(request.get_full_path().encode()).hexdigest()}"
+        page = pages.get(key)
+        if page is None:
+            request.renders_public_page = True
+            needed_token = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+            response = view(request, *args, **kwargs)
+            cacheable = (
+                response.status_code == 200
+                and not response.streaming
+                and not response.cookies
+                # get_token() ran: a real token is in the page, which must never be shared.
+                and request.META.get("CSRF_COOKIE_NEEDS_UPDATE") == needed_token
+            )
+            if not cacheable:
+                return _with_token(request, response)
+            page = (response.content.decode(response.charset), response["Content-Type"])
+            pages.set(key, page)
+        content, content_type = page
+        if CSRF_PLACEHOLDER in content:
+            content = content.replace(CSRF_PLACEHOLDER, get_token(request))
+            etag = f'"{version}.{_csrf_digest(request)}"'
+        response = HttpResponse(content, content_type=content_type)
+        response["ETag"] = etag
+        return _headers(response)
+
+    wrapper.is_public_page = True
+    return wrapper
+
+
+def _with_token(request, response):
+    """An answer not to be cached still needs the visitor's token where the placeholder is."""
+    if not response.streaming and CSRF_PLACEHOLDER.encode() in response.content:
+        token = get_token(request).encode()
+        response.content = response.content.replace(CSRF_PLACEHOLDER.encode(), token)
+    return response
+
+
+def _headers(response):
+    # Each visitor's copy holds their own CSRF token: browsers keep it and ask again (304),
+    # shared caches keep nothing.
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
+    return response
+
+
+def public_context(request, context: dict) -> dict:
+    """A public view's context: the CSRF token as a placeholder when the page is to be cached."""
+    if getattr(request, "renders_public_page", False):
+        return {**context, "csrf_token": CSRF_PLACEHOLDER}
+    return context
