@@ -6,6 +6,13 @@ starts gunicorn as production runs it (debug off, behind a TLS proxy: every requ
 checks that every page answers 200, drives each one with wrk and prints one table. Exits
 non-zero when a page answered anything but 200. Only 127.0.0.1 is contacted.
 
+The floor is driven first and last (its requests/s in the table is the mean of the two, its
+latencies the first run's), and each row gives the machine's 1-minute load average after the
+page's run: on a shared machine a share of the floor is only as good as the load was steady.
+"gunicorn CPU per request" (the workers' user and system time during the page's run, over the
+requests served) hardly depends on that load: it is the figure to compare between runs. It
+leaves out PostgreSQL's own CPU, which the database's short-lived backends do not let us read.
+
 Settings (environment):
     BENCH_DATABASE_URL   postgres://postgres@127.0.0.1:5432/digisapo_bench
     BENCH_WORKERS        gunicorn workers (4)
@@ -140,6 +147,20 @@ def stop(process: subprocess.Popen):
         process.wait()
 
 
+def worker_cpu_seconds(master: int) -> float:
+    """User and system CPU the gunicorn workers (the master's children) have used so far."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name is in parentheses and may hold spaces: split after it.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        if int(fields[1]) == master:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def drive(url: str, headers: dict, seconds: int, connections: int, threads: int) -> dict:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     command += ["-s", str(LUA)]
@@ -157,8 +178,8 @@ def drive(url: str, headers: dict, seconds: int, connections: int, threads: int)
 def table(rows: list[dict], floor_rps: float, server_times: dict) -> str:
     lines = [
         "| page | requests/s | share of the floor | p50 | p95 | p99 | non-2xx "
-        "| server time per request (test client) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| server time per request (test client) | gunicorn CPU per request | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         share = row["rps"] / floor_rps * 100 if floor_rps else 0
@@ -166,7 +187,8 @@ def table(rows: list[dict], floor_rps: float, server_times: dict) -> str:
         lines.append(
             f"| {row['label']} | {row['rps']:,.0f} | {share:.1f}% | {row['p50_us'] / 1000:.0f} ms "
             f"| {row['p95_us'] / 1000:.0f} ms | {row['p99_us'] / 1000:.0f} ms "
-            f"| {row['non2xx'] + row['bad_checks']} | {server} |"
+            f"| {row['non2xx'] + row['bad_checks']} | {server} | {row['cpu_ms']:.1f} ms "
+            f"| {row['load']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -236,7 +258,9 @@ def main():
         say(f"gunicorn with {workers} workers; wrk -t{threads} -c{connections} -d{seconds}s")
         # The machine may be shared: its load before the run says how much the figures can trust.
         say("load average before driving: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-        for label, path, who in PAGES:
+        # The floor is driven first and again last: on a shared machine the load drifts, and
+        # each page's share is taken of the mean of the two.
+        for label, path, who in [*PAGES, PAGES[0]]:
             headers = dict([PROXY_HEADER]) | auth_headers[who]
             status = status_of(base + path, headers)
             if status != 200:
@@ -245,11 +269,15 @@ def main():
                 continue
             if warmup:
                 drive(base + path, headers, warmup, connections, threads)
+            cpu_before = worker_cpu_seconds(server.pid)
             figures = drive(base + path, headers, seconds, connections, threads)
+            cpu = worker_cpu_seconds(server.pid) - cpu_before
+            figures["cpu_ms"] = cpu * 1000 / figures["requests"] if figures["requests"] else 0
             after = status_of(base + path, headers)
             if after != 200:
                 say(f"{path} answered {after} after the run, not 200")
-            rows.append({"label": label, "path": path, "status": after, **figures})
+            load = os.getloadavg()[0]
+            rows.append({"label": label, "path": path, "status": after, "load": load, **figures})
             say(f"{path}: {figures['rps']:.0f} requests/s")
     finally:
         stop(server)
@@ -257,7 +285,13 @@ def main():
     measured = [row for row in rows if "rps" in row]
     for row in measured:
         row["bad_checks"] = int(row["status"] != 200)
-    floor_rps = next((row["rps"] for row in measured if row["path"] == FLOOR), 0)
+    floors = [row for row in measured if row["path"] == FLOOR]
+    floor_rps = sum(row["rps"] for row in floors) / len(floors) if floors else 0
+    if len(floors) == 2:
+        first, last = floors
+        first["label"] += f" (first {first['rps']:,.0f}, last {last['rps']:,.0f})"
+        first["rps"] = floor_rps
+        measured.remove(last)
     print(table(measured, floor_rps, server_times))
     say("load average after driving: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     refused = [row["path"] for row in rows if row["status"] != 200 or row.get("non2xx")]
