@@ -13,7 +13,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
 		$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit 0; }; \
 	done)
 
-.PHONY: help run test lint format messages clean install install-dev
+.PHONY: help run test lint format messages clean install install-dev bench
 
 # DEBUG is off unless asked for (config/settings.py); the development targets ask, unless the
 # caller set DJANGO_DEBUG already.
@@ -24,6 +24,7 @@ run: export DIGISAPO_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 help:
 	@echo "make run    set up and start digisapo on http://127.0.0.1:$(PORT) with demo data"
 	@echo "make test   set up and run the checks and the whole test suite"
+	@echo "make bench  measure the busiest pages under load beside a bare Django view (PostgreSQL, wrk)"
 	@echo "make lint | format | messages | clean"
 
 $(VENV)/.installed-%: pyproject.toml
@@ -64,6 +65,11 @@ lint: install-dev
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check_catalogs
+
+# Not part of `make test`: needs PostgreSQL (BENCH_DATABASE_URL) and takes about two minutes.
+# config/bench/run.py says what it does and which BENCH_* variables tune it.
+bench: install-dev
+	$(PY) -m config.bench.run
 
 format: install-dev
 	$(PY) -m ruff check --fix .

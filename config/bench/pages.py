@@ -1,0 +1,20 @@
+"""What the benchmark drives, in the order of its table. Later issues add their pages here.
+
+Each page: (label, path, who): who is None (anonymous), "cookie" (the demo supporter's session)
+or "token" (the demo supporter's API token). Plain data: the runner reads it without Django.
+"""
+
+FLOOR = "/bench/floor"
+
+PAGES = [
+    ('bare "ok" view (floor)', FLOOR, None),
+    ("`/` home, anonymous", "/", None),
+    ("`/classes/`", "/classes/", None),
+    ("`/board/` as a supporter", "/board/", "cookie"),
+    ("`/me/shifts/` as a supporter", "/me/shifts/", "cookie"),
+    ("`GET /api/board` (token)", "/api/board", "token"),
+    ("`GET /api/sessions`", "/api/sessions", None),
+]
+
+# The demo login the signed-in pages are measured as.
+USERNAME = "supporter"

@@ -1,0 +1,113 @@
+"""`manage.py bench_setup`: the benchmark's data (`make bench`, issue 9). Safe to run again.
+
+The demo data plus a full year of upcoming help-desk sessions, as the city will have once every
+schedule is generated for its fiscal year; `--session-for` signs a user in without the form (for
+wrk's cookie); `--server-times` times each benchmarked page through Django's test client.
+"""
+
+import statistics
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from config.bench.pages import PAGES, USERNAME
+from sessions.models import Session
+from sessions.services import generate_helpdesk_sessions
+from supporters.services import create_api_token
+from venues.models import HelpdeskSchedule
+
+AHEAD = timedelta(days=365)
+
+
+class Command(BaseCommand):
+    help = (
+        "Prepare the benchmark's database: the demo data and a year of upcoming help-desk "
+        "sessions. --session-for prints a session key for a user; --server-times times each "
+        "benchmarked page through the test client."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--session-for", metavar="USERNAME", help="Print a new session key for USERNAME."
+        )
+        parser.add_argument(
+            "--server-times",
+            action="store_true",
+            help="Print each page's median server time and query count (test client).",
+        )
+        parser.add_argument(
+            "--requests", type=int, default=20, help="Requests per page for --server-times."
+        )
+
+    def handle(self, *args, session_for, server_times, requests, **options):
+        if session_for:
+            self.stdout.write(signed_in_session_key(session_for))
+        elif server_times:
+            self.write_server_times(requests)
+        else:
+            call_command("seed_demo", stdout=self.stdout)
+            today = timezone.localdate()
+            schedules = HelpdeskSchedule.objects.current_or_upcoming(today)
+            for schedule in schedules:
+                generate_helpdesk_sessions(schedule, today, today + AHEAD)
+            upcoming = Session.objects.upcoming().count()
+            self.stdout.write(
+                f"{schedules.count()} help-desk schedules generated to {today + AHEAD}; "
+                f"{upcoming} upcoming sessions."
+            )
+
+    def write_server_times(self, requests: int):
+        """One line per page: `TIME <path> <median ms> <queries>`, after one warm-up request."""
+        user = get_user(USERNAME)
+        token, key = create_api_token(user, "bench_setup --server-times")
+        host = settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "testserver"
+        try:
+            for _label, path, who in PAGES:
+                client = Client(SERVER_NAME=host, HTTP_X_FORWARDED_PROTO="https")
+                if who == "cookie":
+                    client.force_login(user)
+                headers = {"authorization": f"Bearer {key}"} if who == "token" else {}
+                times, queries = [], 0
+                for attempt in range(requests + 1):
+                    with CaptureQueriesContext(connection) as captured:
+                        started = time.perf_counter()
+                        response = client.get(path, headers=headers)
+                        elapsed = time.perf_counter() - started
+                    if response.status_code != 200:
+                        raise CommandError(f"{path} answered {response.status_code}, not 200")
+                    if attempt:  # the first request warms the template and URL caches
+                        times.append(elapsed)
+                        queries = len(captured)
+                median_ms = statistics.median(times) * 1000
+                self.stdout.write(f"TIME {path} {median_ms:.1f} {queries}")
+        finally:
+            token.delete()
+
+
+def get_user(username: str):
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise CommandError(
+            f"No active user {username!r}: the demo logins need DJANGO_DEBUG=1 when seeding."
+        )
+    return user
+
+
+def signed_in_session_key(username: str) -> str:
+    """A database session signed in as `username`, as django.contrib.auth.login would store it."""
+    user = get_user(username)
+    session = SessionStore()
+    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key

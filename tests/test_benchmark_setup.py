@@ -1,0 +1,100 @@
+"""The benchmark's own parts (`make bench`, issue 9): the floor, the setup command, its sign-in.
+
+The benchmark itself (gunicorn, wrk, PostgreSQL) is never run by the suite; these pin what it
+relies on, seeded once for the module on a frozen day (2026-11-23, a Monday).
+"""
+
+from datetime import date, datetime, time, timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.urls import Resolver404, resolve
+
+from config.bench import urls as bench_urls
+from config.bench.pages import FLOOR, PAGES
+from config.fiscal import TOKYO
+from sessions.models import Session
+
+TODAY = date(2026, 11, 23)
+NOW = datetime.combine(TODAY, time(10), tzinfo=TOKYO)
+
+
+@pytest.fixture(scope="module")
+def bench_data(django_db_setup, django_db_blocker):
+    """What `bench_setup` makes, once, rolled back after the module's tests.
+
+    With DEBUG on, as the runner seeds it: the demo logins exist only then.
+    """
+    with (
+        django_db_blocker.unblock(),
+        time_machine.travel(NOW, tick=False),
+        override_settings(DEBUG=True),
+        transaction.atomic(),
+    ):
+        call_command("bench_setup", stdout=StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def benched(bench_data, db):
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def bench_setup(*args) -> str:
+    out = StringIO()
+    call_command("bench_setup", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_floor_is_in_the_benchmarks_urls_only():
+    assert resolve(FLOOR, urlconf="config.bench.urls").func is bench_urls.floor
+    with pytest.raises(Resolver404):
+        resolve(FLOOR)  # config.urls, what production serves
+
+
+@override_settings(ROOT_URLCONF="config.bench.urls")
+def test_the_floor_answers_ok_and_the_benchmarks_urls_serve_the_site(client, db):
+    floor = client.get(FLOOR)
+    home = client.get("/")
+
+    assert (floor.status_code, floor.content) == (200, b"ok")
+    assert home.status_code == 200
+
+
+def test_bench_setup_adds_a_year_of_helpdesk_sessions(benched):
+    last = Session.objects.filter(kind=Session.Kind.HELPDESK).latest("starts_at")
+
+    assert last.starts_at.date() > TODAY + timedelta(days=350)
+
+
+def test_bench_setup_run_again_adds_nothing(benched):
+    before = Session.objects.count()
+
+    bench_setup()
+
+    assert Session.objects.count() == before
+
+
+def test_the_session_key_it_prints_signs_the_demo_supporter_in(benched, client):
+    key = bench_setup("--session-for", "supporter").strip()
+    client.cookies["sessionid"] = key
+
+    response = client.get("/board/")
+
+    assert response.status_code == 200
+    assert response.wsgi_request.user.username == "supporter"
+
+
+@override_settings(ROOT_URLCONF="config.bench.urls")
+def test_server_times_name_every_benchmarked_page_with_its_queries(benched):
+    lines = [line.split() for line in bench_setup("--server-times", "--requests", "1").splitlines()]
+    times = {path: (float(ms), int(queries)) for _time, path, ms, queries in lines}
+
+    assert list(times) == [path for _label, path, _who in PAGES]
+    assert times[FLOOR][1] == 0  # the floor touches no table: the pages' queries are their own
