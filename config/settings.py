@@ -145,10 +145,17 @@ TEMPLATES = [
 FORM_RENDERER = "config.forms.FormRenderer"
 
 # SQLite under var/ is the embedded default; production and CI's second run set DATABASE_URL.
+# Connections persist in production (issue 9): a new PostgreSQL connection per request cost about
+# as much CPU again as the page. CONN_MAX_AGE rather than psycopg's pool: gunicorn's sync
+# workers and db_worker serve one thing at a time, so one kept connection each is all a pool
+# would hold, without another dependency or a pool per process to size against max_connections.
+# The health check replaces a connection the server dropped before a request uses it.
+# Development and the tests (DEBUG on) open one per request, as Django's runserver threads need.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'digisapo.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if DEBUG else 600),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
