@@ -186,11 +186,21 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # One cache every process shares, in the database (`manage.py createcachetable`; `make run` does
 # it, test databases get it on creation): allauth counts sign-in attempts and code requests in
 # the cache, and a per-process memory cache would give each web worker its own count.
+#
+# "fragments" is each process's own memory, for rendered parts of pages keyed by everything they
+# show (a board card's public part, sessions/templatetags/session_cards.py): a key that changes
+# with the content is never stale in any process, and a fetch costs no query (issue 9).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "digisapo_cache",
-    }
+    },
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "digisapo-fragments",
+        "TIMEOUT": 24 * 60 * 60,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
 }
 
 # django-allauth (issue 5). Supporters sign in with their mobile number and a one-time SMS code;

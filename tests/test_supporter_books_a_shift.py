@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -466,6 +467,73 @@ def test_the_board_runs_the_same_queries_for_5_or_100_sessions(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = supporter_client.get(BOARD, {"date_to": "2026-12-31"})
     assert response.content.decode().count("session-card") >= 30  # a full page
+
+
+def rendered(response) -> list[str]:
+    return [template.name for template in response.templates]
+
+
+def test_a_cards_shared_part_is_rendered_once_for_every_supporter_who_opens_the_board(
+    client, supporter, session
+):
+    caches["fragments"].clear()
+    other = factories.supporter()
+    client.force_login(supporter.user)
+    first = client.get(BOARD)
+    client.force_login(other.user)
+    second = client.get(BOARD)
+
+    assert rendered(first).count("sessions/_session_card_public.html") == 1
+    assert "sessions/_session_card_public.html" not in rendered(second)
+    assert "0 of 2 supporters" in second.content.decode()
+
+
+def test_the_board_never_shows_a_stale_card_after_a_sign_up_or_a_cancellation(
+    client, supporter, session
+):
+    other = factories.supporter(given_name="花子")
+    client.force_login(supporter.user)
+    assert "0 of 2 supporters" in client.get(BOARD).content.decode()
+
+    shift = sign_up(other, session, by=other.user)
+    html = client.get(BOARD).content.decode()
+    assert "1 of 2 supporters" in html
+    assert "花子" in html
+
+    cancel_shift(shift, by=other.user)
+    html = client.get(BOARD).content.decode()
+    assert "0 of 2 supporters" in html
+    assert "花子" not in html
+
+
+def test_a_card_on_the_team_reads_you_for_the_viewer_only(client, supporter, session):
+    sign_up(supporter, session, by=supporter.user)
+    client.force_login(supporter.user)
+    mine = client.get(BOARD).content.decode()
+    client.force_login(factories.supporter().user)
+    theirs = client.get(BOARD).content.decode()
+
+    assert "Supporters:</span>\n    you</p>" in mine
+    assert f"Supporters:</span>\n    {supporter.short_name}</p>" in theirs
+
+
+def test_the_shared_parts_follow_the_language_they_are_asked_in(client, supporter, session):
+    client.force_login(supporter.user)
+    english = client.get(BOARD).content.decode()
+    japanese = client.get(BOARD, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+
+    assert "0 of 2 supporters" in english
+    assert "0 of 2 supporters" not in japanese
+    assert "All venues" in english
+    assert "All venues" not in japanese
+
+
+def test_the_filters_offer_a_new_venue_at_once(client, supporter):
+    client.force_login(supporter.user)
+    client.get(BOARD)
+    factories.venue(name="新しい公民館")
+
+    assert "新しい公民館" in client.get(BOARD).content.decode()
 
 
 # My shifts -----------------------------------------------------------------------------------
