@@ -188,7 +188,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # the cache, and a per-process memory cache would give each web worker its own count.
 #
 # "fragments" is each process's own memory, for rendered parts of pages keyed by everything they
-# show (a board card's public part, sessions/templatetags/session_cards.py): a key that changes
+# show (a board card's public part, sessions/templatetags/session_fragments.py): a key that changes
 # with the content is never stale in any process, and a fetch costs no query (issue 9).
 CACHES = {
     "default": {

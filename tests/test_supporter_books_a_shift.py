@@ -588,6 +588,23 @@ def test_my_shifts_is_for_supporters(client, db):
     assert client.get(MY_SHIFTS).status_code == 403
 
 
+def test_past_shifts_render_once_and_show_marked_attendance_at_once(client, supporter):
+    caches["fragments"].clear()
+    held = factories.session(starts_at=MONDAY_10AM - timedelta(days=3), status="held")
+    shift = factories.shift(session=held, supporter=supporter, status=Shift.Status.ATTENDED)
+    client.force_login(supporter.user)
+    first, second = client.get(MY_SHIFTS), client.get(MY_SHIFTS)
+    shift.status = Shift.Status.NO_SHOW
+    shift.save()
+    marked = client.get(MY_SHIFTS)
+
+    assert rendered(first).count("sessions/_past_shift_rows.html") == 1
+    assert "sessions/_past_shift_rows.html" not in rendered(second)
+    assert "Attended" in second.content.decode()
+    assert "Did not come" in marked.content.decode()
+    assert "Attended" not in marked.content.decode()
+
+
 def test_my_shifts_runs_the_same_queries_for_5_or_100_shifts(
     supporter_client, supporter, django_assert_max_num_queries
 ):

@@ -1,9 +1,13 @@
-"""`{% session_card_public session %}`: the part of a board card that is the same for everyone.
+"""Parts of the supporters' pages that come from the fragments cache (config/fragments.py).
 
-The board shows about 30 cards and rendering them was most of its time (issue 9). This part
-comes from the fragments cache (config/fragments.py) under a key made of every value it shows,
-so a sign-up (a new `staffed`, a new name on the team) makes a new key and no card is stale.
-The viewer's own part (their shift, the buttons with the CSRF token) is rendered around it.
+`{% session_card_public session %}`: the part of a board card that is the same for everyone.
+The board shows about 30 cards and rendering them was most of its time (issue 9). The key is
+made of every value the part shows, so a sign-up (a new `staffed`, a new name on the team)
+makes a new key and no card is stale. The viewer's own part (their shift, the buttons with the
+CSRF token) is rendered around it.
+
+`{% past_shift_rows shifts %}`: a page of a supporter's past shifts on "My shifts", which
+changes only when attendance is marked: keyed by each shift's status and what it shows.
 """
 
 from django import template
@@ -45,4 +49,24 @@ def session_card_public(context, session):
         lambda: render_to_string(
             "sessions/_session_card_public.html", {"session": session, "team": team, "you": you}
         ),
+    )
+
+
+@register.simple_tag
+def past_shift_rows(shifts):
+    shown = [
+        (
+            shift.pk,
+            shift.status,
+            shift.session.kind,
+            shift.session.place_label,
+            shift.session.starts_at,
+            shift.session.ends_at,
+        )
+        for shift in shifts
+    ]
+    return cached_fragment(
+        "past-shifts",
+        shown,
+        lambda: render_to_string("sessions/_past_shift_rows.html", {"shifts": shifts}),
     )
