@@ -469,6 +469,21 @@ def test_the_board_runs_the_same_queries_for_5_or_100_sessions(
     assert response.content.decode().count("session-card") >= 30  # a full page
 
 
+def test_the_board_counts_and_lists_its_sessions_without_grouping_rows(
+    supporter_client, session, django_assert_max_num_queries
+):
+    """Places taken are a subquery per session, not a join with GROUP BY (issue 9): the page
+    count is a bare COUNT(*) of the sessions, however many there are."""
+    with django_assert_max_num_queries(12) as queries:
+        assert supporter_client.get(BOARD).status_code == 200
+    sql = [query["sql"] for query in queries.captured_queries]
+    counts = [query for query in sql if query.startswith("SELECT COUNT(*)")]
+
+    assert len(counts) == 1
+    assert "(SELECT" not in counts[0]
+    assert not any('GROUP BY "helpdesk_sessions_session"."id"' in query for query in sql)
+
+
 def rendered(response) -> list[str]:
     return [template.name for template in response.templates]
 
