@@ -145,10 +145,17 @@ TEMPLATES = [
 FORM_RENDERER = "config.forms.FormRenderer"
 
 # SQLite under var/ is the embedded default; production and CI's second run set DATABASE_URL.
+# Connections persist in production (issue 9): a new PostgreSQL connection per request cost about
+# as much CPU again as the page. CONN_MAX_AGE rather than psycopg's pool: gunicorn's sync
+# workers and db_worker serve one thing at a time, so one kept connection each is all a pool
+# would hold, without another dependency or a pool per process to size against max_connections.
+# The health check replaces a connection the server dropped before a request uses it.
+# Development and the tests (DEBUG on) open one per request, as Django's runserver threads need.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'digisapo.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if DEBUG else 600),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -179,11 +186,21 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # One cache every process shares, in the database (`manage.py createcachetable`; `make run` does
 # it, test databases get it on creation): allauth counts sign-in attempts and code requests in
 # the cache, and a per-process memory cache would give each web worker its own count.
+#
+# "fragments" is each process's own memory, for rendered parts of pages keyed by everything they
+# show (a board card's public part, sessions/templatetags/session_fragments.py): a key that changes
+# with the content is never stale in any process, and a fetch costs no query (issue 9).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "digisapo_cache",
-    }
+    },
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "digisapo-fragments",
+        "TIMEOUT": 24 * 60 * 60,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
 }
 
 # django-allauth (issue 5). Supporters sign in with their mobile number and a one-time SMS code;

@@ -86,3 +86,44 @@ def test_no_page_or_endpoint_checks_roles_by_hand():
     ]
     assert modules
     assert found == [], "Use supporters.access instead"
+
+
+# The coordinator check, asked on every page by the header (issue 9) ---------------------------
+
+
+def test_the_coordinator_check_gives_has_perms_answer_in_one_query(db, django_assert_num_queries):
+    from django.contrib.auth.models import Permission
+
+    from supporters.models import COORDINATE_PERMISSION, User
+
+    direct = factories.user()
+    direct.user_permissions.add(Permission.objects.get(codename="coordinate_programme"))
+    people = {
+        "group": factories.coordinator(),
+        "direct": direct,
+        "superuser": factories.user(is_superuser=True),
+        "inactive": factories.coordinator(is_active=False),
+        "nobody": factories.user(),
+        "supporter": factories.supporter().user,
+    }
+    for name, person in people.items():
+        fresh, again = User.objects.get(pk=person.pk), User.objects.get(pk=person.pk)
+        with django_assert_num_queries(0 if name in ("superuser", "inactive") else 1):
+            answer = fresh.is_coordinator
+        assert answer == again.has_perm(COORDINATE_PERMISSION), name
+
+
+def test_a_signed_in_page_asks_about_permissions_once_and_an_anonymous_one_never(
+    client, supporter, django_assert_max_num_queries
+):
+    def permission_queries(response_queries):
+        return [q for q in response_queries if "auth_permission" in q["sql"]]
+
+    with django_assert_max_num_queries(20) as anonymous:
+        assert client.get(reverse("home")).status_code == 200
+    assert permission_queries(anonymous.captured_queries) == []
+
+    client.force_login(supporter.user)
+    with django_assert_max_num_queries(20) as signed_in:
+        assert client.get(reverse("helpdesk_sessions:board")).status_code == 200
+    assert len(permission_queries(signed_in.captured_queries)) == 1

@@ -149,3 +149,19 @@ def test_an_empty_debug_variable_leaves_debug_off():
 def test_the_test_run_and_the_makefile_turn_debug_on_for_development():
     assert settings.SECRET_KEY == settings_module._DEV_SECRET_KEY
     assert "run test lint messages: export DJANGO_DEBUG ?= true" in (ROOT / "Makefile").read_text()
+
+
+def test_production_keeps_database_connections_and_checks_them_before_use():
+    """Issue 9: a new PostgreSQL connection per request cost as much CPU again as the page."""
+    show = (
+        "from django.conf import settings; db = settings.DATABASES['default'];"
+        " print(db['CONN_MAX_AGE'], db['CONN_HEALTH_CHECKS'])"
+    )
+    production = manage("shell", "-v", "0", "-c", show, **PRODUCTION_ENV)
+    development = manage("shell", "-v", "0", "-c", show, DJANGO_DEBUG="1")
+    chosen = manage("shell", "-v", "0", "-c", show, DATABASE_CONN_MAX_AGE="60", **PRODUCTION_ENV)
+
+    assert production.returncode == 0, production.stderr
+    assert production.stdout.split() == ["600", "True"]
+    assert development.stdout.split() == ["0", "True"]
+    assert chosen.stdout.split() == ["60", "True"]

@@ -39,6 +39,20 @@ def took_place(prefix: str = "", now=None) -> Q:
     )
 
 
+def _count_per_session(rows):
+    """How many of `rows` (shifts, registrations) belong to each session, as a correlated
+    subquery rather than a join with GROUP BY: a page's COUNT(*) then drops it, and the list's
+    query groups nothing (issue 9)."""
+    counted = (
+        rows.filter(session=OuterRef("pk"))
+        .order_by()
+        .values("session")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
 class SessionQuerySet(PublicContentQuerySet):
     def upcoming(self):
         return self.filter(ends_at__gte=timezone.now()).exclude(status=Session.Status.CANCELLED)
@@ -106,23 +120,11 @@ class SessionQuerySet(PublicContentQuerySet):
 
     def with_staffing(self):
         """Annotate `staffed` (supporters holding a place) so lists need no query per row."""
-        return self.annotate(
-            # distinct: with_seats_taken() joins another table, which would multiply rows.
-            staffed=Count(
-                "shifts",
-                filter=Q(shifts__status__in=Shift.PLACE_HOLDING_STATUSES),
-                distinct=True,
-            )
-        )
+        return self.annotate(staffed=_count_per_session(Shift.objects.holding_place()))
 
     def with_seats_taken(self):
-        return self.annotate(
-            seats_taken=Count(
-                "registrations",
-                filter=Q(registrations__status__in=ClassRegistration.SEAT_HOLDING_STATUSES),
-                distinct=True,
-            )
-        )
+        taken = ClassRegistration.objects.filter(status__in=ClassRegistration.SEAT_HOLDING_STATUSES)
+        return self.annotate(seats_taken=_count_per_session(taken))
 
     def open_for_shifts(self):
         """Scheduled, not started yet and taking supporters: what the shift board lists."""
@@ -133,14 +135,8 @@ class SessionQuerySet(PublicContentQuerySet):
     def needing(self, supporter=None):
         """With a place open; given a supporter, one they could take (their level, and they
         are not on the session already): the board's "only where I'm needed"."""
-        holding = (
-            Shift.objects.filter(session=OuterRef("pk"), status__in=Shift.PLACE_HOLDING_STATUSES)
-            .order_by()
-            .values("session")
-            .annotate(count=Count("pk"))
-            .values("count")
-        )
-        sessions = self.filter(supporters_needed__gt=Coalesce(Subquery(holding), 0))
+        holding = _count_per_session(Shift.objects.holding_place())
+        sessions = self.filter(supporters_needed__gt=holding)
         if supporter is None:
             return sessions
         theirs = Shift.objects.active().filter(session=OuterRef("pk"), supporter=supporter)
