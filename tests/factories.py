@@ -1,10 +1,15 @@
 """Plain factories: each makes one valid object with sensible defaults, overridable by keyword."""
 
 import itertools
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import time_machine
 from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from consultations.models import Consultation, Device, SessionReport, Topic
@@ -250,3 +255,18 @@ def inbound_message(**kwargs):
         **kwargs,
     }
     return InboundMessage.objects.create(**fields)
+
+
+@contextmanager
+def made_once(django_db_blocker, command: str, *, now, debug: bool, stdout=None):
+    """What `command` makes (seed_demo, bench_setup), once for a test module, at `now`, rolled
+    back after the module's tests (a module-scoped fixture yields inside it)."""
+    with (
+        django_db_blocker.unblock(),
+        time_machine.travel(now, tick=False),
+        override_settings(DEBUG=debug),
+        transaction.atomic(),
+    ):
+        call_command(command, stdout=stdout)
+        yield
+        transaction.set_rollback(True)

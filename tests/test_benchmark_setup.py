@@ -10,7 +10,6 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import transaction
 from django.test import override_settings
 from django.urls import Resolver404, resolve
 
@@ -18,6 +17,7 @@ from config.bench import urls as bench_urls
 from config.bench.pages import FLOOR, PAGES
 from config.fiscal import TOKYO
 from sessions.models import Session
+from tests import factories
 
 TODAY = date(2026, 11, 23)
 NOW = datetime.combine(TODAY, time(10), tzinfo=TOKYO)
@@ -29,15 +29,10 @@ def bench_data(django_db_setup, django_db_blocker):
 
     With DEBUG on, as the runner seeds it: the demo logins exist only then.
     """
-    with (
-        django_db_blocker.unblock(),
-        time_machine.travel(NOW, tick=False),
-        override_settings(DEBUG=True),
-        transaction.atomic(),
+    with factories.made_once(
+        django_db_blocker, "bench_setup", now=NOW, debug=True, stdout=StringIO()
     ):
-        call_command("bench_setup", stdout=StringIO())
         yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
-from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
-from django.test import override_settings
 
 from config.demo import DEMO_SUPPORTER_PHONE, DEMO_USERNAMES, DemoError, ensure_demo_accounts
 from config.fiscal import TOKYO, FiscalYear
@@ -18,6 +16,7 @@ from consultations.services import annual_figures
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
 from supporters.models import Supporter, User
 from supporters.phones import validate_e164
+from tests import factories
 from venues.models import HelpdeskSchedule, Venue
 
 TODAY = date(2026, 11, 23)
@@ -29,15 +28,10 @@ FY2024 = FiscalYear(2024)
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
     """The demo data, made once with DEBUG off and rolled back after the module's tests."""
-    with (
-        django_db_blocker.unblock(),
-        time_machine.travel(NOW, tick=False),
-        override_settings(DEBUG=False),
-        transaction.atomic(),
+    with factories.made_once(
+        django_db_blocker, "seed_demo", now=NOW, debug=False, stdout=StringIO()
     ):
-        call_command("seed_demo", stdout=StringIO())
         yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture
