@@ -1,6 +1,10 @@
 """Sessions: public information (times, places, open places) with no authentication; the
 shift board, sign-ups and rosters for signed-in supporters and coordinators (issue 5)."""
 
+import hashlib
+import time
+
+from django.core.cache.backends.locmem import LocMemCache
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 from ninja import Query, Router, Status
@@ -8,6 +12,7 @@ from ninja.pagination import paginate
 
 from config.errors import ApiError, ErrorOut
 from config.inputs import Pagination
+from config.public_pages import CLOCK_STEP, public_version
 from sessions.models import Session, Shift
 from sessions.schemas import (
     AttendanceIn,
@@ -177,7 +182,9 @@ def board(request, filters: Query[BoardFilters]):
         last=filters.date_to,
         needed=filters.needed,
     )
-    return BoardPage(sessions, supporter)
+    # "Only where I'm needed" depends on who asks: their level and their shifts.
+    viewer = (supporter.pk, supporter.training_level) if filters.needed and supporter else None
+    return BoardPage(sessions, supporter, (filters.model_dump_json(), viewer))
 
 
 # The board's columns: one query for a page of sessions with their venue and district, one
@@ -212,29 +219,57 @@ SHORT_NAME = ("supporter__given_name",)
 
 
 class BoardPage:
-    """The board's sessions as the paginator slices them: `len()` counts them, a slice is a
-    list of `BoardSessionOut` values in two queries whatever its length."""
+    """The board's sessions as the paginator slices them: a slice is a list of
+    `BoardSessionOut` values, `len()` the number of sessions listed.
 
-    def __init__(self, sessions, supporter):
+    What a page shows everyone is read in three queries (the count, the sessions, their
+    shifts) and kept for every viewer under the public content version and the minute (as the
+    public pages are, config/public_pages.py); each viewer's own fields are then picked from
+    the kept shifts, with no query. A sign-up or a cancellation commits a new version, so no one
+    sees a stale place count; a session drops off within a minute of its start, as on the
+    public pages, and a supporter's new given name shows within a minute (issue 9).
+    """
+
+    def __init__(self, sessions, supporter, shown: tuple):
         self.sessions = sessions
         self.supporter = supporter
+        self.shown = shown
+        self.count = None
 
     def __len__(self) -> int:
-        return self.sessions.count()
+        if self.count is None:
+            self.count = self.sessions.count()
+        return self.count
 
     def __getitem__(self, page: slice) -> list[dict]:
-        rows = (
-            self.sessions.with_staffing()
-            .with_seats_taken()
-            .order_by("starts_at", "id")
-            .values(*BOARD_COLUMNS)[page]
-        )
-        return board_items(list(rows), self.supporter)
+        minute = int(time.time() // CLOCK_STEP)
+        shown = (public_version(), minute, self.shown, page.start, page.stop)
+        key = "board:" + hashlib.sha256(repr(shown).encode()).hexdigest()
+        kept = board_pages.get(key)
+        if kept is None:
+            kept = self.sessions.count(), board_items(self.sessions, page)
+            board_pages.set(key, kept)
+        self.count, items = kept
+        viewer = self.supporter.pk if self.supporter else None
+        return [{**public, **theirs.get(viewer, NOT_ON_IT)} for public, theirs in items]
 
 
-def board_items(rows: list[dict], supporter) -> list[dict]:
-    """What `BoardSessionOut` shows of each session row, the shifts read in one query; the
-    same values `Session.team`, `waiting_list` and `viewer_shift` give a card."""
+# Each process keeps the pages of the board it served in the last minute.
+board_pages = LocMemCache("board-pages", {"TIMEOUT": CLOCK_STEP, "OPTIONS": {"MAX_ENTRIES": 500}})
+
+NOT_ON_IT = {"my_status": None, "my_waiting_rank": None, "my_offer_expires_at": None}
+
+
+def board_items(sessions, page: slice) -> list[tuple[dict, dict]]:
+    """For each session of `page`: what `BoardSessionOut` shows everyone, and the fields of
+    each supporter with an active shift on it, by supporter id; the same values
+    `Session.team`, `waiting_list` and `viewer_shift` give a card, in two queries."""
+    rows = list(
+        sessions.with_staffing()
+        .with_seats_taken()
+        .order_by("starts_at", "id")
+        .values(*BOARD_COLUMNS)[page]
+    )
     shifts = {row["id"]: [] for row in rows}
     active = (
         Shift.objects.active()
@@ -246,15 +281,26 @@ def board_items(rows: list[dict], supporter) -> list[dict]:
     )
     for shift in active:
         shifts[shift[0]].append(shift)
-    viewer = supporter.pk if supporter else None
-    return [board_item(row, shifts[row["id"]], viewer) for row in rows]
+    return [(board_item(row, shifts[row["id"]]), viewer_fields(shifts[row["id"]])) for row in rows]
 
 
-def board_item(row: dict, shifts: list, viewer: int | None) -> dict:
+def viewer_fields(shifts: list) -> dict:
+    """`my_status`, `my_waiting_rank` and `my_offer_expires_at` for each supporter on it."""
+    fields = {}
+    rank = 0
+    for _session, supporter, status, _role, expires_at, _name in shifts:
+        rank += status == Shift.Status.WAITLISTED
+        fields[supporter] = {
+            "my_status": status,
+            "my_waiting_rank": rank if status == Shift.Status.WAITLISTED else None,
+            "my_offer_expires_at": expires_at if status == Shift.Status.OFFERED else None,
+        }
+    return fields
+
+
+def board_item(row: dict, shifts: list) -> dict:
     team = [shift for shift in shifts if shift[2] in Shift.TEAM_STATUSES]
     team.sort(key=lambda shift: shift[3] != Shift.Role.LEAD)  # leads first, stable
-    waiting = [shift for shift in shifts if shift[2] == Shift.Status.WAITLISTED]
-    mine = next((shift for shift in shifts if shift[1] == viewer), None)
     has_venue = row["venue_id"] is not None
     if row["district__code"] is not None:
         district = {"code": row["district__code"], "name": row["district__name"]}
@@ -285,10 +331,7 @@ def board_item(row: dict, shifts: list, viewer: int | None) -> dict:
         "min_level": row["min_level"],
         "staffed": row["staffed"],
         "supporters": [shift[5] for shift in team],
-        "waiting": len(waiting),
-        "my_status": mine[2] if mine else None,
-        "my_waiting_rank": waiting.index(mine) + 1 if mine in waiting else None,
-        "my_offer_expires_at": mine[4] if mine and mine[2] == Shift.Status.OFFERED else None,
+        "waiting": sum(shift[2] == Shift.Status.WAITLISTED for shift in shifts),
     }
 
 
