@@ -11,6 +11,7 @@ from ninja.responses import NinjaJSONEncoder
 
 from config.schemas import LocalDateTime
 from sessions.models import Session, Shift
+from sessions.schemas import BoardSessionOut
 from sessions.services import join_waitlist, sign_up
 from tests import factories
 from tests.clock import JUNE_MONDAY_10AM as MONDAY_10AM
@@ -226,3 +227,13 @@ def test_the_reference_shows_each_of_the_viewers_states(client, supporter, busy_
     assert (a_class["capacity"], a_class["seats_left"]) == (3, 2)
     assert nishi["district"]["code"] == "nishi"
     assert nishi["venue"] is not None
+
+
+def test_the_board_api_answers_what_its_schema_documents(client, supporter, busy_board):
+    """The board's values are rendered without the schema's validation (issue 9): each item
+    still has the documented fields, in order, and passes it."""
+    items = client.get("/api/board", **bearer(supporter.user)).json()["items"]
+    assert len(items) == 7
+    for item in items:
+        assert list(item) == list(BoardSessionOut.model_fields)
+        BoardSessionOut.model_validate(item)
