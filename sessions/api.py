@@ -207,8 +207,8 @@ def board(request, filters: Query[BoardFilters]):
 
 
 # The board's columns: one query for a page of sessions with their venue and district, one
-# for their shifts, read as plain values rather than about 300 model objects a page, and handed
-# to a schema without resolvers (issue 9: the board had cost 25 ms of CPU a request).
+# for their shifts, read as plain values rather than about 300 model objects a page, and shaped
+# ready for JSON (issue 9: the board had cost 25 ms of CPU a request).
 BOARD_COLUMNS = (
     "id",
     "kind",
