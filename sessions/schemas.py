@@ -36,7 +36,10 @@ class SessionFilters(Schema):
     )
 
 
-class SessionOut(Schema):
+# What every session in the API shows: `SessionOut` reads it from a model object through its
+# resolvers, `BoardSessionOut` is handed plain values (issue 9). No docstrings: they would
+# become the schemas' descriptions in the OpenAPI document.
+class SessionFields(Schema):
     id: int
     kind: Kind
     title: str
@@ -56,6 +59,8 @@ class SessionOut(Schema):
     seats_left: int | None = Field(description="Resident places still open in a class.")
     min_level: int = Field(description="Minimum training level of the supporters (1–5).")
 
+
+class SessionOut(SessionFields):
     @staticmethod
     def resolve_address(session) -> str | None:
         if session.kind == Session.Kind.DISPATCH:
@@ -133,7 +138,8 @@ class BoardFilters(Schema):
     )
 
 
-class BoardSessionOut(SessionOut):
+class BoardSessionOut(SessionFields):
+    # No resolvers: `sessions.api.board_items` hands over every value ready (issue 9).
     staffed: int = Field(description="Places taken (an offered place counts as taken).")
     supporters: list[str] = Field(
         description="Given names of the supporters holding a place, leads first."
@@ -147,30 +153,6 @@ class BoardSessionOut(SessionOut):
     my_offer_expires_at: LocalDateTime | None = Field(
         description="Until when the place offered to the caller is kept."
     )
-
-    @staticmethod
-    def resolve_supporters(session) -> list[str]:
-        return [shift.supporter.short_name for shift in session.team]
-
-    @staticmethod
-    def resolve_waiting(session) -> int:
-        return len(session.waiting_list)
-
-    @staticmethod
-    def resolve_my_status(session) -> str | None:
-        shift = session.viewer_shift
-        return shift.status if shift else None
-
-    @staticmethod
-    def resolve_my_waiting_rank(session) -> int | None:
-        return session.viewer_waiting_rank
-
-    @staticmethod
-    def resolve_my_offer_expires_at(session) -> datetime | None:
-        shift = session.viewer_shift
-        if shift is None or shift.status != "offered":
-            return None
-        return shift.offer_expires_at
 
 
 class ShiftOut(Schema):

@@ -154,6 +154,31 @@ class SessionQuerySet(PublicContentQuerySet):
         needed=False,
     ):
         """The shift board's list with its filters, for the page and the API alike."""
+        sessions = self.on_board(
+            supporter,
+            kind=kind,
+            venue=venue,
+            district=district,
+            first=first,
+            last=last,
+            needed=needed,
+        )
+        return sessions.for_board(supporter).order_by("starts_at", "id")
+
+    def on_board(
+        self,
+        supporter=None,
+        *,
+        kind="",
+        venue=None,
+        district="",
+        first=None,
+        last=None,
+        needed=False,
+    ):
+        """The sessions the shift board lists with its filters, with nothing of a card and in
+        no order: `board()` adds those to model objects, `GET /api/board` reads columns with
+        `values()` (issue 9)."""
         sessions = self.open_for_shifts().on_dates(first, last)
         if kind:
             sessions = sessions.of_kind(kind)
@@ -163,7 +188,7 @@ class SessionQuerySet(PublicContentQuerySet):
             sessions = sessions.in_district(district)
         if needed:
             sessions = sessions.needing(supporter)
-        return sessions.for_board(supporter).order_by("starts_at", "id")
+        return sessions
 
     def for_board(self, supporter=None):
         """What a shift-board card shows, in two queries whatever the number of sessions:
