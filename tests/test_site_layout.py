@@ -181,7 +181,8 @@ def test_the_header_is_rendered_once_per_role_and_page_with_each_requests_path_a
 
     assert "_header.html" in [t.name for t in first.templates]
     assert "_header.html" not in [t.name for t in second.templates]
-    switcher = re.search(r'<form class="language-switcher".*?</form>', second.content.decode(), re.S)
+    html = second.content.decode()
+    switcher = re.search(r'<form class="language-switcher".*?</form>', html, re.S)
     token = second.context["csrf_token"]
     assert f'name="csrfmiddlewaretoken" value="{token}"' in switcher[0]
     assert f'name="next" value="{board}?kind=class"' in switcher[0]
