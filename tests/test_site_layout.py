@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.core.cache import caches
 from django.urls import reverse
 
 from tests import factories
@@ -164,3 +165,29 @@ def test_signing_out_is_a_post_and_lands_on_the_home_page(client, db):
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
     assert "_auth_user_id" not in client.session
+
+
+def test_the_header_is_rendered_once_per_role_and_page_with_each_requests_path_and_token(
+    client, db
+):
+    caches["fragments"].clear()
+    board = reverse("helpdesk_sessions:board")
+    client.force_login(factories.supporter().user)
+    first = client.get(board)
+    client.force_login(factories.supporter().user)
+    second = client.get(board, {"kind": "class"})
+    client.force_login(factories.coordinator())
+    coordinator = client.get(board)
+
+    assert "_header.html" in [t.name for t in first.templates]
+    assert "_header.html" not in [t.name for t in second.templates]
+    html = second.content.decode()
+    switcher = re.search(r'<form class="language-switcher".*?</form>', html, re.S)
+    token = second.context["csrf_token"]
+    assert f'name="csrfmiddlewaretoken" value="{token}"' in switcher[0]
+    assert f'name="next" value="{board}?kind=class"' in switcher[0]
+    assert "__header-" not in second.content.decode()
+    nav = re.search(r"<nav.*?</nav>", coordinator.content.decode(), re.S)[0]
+    assert "#today" in nav
+    assert reverse("helpdesk_sessions:my_shifts") not in nav
+    assert "_header.html" in [t.name for t in coordinator.templates]

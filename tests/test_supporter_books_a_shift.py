@@ -543,6 +543,60 @@ def test_the_shared_parts_follow_the_language_they_are_asked_in(client, supporte
     assert "All venues" not in japanese
 
 
+def test_the_list_of_cards_is_rendered_once_for_supporters_who_see_the_same(
+    client, supporter, session
+):
+    caches["fragments"].clear()
+    client.force_login(supporter.user)
+    first = client.get(BOARD)
+    client.force_login(factories.supporter().user)
+    second = client.get(BOARD)
+
+    assert "sessions/_board_days.html" in rendered(first)
+    assert "sessions/_board_days.html" not in rendered(second)
+    sign_up_url = reverse("helpdesk_sessions:sign_up", args=[session.pk])
+    assert f'action="{sign_up_url}"' in second.content.decode()
+
+
+def test_two_supporters_in_a_row_each_see_only_their_own_shift_and_buttons(
+    client, supporter, session
+):
+    sign_up(supporter, session, by=supporter.user)
+    client.force_login(supporter.user)
+    mine = client.get(BOARD).content.decode()
+    client.force_login(factories.supporter().user)
+    theirs = client.get(BOARD).content.decode()
+    client.force_login(supporter.user)
+    mine_again = client.get(BOARD).content.decode()
+
+    for html in (mine, mine_again):
+        assert "You are signed up" in html
+        assert "Cancel my shift" in html
+        assert ">Sign up</button>" not in html
+    assert "You are signed up" not in theirs
+    assert "Cancel my shift" not in theirs
+    assert ">Sign up</button>" in theirs
+
+
+def test_each_response_carries_its_own_csrf_token_and_way_back(client, supporter, session):
+    other = factories.supporter()
+    client.force_login(supporter.user)
+    client.get(BOARD)
+    client.force_login(other.user)
+    response = client.get(BOARD, {"kind": "helpdesk", "needed": "on"})
+    html = response.content.decode()
+    token = response.context["csrf_token"]
+
+    card = html[html.index(f'id="session-{session.pk}"') :]
+    assert f'name="csrfmiddlewaretoken" value="{token}"' in card
+    assert "__board-" not in html
+    assert f'name="next" value="{BOARD}?kind=helpdesk&amp;needed=on"' in card
+
+    sign_up(other, session, by=other.user)
+    html = client.get(BOARD, {"kind": "helpdesk"}).content.decode()
+    assert f"?next={BOARD}%3Fkind%3Dhelpdesk" in html
+
+
 def test_the_filters_offer_a_new_venue_at_once(client, supporter):
     client.force_login(supporter.user)
     client.get(BOARD)
