@@ -13,9 +13,10 @@ import uuid
 from functools import wraps
 
 from django.contrib.messages import get_messages
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import models, transaction
+from django.db import DatabaseError, connections, models, router, transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -64,7 +65,34 @@ def public_version() -> str:
     if _stale_in_test:
         _stale_in_test = False
         return _new_version()
-    return cache.get(VERSION_KEY) or _new_version()
+    return _stored_version() or _new_version()
+
+
+def _stored_version():
+    """`cache.get(VERSION_KEY)`, the read doubling as the connection's health check.
+
+    With `CONN_HEALTH_CHECKS` Django sends `SELECT 1` before a request's first query, to replace a
+    kept connection the server dropped: on a cached page that is a second round trip, as dear as
+    the read itself. The read checks the connection as well: if it fails, the connection is
+    closed and the read made again on a new one, as the health check would have done.
+    """
+    backend = caches[DEFAULT_CACHE_ALIAS]  # `cache` is a proxy to it
+    if not isinstance(backend, DatabaseCache):
+        return cache.get(VERSION_KEY)
+    db = connections[router.db_for_read(backend.cache_model_class)]
+    if (
+        db.connection is None
+        or not db.health_check_enabled
+        or db.health_check_done
+        or db.in_atomic_block
+    ):
+        return cache.get(VERSION_KEY)
+    db.health_check_done = True
+    try:
+        return cache.get(VERSION_KEY)
+    except DatabaseError:
+        db.close()
+        return cache.get(VERSION_KEY)
 
 
 class PublicContentQuerySet(models.QuerySet):
