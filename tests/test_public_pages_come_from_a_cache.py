@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db import connection, connections
 from django.middleware.csrf import _unmask_cipher_token
 from django.shortcuts import render
@@ -17,6 +18,7 @@ from django.urls import get_resolver, reverse
 from config.fiscal import TOKYO
 from config.public_pages import (
     CSRF_PLACEHOLDER,
+    VERSION_KEY,
     is_public_model,
     public_context,
     public_page,
@@ -311,3 +313,16 @@ def test_a_connection_the_server_dropped_is_replaced_for_the_version_read(client
     connection.connection.close()  # as the server does to an idle connection
 
     assert seats_shown(client) == 1
+
+
+def test_the_version_is_one_row_read_by_its_key_from_what_the_cache_stored(db):
+    """Every cached page pays for this read: it skips `cache.get()`'s own work."""
+    cache.set(VERSION_KEY, "a-version", timeout=None)
+
+    with CaptureQueriesContext(connection) as queries:
+        version = public_version()
+
+    assert version == "a-version"
+    assert [query["sql"] for query in queries] == [
+        f"SELECT value FROM \"digisapo_cache\" WHERE cache_key = '{cache.make_key(VERSION_KEY)}'"
+    ]
