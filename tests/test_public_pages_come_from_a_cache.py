@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, connections
 from django.middleware.csrf import _unmask_cipher_token
 from django.shortcuts import render
 from django.test import Client
@@ -17,6 +18,7 @@ from django.urls import get_resolver, reverse
 from config.fiscal import TOKYO
 from config.public_pages import (
     CSRF_PLACEHOLDER,
+    VERSION_KEY,
     is_public_model,
     public_context,
     public_page,
@@ -271,3 +273,56 @@ def test_each_query_string_is_a_page_of_its_own(client, db, recwarn):
     assert f'value="/?utm_source={"poster" * 60}"' in long_query.content.decode()
     assert 'name="next" value="/"' in plain.content.decode()
     assert not [w for w in recwarn if "CacheKeyWarning" in type(w.message).__name__]
+
+
+@pytest.fixture
+def health_checks_on(transactional_db):
+    """Production's `CONN_HEALTH_CHECKS` on a kept connection, at the start of a request."""
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"]
+
+    def start_request():
+        connection.ensure_connection()
+        connection.health_check_done = False
+
+    return start_request
+
+
+@pytest.mark.parametrize("name", PUBLIC_PAGES)
+def test_a_cached_page_asks_the_database_once_with_health_checks_on(
+    client, health_checks_on, monkeypatch, name
+):
+    """The version read stands for the health check's `SELECT 1`, which is not sent as well."""
+    first = client.get(reverse(name))
+    checks = []
+    monkeypatch.setattr(connections["default"], "is_usable", lambda: checks.append(1) or True)
+    health_checks_on()
+
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(reverse(name))
+
+    assert without_token(again) == without_token(first)
+    assert (len(queries), checks) == (1, [])
+
+
+@pytest.mark.postgres  # SQLite's test database lives in its connection, and goes with it
+def test_a_connection_the_server_dropped_is_replaced_for_the_version_read(client, health_checks_on):
+    a_class = factories.session(kind=Session.Kind.CLASS, capacity=2, starts_at=NOW + timedelta(3))
+    assert seats_shown(client) == 2
+    add_registration(registration(a_class, 1), by=None)
+    health_checks_on()
+    connection.connection.close()  # as the server does to an idle connection
+
+    assert seats_shown(client) == 1
+
+
+def test_the_version_is_one_row_read_by_its_key_from_what_the_cache_stored(db):
+    """Every cached page pays for this read: it skips `cache.get()`'s own work."""
+    cache.set(VERSION_KEY, "a-version", timeout=None)
+
+    with CaptureQueriesContext(connection) as queries:
+        version = public_version()
+
+    assert version == "a-version"
+    assert [query["sql"] for query in queries] == [
+        f"SELECT value FROM \"digisapo_cache\" WHERE cache_key = '{cache.make_key(VERSION_KEY)}'"
+    ]
