@@ -142,28 +142,10 @@ class SessionQuerySet(PublicContentQuerySet):
         theirs = Shift.objects.active().filter(session=OuterRef("pk"), supporter=supporter)
         return sessions.filter(min_level__lte=supporter.training_level).exclude(Exists(theirs))
 
-    def board(
-        self,
-        supporter=None,
-        *,
-        kind="",
-        venue=None,
-        district="",
-        first=None,
-        last=None,
-        needed=False,
-    ):
-        """The shift board's list with its filters, for the page and the API alike."""
-        sessions = self.on_board(
-            supporter,
-            kind=kind,
-            venue=venue,
-            district=district,
-            first=first,
-            last=last,
-            needed=needed,
-        )
-        return sessions.for_board(supporter).order_by("starts_at", "id")
+    def board(self, supporter=None, **filters):
+        """The shift board's list with its filters (those of `on_board`), as model objects with
+        what a card shows, for the page."""
+        return self.on_board(supporter, **filters).for_board(supporter).order_by("starts_at", "id")
 
     def on_board(
         self,
