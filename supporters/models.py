@@ -3,10 +3,10 @@ import secrets
 from datetime import date
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, Permission
+from django.contrib.auth.models import AbstractUser, Permission, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,30 @@ from supporters.phones import validate_e164
 
 COORDINATORS_GROUP = "coordinators"
 COORDINATE_PERMISSION = "supporters.coordinate_programme"
+
+
+def _holds_permission(permission: str, user):
+    """Rows of `permission` held by `user` (a user, or an OuterRef to one) directly or through a
+    group: has_perm's two queries as one."""
+    app_label, codename = permission.split(".")
+    return Permission.objects.filter(
+        Q(user=user) | Q(group__user=user), content_type__app_label=app_label, codename=codename
+    )
+
+
+class UserQuerySet(models.QuerySet):
+    def with_roles(self):
+        """With the supporter (a join) and `holds_coordinate_permission`, so that
+        `is_coordinator` and `supporter_or_none` ask nothing more (supporters/backends.py)."""
+        return self.select_related("supporter").annotate(
+            holds_coordinate_permission=Exists(
+                _holds_permission(COORDINATE_PERMISSION, OuterRef("pk"))
+            )
+        )
+
+
+class RolesUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
 
 
 class User(AbstractUser):
@@ -34,6 +58,8 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=10, choices=language_choices, default="ja"
     )
+
+    objects = RolesUserManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -72,11 +98,20 @@ class User(AbstractUser):
             return False
         if self.is_superuser:
             return True
-        app_label, codename = COORDINATE_PERMISSION.split(".")
-        held = Q(user=self) | Q(group__user=self)
-        return Permission.objects.filter(
-            held, content_type__app_label=app_label, codename=codename
-        ).exists()
+        held = self.__dict__.get("holds_coordinate_permission")  # loaded `with_roles()`
+        if held is None:
+            held = _holds_permission(COORDINATE_PERMISSION, self).exists()
+        return held
+
+    def roles_loaded(self, holds_coordinate_permission: bool):
+        """Note what a query `with_roles()` (or a token's `with_user_roles()`) loaded with the
+        user, so neither `is_coordinator` nor `supporter_or_none` asks again."""
+        self.__dict__["holds_coordinate_permission"] = holds_coordinate_permission
+        try:
+            self.supporter  # noqa: B018 (joined: a user without one raises, with no query)
+        except Supporter.DoesNotExist:
+            self.__dict__["supporter_or_none"] = None
+        return self
 
     @cached_property
     def supporter_or_none(self):
@@ -370,6 +405,14 @@ class Invitation(models.Model):
 class ApiTokenQuerySet(models.QuerySet):
     def live(self):
         return self.filter(revoked_at__isnull=True)
+
+    def with_user_roles(self):
+        """With the user, their supporter and their roles in the same query, as the sign-in
+        backends load them (`UserQuerySet.with_roles`); `User.roles_loaded()` takes them."""
+        holds = Exists(_holds_permission(COORDINATE_PERMISSION, OuterRef("user")))
+        return self.select_related("user__supporter").annotate(
+            user_holds_coordinate_permission=holds
+        )
 
     def revoke(self) -> int:
         """Revoke the live ones; a token revoked earlier keeps its first revocation time."""

@@ -77,7 +77,7 @@ def user_for_api_token(key: str):
     token = (
         ApiToken.objects.live()
         .filter(key_hash=ApiToken.hash_key(key), user__is_active=True)
-        .select_related("user")
+        .with_user_roles()
         .first()
     )
     if token is None:
@@ -86,7 +86,7 @@ def user_for_api_token(key: str):
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RECORDED_EVERY:
         # A plain UPDATE: no row lock, and concurrent requests at worst write the same minute.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token.user.roles_loaded(token.user_holds_coordinate_permission)
 
 
 # Withdrawing and pausing (issue 8): the status and its dates are set only here.

@@ -126,4 +126,29 @@ def test_a_signed_in_page_asks_about_permissions_once_and_an_anonymous_one_never
     client.force_login(supporter.user)
     with django_assert_max_num_queries(20) as signed_in:
         assert client.get(reverse("helpdesk_sessions:board")).status_code == 200
-    assert len(permission_queries(signed_in.captured_queries)) == 1
+    asked = permission_queries(signed_in.captured_queries)
+    assert len(asked) == 1
+    # …and that one is the query that loads the user, with their supporter (supporters/backends.py)
+    assert asked[0]["sql"].startswith('SELECT "supporters_user"."id"')
+    assert '"supporters_supporter"' in asked[0]["sql"]
+
+
+@pytest.mark.parametrize("who", ["supporter", "coordinator", "superuser", "nobody"])
+def test_the_roles_loaded_with_the_user_are_the_ones_asked_for_separately(
+    client, db, who, django_assert_num_queries
+):
+    from supporters.backends import ModelBackend
+    from supporters.models import User
+
+    person = {
+        "supporter": lambda: factories.supporter().user,
+        "coordinator": factories.coordinator,
+        "superuser": lambda: factories.user(is_superuser=True),
+        "nobody": factories.user,
+    }[who]()
+    with django_assert_num_queries(1):
+        loaded = ModelBackend().get_user(person.pk)
+    with django_assert_num_queries(0):
+        roles = loaded.is_coordinator, loaded.supporter_or_none
+    fresh = User.objects.get(pk=person.pk)
+    assert roles == (fresh.is_coordinator, fresh.supporter_or_none)
