@@ -8,9 +8,15 @@ the viewer's own part (their shift, a form with its CSRF token) is rendered arou
 """
 
 import hashlib
+import time
 
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.middleware.csrf import get_token
+from django.template import Context
+from django.template.loader import get_template
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 
@@ -32,3 +38,62 @@ def cached_fragment(name: str, shown, render) -> SafeString:
         fragments.set(key, html)
     # Only our own templates' output is cached, escaped as they render it.
     return mark_safe(html)
+
+
+# Stands for the request's CSRF token in cached content; each response gets its own.
+CSRF_PLACEHOLDER = "__content-csrf-token__"
+
+
+def cached_content(request, name: str, viewer, render) -> SafeString:
+    """A signed-in page's content, kept for everyone who would see the same: `render(csrf_token)`
+    rendered once per public content version, minute, language, path with its query and `viewer`
+    (what of the viewer the content shows or depends on, as a repr-able value: their own shifts'
+    states, not who they are, where that is all that differs).
+
+    The version changes with every committed write to a model a page shows (config/public_pages.py)
+    and the minute with the clock, so no key outlives its content; what is left per request is the
+    version read, the viewer's own query and the layout around the content. `render` is given a
+    placeholder for the CSRF token, swapped for this visitor's on the way out, so no token is
+    ever shared. The pattern is in docs/architecture.md.
+    """
+    shown = (_version_and_minute(request), request.get_full_path(), viewer)
+    html = cached_fragment(name, shown, lambda: render(CSRF_PLACEHOLDER))
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, escape(get_token(request)))
+    # Our own templates' output, escaped as they render; the token is escaped above.
+    return mark_safe(html)
+
+
+def _version_and_minute(request) -> tuple:
+    from config.public_pages import CLOCK_STEP, request_version
+
+    return request_version(request), int(time.time() // CLOCK_STEP)
+
+
+# Values derived from public content and the clock alone, kept a minute at most.
+kept_values = LocMemCache("kept-values", {"TIMEOUT": 60, "OPTIONS": {"MAX_ENTRIES": 2000}})
+
+
+def kept_value(request, name: str, key, compute):
+    """`compute()`, a value that depends only on public content (any model whose writes replace
+    the public content version, config/public_pages.py), the clock and `key`: computed once per
+    version and minute in this process. The board keeps each viewer's own shifts this way, so a
+    supporter who opens it again asks nothing but who they are and the version."""
+    full_key = (
+        f"{name}:" + hashlib.sha256(repr((_version_and_minute(request), key)).encode()).hexdigest()
+    )
+    value = kept_values.get(full_key)
+    if value is None:
+        value = compute()
+        kept_values.set(full_key, value)
+    return value
+
+
+def render_content(template_name: str, context: dict, request) -> str:
+    """`template_name` rendered for `cached_content`: without the context processors, whose
+    values (the viewer's CSRF token, their roles) must not end up in shared HTML unless the key
+    says so, but with the request, which `{% querystring %}` reads."""
+    template = get_template(template_name).template
+    bound = Context({"request": request, **context})
+    bound.request = request
+    return template.render(bound)

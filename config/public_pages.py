@@ -70,6 +70,14 @@ def public_version() -> str:
     return _stored_version() or _new_version()
 
 
+def request_version(request) -> str:
+    """`public_version()`, read once per request however many kept parts a page uses."""
+    version = getattr(request, "_public_content_version", None)
+    if version is None:
+        version = request._public_content_version = public_version()
+    return version
+
+
 def _stored_version():
     """`cache.get(VERSION_KEY)`, made as cheap as one indexed row read on a database cache.
 

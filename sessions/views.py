@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from config.errors import ServiceError
+from config.fragments import cached_content, kept_value, render_content
 from config.public_pages import public_context, public_page
 from notifications.models import OutboundMessage
 from sessions.calendar import session_file, site_url, with_calendar_sequence
@@ -193,8 +194,27 @@ def _after_change(request, session_id, supporter, *, notice=None, error=None):
 
 @supporter_or_coordinator_required
 def board(request):
-    """Upcoming sessions that need supporters, by day, with one tap to sign up or cancel."""
+    """Upcoming sessions that need supporters, by day, with one tap to sign up or cancel.
+
+    The list is the same for every viewer in the same state: kept with `cached_content`, keyed
+    by the viewer's own shifts (one query, kept too), not by who they are (issue 9)."""
     supporter = request.user.supporter_or_none  # None for a coordinator
+    is_coordinator = request.user.is_coordinator
+    # Their level is read with them on every request; their shifts are public content, kept.
+    own = supporter and (
+        supporter.training_level,
+        kept_value(
+            request, "board-viewer", supporter.pk, lambda: Shift.objects.viewer_state(supporter)
+        ),
+    )
+    viewer = (is_coordinator, own)
+    content = cached_content(
+        request, "board", viewer, lambda csrf_token: _board_content(request, supporter, csrf_token)
+    )
+    return render(request, "sessions/board.html", {"content": content})
+
+
+def _board_content(request, supporter, csrf_token) -> str:
     form = BoardFilterForm(request.GET or None)
     filters = form.filters()
     sessions = Session.objects.board(supporter, **filters)
@@ -203,12 +223,14 @@ def board(request):
         "form": form,
         "page": page,
         "supporter": supporter,
+        "is_coordinator": request.user.is_coordinator,
         "first": filters["first"],
         "last": filters["last"],
         "earlier": _window_query(request, filters, -1),
         "later": _window_query(request, filters, +1),
+        "csrf_token": csrf_token,
     }
-    return render(request, "sessions/board.html", context)
+    return render_content("sessions/_board.html", context, request)
 
 
 def _window_query(request, filters, direction: int) -> str | None:
@@ -350,8 +372,17 @@ def offer(request, shift_id):
 
 @supporter_required
 def my_shifts(request):
-    """The supporter's coming shifts (with the way there) and past ones, hours per year."""
+    """The supporter's coming shifts (with the way there) and past ones, hours per year.
+
+    All of it is the supporter's own: kept with `cached_content` per supporter (issue 9)."""
     supporter = request.user.supporter_or_none
+    content = cached_content(
+        request, "my-shifts", supporter.pk, lambda _: _my_shifts_content(request, supporter)
+    )
+    return render(request, "sessions/my_shifts.html", {"content": content})
+
+
+def _my_shifts_content(request, supporter) -> str:
     mine = Shift.objects.filter(supporter=supporter)
     places = "session__venue__district", "session__district"
     past = mine.holding_place().past().select_related(*places)
@@ -360,7 +391,7 @@ def my_shifts(request):
         "past": Paginator(past, PAST_SHIFTS_PAGE_SIZE).get_page(request.GET.get("page")),
         "hours": mine.hours_served(),
     }
-    return render(request, "sessions/my_shifts.html", context)
+    return render_content("sessions/_my_shifts.html", context, request)
 
 
 @login_required

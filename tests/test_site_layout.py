@@ -9,6 +9,7 @@ from django.core.cache import caches
 from django.urls import reverse
 
 from tests import factories
+from tests.csrf import assert_forms_carry_the_visitors_token
 from tests.pages import parse, third_party_urls, unlabelled_fields
 
 
@@ -183,8 +184,7 @@ def test_the_header_is_rendered_once_per_role_and_page_with_each_requests_path_a
     assert "_header.html" not in [t.name for t in second.templates]
     html = second.content.decode()
     switcher = re.search(r'<form class="language-switcher".*?</form>', html, re.S)
-    token = second.context["csrf_token"]
-    assert f'name="csrfmiddlewaretoken" value="{token}"' in switcher[0]
+    assert_forms_carry_the_visitors_token(second, switcher[0])
     assert f'name="next" value="{board}?kind=class"' in switcher[0]
     assert "__header-" not in second.content.decode()
     nav = re.search(r"<nav.*?</nav>", coordinator.content.decode(), re.S)[0]

@@ -10,6 +10,7 @@ from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from config import public_pages
 from config.fiscal import TOKYO
 from notifications.models import OutboundMessage
 from sessions.models import Session, Shift
@@ -18,6 +19,7 @@ from supporters.models import Supporter
 from tests import factories
 from tests.clock import JUNE_MONDAY_10AM as MONDAY_10AM
 from tests.clock import JUNE_WEDNESDAY_10AM as WEDNESDAY_10AM
+from tests.csrf import assert_forms_carry_the_visitors_token
 from tests.pages import parse, third_party_urls, unlabelled_fields
 
 pytestmark = pytest.mark.usefixtures("monday_morning", "in_english")
@@ -458,15 +460,49 @@ def test_the_board_runs_the_same_queries_for_5_or_100_sessions(
             factories.shift(session=session, status=Shift.Status.WAITLISTED, waitlist_position=1)
 
     fill(5)
-    supporter_client.get(BOARD)  # warm up: permissions, content types
-    # Session, user, supporter, the coordinator check, the page count, the filters' venues and
-    # districts, the sessions and their shifts (issue 9: one permission query, not two).
+    # The session, the user with their supporter and roles, the viewer's own shifts, the public
+    # content version, the page count, the filters' venues and districts, the sessions and their
+    # shifts: rendered afresh, as after any change.
+    window = {"date_to": "2026-12-31"}
+    to_render_afresh(supporter_client, BOARD, window)
     with django_assert_max_num_queries(9) as few:
-        assert supporter_client.get(BOARD, {"date_to": "2026-12-31"}).status_code == 200
+        assert supporter_client.get(BOARD, window).status_code == 200
+    afresh = len(few.captured_queries)
     fill(95)
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        response = supporter_client.get(BOARD, {"date_to": "2026-12-31"})
+    to_render_afresh(supporter_client, BOARD, window)
+    with django_assert_max_num_queries(afresh):
+        response = supporter_client.get(BOARD, window)
     assert response.content.decode().count("session-card") >= 30  # a full page
+
+
+def to_render_afresh(client, url, data=None):
+    """Set up the next request for `url` as after a committed change, with the queries
+    production makes then: a first request settles the public content version (in a test's
+    transaction, which never commits, a write makes the next request store a new version,
+    config/public_pages.py) and keeps what every version shares; then a new version, as a
+    commit makes."""
+    client.get(url, data)
+    public_pages._new_version()
+
+
+def test_the_board_seen_again_in_the_same_state_costs_three_queries(
+    supporter_client, supporter, session, django_assert_max_num_queries
+):
+    """The list and the viewer's own shifts are kept (`cached_content`, `kept_value`): the
+    session, the user with their supporter and roles, and the version are all a second look
+    asks of the database."""
+    factories.shift(session=session)
+    first = supporter_client.get(BOARD).content.decode()
+    with django_assert_max_num_queries(3) as queries:
+        again = supporter_client.get(BOARD).content.decode()
+
+    assert len(queries.captured_queries) == 3
+    assert _without_tokens(again) == _without_tokens(first)
+    assert f'id="session-{session.pk}"' in again
+
+
+def _without_tokens(html: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
 
 
 def test_the_board_counts_and_lists_its_sessions_without_grouping_rows(
@@ -474,7 +510,8 @@ def test_the_board_counts_and_lists_its_sessions_without_grouping_rows(
 ):
     """Places taken are a subquery per session, not a join with GROUP BY (issue 9): the page
     count is a bare COUNT(*) of the sessions, however many there are."""
-    with django_assert_max_num_queries(12) as queries:
+    to_render_afresh(supporter_client, BOARD)
+    with django_assert_max_num_queries(9) as queries:
         assert supporter_client.get(BOARD).status_code == 200
     sql = [query["sql"] for query in queries.captured_queries]
     counts = [query for query in sql if query.startswith("SELECT COUNT(*)")]
@@ -585,10 +622,9 @@ def test_each_response_carries_its_own_csrf_token_and_way_back(client, supporter
     client.force_login(other.user)
     response = client.get(BOARD, {"kind": "helpdesk", "needed": "on"})
     html = response.content.decode()
-    token = response.context["csrf_token"]
 
     card = html[html.index(f'id="session-{session.pk}"') :]
-    assert f'name="csrfmiddlewaretoken" value="{token}"' in card
+    assert_forms_carry_the_visitors_token(response, card)
     assert "__board-" not in html
     assert f'name="next" value="{BOARD}?kind=helpdesk&amp;needed=on"' in card
 
@@ -689,13 +725,21 @@ def test_my_shifts_runs_the_same_queries_for_5_or_100_shifts(
             )
 
     fill(5, 0)
-    supporter_client.get(MY_SHIFTS)
-    with django_assert_max_num_queries(8) as few:
+    # The session, the user with their supporter and roles, the version, the past page's count
+    # and rows, the hours, the coming shifts.
+    to_render_afresh(supporter_client, MY_SHIFTS)
+    with django_assert_max_num_queries(7) as few:
         supporter_client.get(MY_SHIFTS)
+    afresh = len(few.captured_queries)
     fill(95, 5)
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    to_render_afresh(supporter_client, MY_SHIFTS)
+    with django_assert_max_num_queries(afresh):
         response = supporter_client.get(MY_SHIFTS)
     assert response.content.decode().count('id="shift-') == 100
+    # Seen again with nothing changed: kept, so only who is asking and the version are read.
+    with django_assert_max_num_queries(3):
+        again = supporter_client.get(MY_SHIFTS)
+    assert _without_tokens(again.content.decode()) == _without_tokens(response.content.decode())
 
 
 def test_a_shift_can_be_cancelled_only_while_its_session_is_on_and_not_started(db):
@@ -854,3 +898,97 @@ def test_the_waiting_list_tap_is_offered_again_after_signing_in(supporter_client
 
     assert page.status_code == 200
     assert ">Join the waiting list</button>" in page.content.decode()
+
+
+# The board and My shifts are kept per public content version (issue 9) ------------------------
+
+
+def test_supporters_in_the_same_state_share_one_rendering_of_the_board(client, session):
+    caches["fragments"].clear()
+    first, second, on_it = factories.supporter(), factories.supporter(), factories.supporter()
+    factories.shift(session=session, supporter=on_it)
+
+    client.force_login(first.user)
+    assert "sessions/_board.html" in rendered(client.get(BOARD))
+    client.force_login(second.user)
+    shared = client.get(BOARD)
+    client.force_login(on_it.user)
+    own = client.get(BOARD)
+
+    assert "sessions/_board.html" not in rendered(shared)
+    assert "sessions/_board.html" in rendered(own)
+    assert "You are signed up" in own.content.decode()
+    assert "You are signed up" not in shared.content.decode()
+
+
+def test_a_kept_board_shows_someone_elses_sign_up_at_once(client, supporter, session):
+    client.force_login(supporter.user)
+    before = client.get(BOARD).content.decode()
+    jiro = factories.supporter(given_name="次郎")
+    sign_up(jiro, session, by=jiro.user)
+
+    after = client.get(BOARD).content.decode()
+    assert "0 of 2 supporters" in before
+    assert "1 of 2 supporters" in after
+    assert "次郎" in after
+
+
+def test_a_kept_board_follows_the_viewers_own_cancellation(client, supporter, session):
+    shift = sign_up(supporter, session, by=supporter.user)
+    client.force_login(supporter.user)
+    assert "You are signed up" in client.get(BOARD).content.decode()
+    cancel_shift(shift, by=supporter.user)
+
+    html = client.get(BOARD).content.decode()
+    assert "You are signed up" not in html
+    assert reverse("helpdesk_sessions:sign_up", args=[session.pk]) in html
+
+
+def test_a_coordinator_and_a_supporter_never_share_a_board(client, supporter, session):
+    caches["fragments"].clear()
+    client.force_login(supporter.user)
+    as_supporter = client.get(BOARD).content.decode()
+    client.force_login(factories.coordinator())
+    as_coordinator = client.get(BOARD).content.decode()
+
+    roster = reverse("helpdesk_sessions:roster", args=[session.pk])
+    assert roster in as_coordinator
+    assert roster not in as_supporter
+    assert "Sign up" in as_supporter
+    assert ">Sign up<" not in as_coordinator
+
+
+def test_a_kept_board_follows_the_clock(client, supporter, monday_morning):
+    soon = factories.session(starts_at=timezone.now() + timedelta(minutes=30))
+    client.force_login(supporter.user)
+    assert f'id="session-{soon.pk}"' in client.get(BOARD).content.decode()
+
+    monday_morning.shift(timedelta(minutes=31))
+    assert f'id="session-{soon.pk}"' not in client.get(BOARD).content.decode()
+
+
+def test_my_shifts_kept_per_supporter_follow_a_cancellation(client, supporter, session):
+    shift = sign_up(supporter, session, by=supporter.user)
+    other = factories.supporter()
+    sign_up(other, session, by=other.user)
+    client.force_login(other.user)
+    client.get(MY_SHIFTS)
+    client.force_login(supporter.user)
+    assert f'id="shift-{shift.pk}"' in client.get(MY_SHIFTS).content.decode()
+    cancel_shift(shift, by=supporter.user)
+
+    html = client.get(MY_SHIFTS).content.decode()
+    assert f'id="shift-{shift.pk}"' not in html
+    assert "You have no coming shifts." in html
+
+
+def test_a_kept_board_follows_the_viewers_new_level_at_once(client, supporter, monday_10am):
+    advanced = factories.session(starts_at=monday_10am + timedelta(days=2), min_level=2)
+    supporter.training_level = 1
+    supporter.save()
+    client.force_login(supporter.user)
+    needed = {"needed": "on"}
+    assert f'id="session-{advanced.pk}"' not in client.get(BOARD, needed).content.decode()
+
+    Supporter.objects.filter(pk=supporter.pk).update(training_level=2)
+    assert f'id="session-{advanced.pk}"' in client.get(BOARD, needed).content.decode()

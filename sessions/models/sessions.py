@@ -440,6 +440,18 @@ class ShiftQuerySet(PublicContentQuerySet):
         """Not cancelled: holding a place, offered one, or waiting."""
         return self.exclude(status=Shift.Status.CANCELLED)
 
+    def viewer_state(self, supporter) -> tuple:
+        """What of their own a supporter's board shows, in one query: their shifts on sessions
+        to come, as plain values. Viewers with the same shifts (and level) see the same board
+        (sessions.views.board)."""
+        shifts = (
+            self.active()
+            .filter(supporter=supporter, session__starts_at__gt=timezone.now())
+            .order_by("pk")
+            .values_list("pk", "session_id", "status", "waitlist_position", "offer_expires_at")
+        )
+        return tuple(shifts)
+
     def waiting(self):
         """On the waiting list, first in line first."""
         return self.filter(status=Shift.Status.WAITLISTED).order_by("waitlist_position", "pk")
