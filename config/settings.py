@@ -163,6 +163,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_SERVER_SIDE_BINDING", True
+):
+    # Parameters bound on the server, and psycopg prepares a statement run 5 times on a kept
+    # connection (Django leaves preparing off by default), so PostgreSQL plans it once:
+    # planning the user's roles EXISTS alone cost more than executing the board's queries
+    # (docs/performance.md). Off behind a pooler in transaction mode (PgBouncer), where
+    # prepared statements do not follow the connection.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "supporters.User"

@@ -165,3 +165,21 @@ def test_production_keeps_database_connections_and_checks_them_before_use():
     assert production.stdout.split() == ["600", "True"]
     assert development.stdout.split() == ["0", "True"]
     assert chosen.stdout.split() == ["60", "True"]
+
+
+def test_postgresql_binds_on_the_server_and_prepares_statements_unless_told_not_to():
+    """Issue 9: planning the same few queries on every request cost PostgreSQL more CPU than
+    running them; a pooler in transaction mode needs it off."""
+    show = (
+        "from django.conf import settings; options = settings.DATABASES['default']['OPTIONS'];"
+        " print(options.get('server_side_binding'), options.get('prepare_threshold'))"
+    )
+    postgres = {**PRODUCTION_ENV, "DATABASE_URL": "postgres://digisapo@127.0.0.1:5432/digisapo"}
+    prepared = manage("shell", "-v", "0", "-c", show, **postgres)
+    pooled = manage("shell", "-v", "0", "-c", show, DATABASE_SERVER_SIDE_BINDING="0", **postgres)
+    sqlite = manage("shell", "-v", "0", "-c", show, DATABASE_URL="sqlite:///x.db", DJANGO_DEBUG="1")
+
+    assert prepared.returncode == 0, prepared.stderr
+    assert prepared.stdout.split() == ["True", "5"]
+    assert pooled.stdout.split() == ["None", "None"]
+    assert sqlite.stdout.split() == ["None", "None"]
