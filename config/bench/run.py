@@ -10,8 +10,10 @@ The floor is driven first and last (its requests/s in the table is the mean of t
 latencies the first run's), and each row gives the machine's 1-minute load average after the
 page's run: on a shared machine a share of the floor is only as good as the load was steady.
 "gunicorn CPU per request" (the workers' user and system time during the page's run, over the
-requests served) hardly depends on that load: it is the figure to compare between runs. It
-leaves out PostgreSQL's own CPU, which the database's short-lived backends do not let us read.
+requests served) hardly depends on that load: it is the figure to compare between runs.
+"PostgreSQL CPU per request" is the same for every process named `postgres` on this machine (the
+workers' backends live as long as their connections, `CONN_MAX_AGE`, and the server's own
+processes add a little); it reads 0 when the database runs elsewhere or /proc does not show it.
 
 Settings (environment):
     BENCH_DATABASE_URL   postgres://postgres@127.0.0.1:5432/digisapo_bench
@@ -147,18 +149,25 @@ def stop(process: subprocess.Popen):
         process.wait()
 
 
-def worker_cpu_seconds(master: int) -> float:
-    """User and system CPU the gunicorn workers (the master's children) have used so far."""
-    total = 0
+def cpu_seconds(master: int) -> tuple[float, float]:
+    """User and system CPU used so far by the gunicorn workers (the master's children) and by
+    the processes named `postgres`."""
+    workers = database = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            # The command name is in parentheses and may hold spaces: split after it.
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            text = stat.read_text()
         except OSError:
             continue  # a process that ended meanwhile
+        # The command name is in parentheses and may hold spaces: split around it.
+        head, tail = text.rsplit(")", 1)
+        fields = tail.split()
+        used = int(fields[11]) + int(fields[12])
         if int(fields[1]) == master:
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+            workers += used
+        elif head.split("(", 1)[1] == "postgres":
+            database += used
+    tick = os.sysconf("SC_CLK_TCK")
+    return workers / tick, database / tick
 
 
 def drive(url: str, headers: dict, seconds: int, connections: int, threads: int) -> dict:
@@ -178,8 +187,9 @@ def drive(url: str, headers: dict, seconds: int, connections: int, threads: int)
 def table(rows: list[dict], floor_rps: float, server_times: dict) -> str:
     lines = [
         "| page | requests/s | share of the floor | p50 | p95 | p99 | non-2xx "
-        "| server time per request (test client) | gunicorn CPU per request | load |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| server time per request (test client) | gunicorn CPU per request "
+        "| PostgreSQL CPU per request | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         share = row["rps"] / floor_rps * 100 if floor_rps else 0
@@ -188,7 +198,7 @@ def table(rows: list[dict], floor_rps: float, server_times: dict) -> str:
             f"| {row['label']} | {row['rps']:,.0f} | {share:.1f}% | {row['p50_us'] / 1000:.0f} ms "
             f"| {row['p95_us'] / 1000:.0f} ms | {row['p99_us'] / 1000:.0f} ms "
             f"| {row['non2xx'] + row['bad_checks']} | {server} | {row['cpu_ms']:.1f} ms "
-            f"| {row['load']:.1f} |"
+            f"| {row['db_cpu_ms']:.1f} ms | {row['load']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -269,10 +279,12 @@ def main():
                 continue
             if warmup:
                 drive(base + path, headers, warmup, connections, threads)
-            cpu_before = worker_cpu_seconds(server.pid)
+            workers_before, database_before = cpu_seconds(server.pid)
             figures = drive(base + path, headers, seconds, connections, threads)
-            cpu = worker_cpu_seconds(server.pid) - cpu_before
-            figures["cpu_ms"] = cpu * 1000 / figures["requests"] if figures["requests"] else 0
+            workers_after, database_after = cpu_seconds(server.pid)
+            served = figures["requests"] or 1
+            figures["cpu_ms"] = (workers_after - workers_before) * 1000 / served
+            figures["db_cpu_ms"] = (database_after - database_before) * 1000 / served
             after = status_of(base + path, headers)
             if after != 200:
                 say(f"{path} answered {after} after the run, not 200")
