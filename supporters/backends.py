@@ -18,8 +18,12 @@ from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 
 class _UserWithRoles:
     def get_user(self, user_id):
-        user = get_user_model().objects.with_roles().filter(pk=user_id).first()
-        if user is None or not self.user_can_authenticate(user):
+        User = get_user_model()
+        try:
+            user = User.objects.with_roles().get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        if not self.user_can_authenticate(user):
             return None
         return user.roles_loaded(user.holds_coordinate_permission)
 

@@ -133,22 +133,52 @@ def test_a_signed_in_page_asks_about_permissions_once_and_an_anonymous_one_never
     assert '"supporters_supporter"' in asked[0]["sql"]
 
 
-@pytest.mark.parametrize("who", ["supporter", "coordinator", "superuser", "nobody"])
+def _directly_permitted():
+    from django.contrib.auth.models import Permission
+
+    person = factories.user()
+    person.user_permissions.add(Permission.objects.get(codename="coordinate_programme"))
+    return person
+
+
+def _in_another_group():
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.create(name="helpers")
+    group.permissions.add(Permission.objects.get(codename="view_venue"))
+    person = factories.supporter().user
+    person.groups.add(group)
+    return person
+
+
+PEOPLE = {
+    "supporter": lambda: factories.supporter().user,
+    "coordinator": factories.coordinator,
+    "coordinator and supporter": lambda: factories.supporter(user=factories.coordinator()).user,
+    "directly permitted": _directly_permitted,
+    "in another group": _in_another_group,
+    "superuser": lambda: factories.user(is_superuser=True),
+    "nobody": factories.user,
+}
+
+
+@pytest.mark.parametrize("who", PEOPLE)
 def test_the_roles_loaded_with_the_user_are_the_ones_asked_for_separately(
     client, db, who, django_assert_num_queries
 ):
     from supporters.backends import ModelBackend
-    from supporters.models import User
+    from supporters.models import COORDINATE_PERMISSION, User
+    from supporters.services import create_api_token, user_for_api_token
 
-    person = {
-        "supporter": lambda: factories.supporter().user,
-        "coordinator": factories.coordinator,
-        "superuser": lambda: factories.user(is_superuser=True),
-        "nobody": factories.user,
-    }[who]()
+    person = PEOPLE[who]()
     with django_assert_num_queries(1):
         loaded = ModelBackend().get_user(person.pk)
     with django_assert_num_queries(0):
         roles = loaded.is_coordinator, loaded.supporter_or_none
     fresh = User.objects.get(pk=person.pk)
-    assert roles == (fresh.is_coordinator, fresh.supporter_or_none)
+    assert roles == (fresh.has_perm(COORDINATE_PERMISSION), fresh.supporter_or_none)
+
+    _, key = create_api_token(person, "roles")
+    by_token = user_for_api_token(key)
+    with django_assert_num_queries(0):
+        assert (by_token.is_coordinator, by_token.supporter_or_none) == roles
