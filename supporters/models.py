@@ -20,21 +20,12 @@ COORDINATORS_GROUP = "coordinators"
 COORDINATE_PERMISSION = "supporters.coordinate_programme"
 
 
-def _holds_permission(permission: str, user):
-    """Rows of `permission` held by `user` directly or through a group: has_perm's two
-    queries as one (`_holds_permission_sql` is the same, for loading with the user)."""
-    app_label, codename = permission.split(".")
-    return Permission.objects.filter(
-        Q(user=user) | Q(group__user=user), content_type__app_label=app_label, codename=codename
-    )
-
-
 def _holds_permission_sql(permission: str, user_id: str) -> RawSQL:
-    """`Exists(_holds_permission(permission, ...))` written out, for the one query every
-    signed-in request makes: Django took 1.4 ms of CPU to build and compile the ORM's version
-    of this subquery on each request, more than the rest of loading the user (issue 9).
-    `user_id`: the outer query's quoted column holding the user's id. The answer is the same as
-    has_perm's (tests/test_access.py)."""
+    """Whether the user holds `permission` directly or through a group (has_perm's two queries
+    as one EXISTS), written out: loaded with the user on every signed-in request, where Django
+    took 1.4 ms of CPU to build and compile the ORM's version of this subquery, more than the
+    rest of loading the user (issue 9). `user_id`: the outer query's quoted column holding the
+    user's id. The answer is the same as has_perm's (tests/test_access.py)."""
     app_label, codename = permission.split(".")
     tables = {
         "permission": Permission._meta.db_table,
@@ -61,10 +52,12 @@ class UserQuerySet(models.QuerySet):
     def with_roles(self):
         """With the supporter (a join) and `holds_coordinate_permission`, so that
         `is_coordinator` and `supporter_or_none` ask nothing more (supporters/backends.py)."""
-        user_id = f'"{self.model._meta.db_table}"."id"'
         return self.select_related("supporter").annotate(
-            holds_coordinate_permission=_holds_permission_sql(COORDINATE_PERMISSION, user_id)
+            holds_coordinate_permission=self._holds_coordinate_permission()
         )
+
+    def _holds_coordinate_permission(self) -> RawSQL:
+        return _holds_permission_sql(COORDINATE_PERMISSION, f'"{self.model._meta.db_table}"."id"')
 
 
 class RolesUserManager(UserManager.from_queryset(UserQuerySet)):
@@ -128,7 +121,8 @@ class User(AbstractUser):
             return True
         held = self.__dict__.get("holds_coordinate_permission")  # loaded `with_roles()`
         if held is None:
-            held = _holds_permission(COORDINATE_PERMISSION, self).exists()
+            users = User.objects.filter(pk=self.pk)
+            held = users.values_list(users._holds_coordinate_permission(), flat=True).get()
         return held
 
     def roles_loaded(self, holds_coordinate_permission: bool):
