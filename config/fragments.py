@@ -19,6 +19,8 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from config.public_pages import CLOCK_STEP, request_version
+
 
 def fragment_key(name: str, shown) -> str:
     context = translation.get_language(), timezone.get_current_timezone_name()
@@ -30,12 +32,7 @@ def fragment_key(name: str, shown) -> str:
 def cached_fragment(name: str, shown, render) -> SafeString:
     """`render()`'s HTML for `shown` (a repr-able value of everything the HTML shows), rendered
     only when this process has not rendered it for the same values yet."""
-    fragments = caches["fragments"]
-    key = fragment_key(name, shown)
-    html = fragments.get(key)
-    if html is None:
-        html = str(render())
-        fragments.set(key, html)
+    html = caches["fragments"].get_or_set(fragment_key(name, shown), lambda: str(render()))
     # Only our own templates' output is cached, escaped as they render it.
     return mark_safe(html)
 
@@ -65,13 +62,11 @@ def cached_content(request, name: str, viewer, render) -> SafeString:
 
 
 def _version_and_minute(request) -> tuple:
-    from config.public_pages import CLOCK_STEP, request_version
-
     return request_version(request), int(time.time() // CLOCK_STEP)
 
 
 # Values derived from public content and the clock alone, kept a minute at most.
-kept_values = LocMemCache("kept-values", {"TIMEOUT": 60, "OPTIONS": {"MAX_ENTRIES": 2000}})
+kept_values = LocMemCache("kept-values", {"TIMEOUT": CLOCK_STEP, "OPTIONS": {"MAX_ENTRIES": 2000}})
 
 
 def kept_value(request, name: str, key, compute):
@@ -79,14 +74,7 @@ def kept_value(request, name: str, key, compute):
     the public content version, config/public_pages.py), the clock and `key`: computed once per
     version and minute in this process. The board keeps each viewer's own shifts this way, so a
     supporter who opens it again asks nothing but who they are and the version."""
-    full_key = (
-        f"{name}:" + hashlib.sha256(repr((_version_and_minute(request), key)).encode()).hexdigest()
-    )
-    value = kept_values.get(full_key)
-    if value is None:
-        value = compute()
-        kept_values.set(full_key, value)
-    return value
+    return kept_values.get_or_set(fragment_key(name, (_version_and_minute(request), key)), compute)
 
 
 def render_content(template_name: str, context: dict, request) -> str:
