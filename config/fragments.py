@@ -62,7 +62,7 @@ def cached_content(request, name: str, viewer, render) -> SafeString:
 
 
 def _version_and_minute(request) -> tuple:
-    return request_version(request), int(time.time() // CLOCK_STEP)
+    return request_version(), int(time.time() // CLOCK_STEP)
 
 
 # Values derived from public content and the clock alone, kept a minute at most.

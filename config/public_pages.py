@@ -12,14 +12,17 @@ import hashlib
 import pickle
 import time
 import uuid
+from contextvars import ContextVar
 from functools import wraps
 
 from django.contrib.messages import get_messages
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.signals import request_finished, request_started
 from django.db import DatabaseError, connections, models, router, transaction
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -70,12 +73,31 @@ def public_version() -> str:
     return _stored_version() or _new_version()
 
 
-def request_version(request) -> str:
-    """`public_version()`, read once per request however many kept parts a page uses."""
-    version = getattr(request, "_public_content_version", None)
-    if version is None:
-        version = request._public_content_version = public_version()
-    return version
+# What this request has read of the version: a dict between request_started and
+# request_finished, None outside a request (a task, a command), where each ask reads again.
+_this_request: ContextVar[dict | None] = ContextVar("public_content_this_request", default=None)
+
+
+def request_version() -> str:
+    """`public_version()`, read once per request however many kept parts use it: the signed-in
+    user (supporters/backends.py), a page's content, the board API's page. Outside a request,
+    read each time."""
+    read = _this_request.get()
+    if read is None:
+        return public_version()
+    if "version" not in read:
+        read["version"] = public_version()
+    return read["version"]
+
+
+@receiver(request_started, dispatch_uid="public_content_request_started")
+def _request_started(**kwargs):
+    _this_request.set({})
+
+
+@receiver(request_finished, dispatch_uid="public_content_request_finished")
+def _request_finished(**kwargs):
+    _this_request.set(None)
 
 
 def _stored_version():
@@ -147,7 +169,11 @@ def is_public_model(model) -> bool:
     return issubclass(model._default_manager._queryset_class, PublicContentQuerySet)
 
 
-def _row_written(sender, using, **kwargs):
+def _row_written(sender, using, update_fields=None, **kwargs):
+    # A save of only fields that nothing kept shows (a model's `unshown_fields`, such as a
+    # user's `last_login` on every sign-in) leaves every kept page and user as good as it was.
+    if update_fields and update_fields <= getattr(sender, "unshown_fields", frozenset()):
+        return
     bump_public_version(using)
 
 
@@ -182,7 +208,7 @@ def public_page(view):
         ):
             return view(request, *args, **kwargs)
         minute = int(time.time() // CLOCK_STEP)
-        version = f"{public_version()}.{request.LANGUAGE_CODE}.{minute}"
+        version = f"{request_version()}.{request.LANGUAGE_CODE}.{minute}"
         etag = f'"{version}.{_csrf_digest(request)}"'
         not_modified = get_conditional_response(request, etag=etag)
         if not_modified is not None:

@@ -14,7 +14,7 @@ from ninja.pagination import paginate
 
 from config.errors import ApiError, ErrorOut
 from config.inputs import Pagination
-from config.public_pages import CLOCK_STEP, public_version
+from config.public_pages import CLOCK_STEP, request_version
 from sessions.models import Session, Shift
 from sessions.schemas import (
     AttendanceIn,
@@ -264,7 +264,7 @@ class BoardPage:
         minute = int(time.time() // CLOCK_STEP)
         # The time zone too: the moments are kept in it, as `LocalDateTime` gives them out.
         zone = get_current_timezone_name()
-        shown = (public_version(), minute, zone, self.shown, page.start, page.stop)
+        shown = (request_version(), minute, zone, self.shown, page.start, page.stop)
         key = "board:" + hashlib.sha256(repr(shown).encode()).hexdigest()
         kept = board_pages.get(key)
         if kept is None:

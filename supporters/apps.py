@@ -14,9 +14,11 @@ class SupportersConfig(AppConfig):
         from notifications.recipients import register_recipient_filter, register_recipient_name
         from supporters import outbox
         from supporters.adapters import note_last_wrong_code
+        from supporters.backends import connect_role_changes
         from supporters.roles import ensure_coordinators_group
 
         login_code_rejected.connect(note_last_wrong_code, dispatch_uid="digisapo_wrong_code")
+        connect_role_changes()
 
         # post_migrate runs once per app, with contrib.auth's permission step first. Hooking the
         # last of our apps means every permission the group needs exists by then.

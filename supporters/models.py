@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from config.i18n import language_choices
+from config.public_pages import PublicContentQuerySet
 from supporters.phones import validate_e164
 
 COORDINATORS_GROUP = "coordinators"
@@ -48,7 +49,10 @@ def _holds_permission_sql(permission: str, user_id: str) -> RawSQL:
     return RawSQL(sql, (app_label, codename), output_field=models.BooleanField())
 
 
-class UserQuerySet(models.QuerySet):
+class UserQuerySet(PublicContentQuerySet):
+    """Users are public content: the signed-in user is kept per version (supporters/backends.py),
+    so every write to one replaces it; a sign-in writes `last_login`, which is rare enough."""
+
     def with_roles(self):
         """With the supporter (a join) and `holds_coordinate_permission`, so that
         `is_coordinator` and `supporter_or_none` ask nothing more (supporters/backends.py)."""
@@ -81,6 +85,9 @@ class User(AbstractUser):
     )
 
     objects = RolesUserManager()
+    # Saved alone on every sign-in (`update_last_login`) and shown nowhere a page or the kept
+    # user is read from: such a save keeps the public content version (config/public_pages.py).
+    unshown_fields = frozenset({"last_login"})
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -126,8 +133,8 @@ class User(AbstractUser):
         return held
 
     def roles_loaded(self, holds_coordinate_permission: bool):
-        """Note what a query `with_roles()` (or a token's `with_user_roles()`) loaded with the
-        user, so neither `is_coordinator` nor `supporter_or_none` asks again."""
+        """Note what a query `with_roles()` loaded with the user, so neither `is_coordinator`
+        nor `supporter_or_none` asks again."""
         self.__dict__["holds_coordinate_permission"] = holds_coordinate_permission
         try:
             self.supporter  # noqa: B018 (joined: a user without one raises, with no query)
@@ -175,7 +182,10 @@ class SpokenLanguage(models.Model):
         return self.name
 
 
-class SupporterQuerySet(models.QuerySet):
+class SupporterQuerySet(PublicContentQuerySet):
+    """Supporters are public content: their names are on kept cards, and the signed-in user is
+    kept with their supporter (supporters/backends.py)."""
+
     def active_on(self, day: date):
         """Registered, not paused and not withdrawn on `day` (the annual report's サポーター数)."""
         return self.filter(
@@ -427,15 +437,6 @@ class Invitation(models.Model):
 class ApiTokenQuerySet(models.QuerySet):
     def live(self):
         return self.filter(revoked_at__isnull=True)
-
-    def with_user_roles(self):
-        """With the user, their supporter and their roles in the same query, as the sign-in
-        backends load them (`UserQuerySet.with_roles`); `User.roles_loaded()` takes them."""
-        user_id = f'"{self.model._meta.db_table}"."user_id"'
-        holds = _holds_permission_sql(COORDINATE_PERMISSION, user_id)
-        return self.select_related("user__supporter").annotate(
-            user_holds_coordinate_permission=holds
-        )
 
     def revoke(self) -> int:
         """Revoke the live ones; a token revoked earlier keeps its first revocation time."""

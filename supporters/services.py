@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
 from notifications.services import cancel_pending, queue_sms
+from supporters.backends import user_with_roles
 from supporters.models import ApiToken, Invitation, Supporter, User
 from supporters.phones import normalize_phone
 from supporters.signals import supporter_leaving
@@ -77,7 +78,7 @@ def user_for_api_token(key: str):
     token = (
         ApiToken.objects.live()
         .filter(key_hash=ApiToken.hash_key(key), user__is_active=True)
-        .with_user_roles()
+        .only("pk", "user_id", "last_used_at")
         .first()
     )
     if token is None:
@@ -86,7 +87,8 @@ def user_for_api_token(key: str):
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RECORDED_EVERY:
         # A plain UPDATE: no row lock, and concurrent requests at worst write the same minute.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user.roles_loaded(token.user_holds_coordinate_permission)
+    # Kept per public content version, as for a signed-in session (supporters/backends.py).
+    return user_with_roles(token.user_id)
 
 
 # Withdrawing and pausing (issue 8): the status and its dates are set only here.

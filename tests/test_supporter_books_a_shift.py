@@ -485,18 +485,18 @@ def to_render_afresh(client, url, data=None):
     public_pages._new_version()
 
 
-def test_the_board_seen_again_in_the_same_state_costs_three_queries(
+def test_the_board_seen_again_in_the_same_state_costs_two_queries(
     supporter_client, supporter, session, django_assert_max_num_queries
 ):
-    """The list and the viewer's own shifts are kept (`cached_content`, `kept_value`): the
-    session, the user with their supporter and roles, and the version are all a second look
+    """The list, the viewer's own shifts and the signed-in user are kept (`cached_content`,
+    `kept_value`, supporters/backends.py): the session and the version are all a second look
     asks of the database."""
     factories.shift(session=session)
     first = supporter_client.get(BOARD).content.decode()
-    with django_assert_max_num_queries(3) as queries:
+    with django_assert_max_num_queries(2) as queries:
         again = supporter_client.get(BOARD).content.decode()
 
-    assert len(queries.captured_queries) == 3
+    assert len(queries.captured_queries) == 2
     assert _without_tokens(again) == _without_tokens(first)
     assert f'id="session-{session.pk}"' in again
 
