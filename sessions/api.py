@@ -3,9 +3,10 @@ shift board, sign-ups and rosters for signed-in supporters and coordinators (iss
 
 import hashlib
 import time
-from functools import wraps
+from functools import cached_property, wraps
 
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.shortcuts import get_object_or_404
 from django.utils.timezone import get_current_timezone_name, localtime
 from django.utils.translation import gettext
@@ -192,15 +193,18 @@ def board(request, filters: Query[BoardFilters]):
     supporter = request.user.supporter_or_none
     if supporter is None:
         api_coordinator(request)
-    sessions = Session.objects.on_board(
-        supporter,
-        kind=filters.kind,
-        venue=filters.venue,
-        district=filters.district,
-        first=filters.date_from,
-        last=filters.date_to,
-        needed=filters.needed,
-    )
+
+    def sessions():
+        return Session.objects.on_board(
+            supporter,
+            kind=filters.kind,
+            venue=filters.venue,
+            district=filters.district,
+            first=filters.date_from,
+            last=filters.date_to,
+            needed=filters.needed,
+        )
+
     # "Only where I'm needed" depends on who asks: their level and their shifts.
     viewer = (supporter.pk, supporter.training_level) if filters.needed and supporter else None
     return BoardPage(sessions, supporter, (filters.model_dump_json(), viewer))
@@ -244,16 +248,21 @@ class BoardPage:
     What a page shows everyone is read in three queries (the count, the sessions, their
     shifts) and kept for every viewer under the public content version and the minute (as the
     public pages are, config/public_pages.py); each viewer's own fields are then picked from
-    the kept shifts, with no query. A sign-up or a cancellation commits a new version, so no one
-    sees a stale place count; a session drops off within a minute of its start, as on the
-    public pages, and a supporter's new given name shows within a minute (issue 9).
+    the kept shifts, with no query. A sign-up, a cancellation or a supporter's new given name
+    commits a new version, so no one sees a stale place count or name; a session drops off
+    within a minute of its start, as on the public pages (issue 9). `sessions`: a function
+    giving the queryset, built only when the page is not kept.
     """
 
     def __init__(self, sessions, supporter, shown: tuple):
-        self.sessions = sessions
+        self._sessions = sessions
         self.supporter = supporter
         self.shown = shown
         self.count = None
+
+    @cached_property
+    def sessions(self):
+        return self._sessions()
 
     def __len__(self) -> int:
         if self.count is None:
@@ -321,6 +330,15 @@ def viewer_fields(shifts: list) -> dict:
     return fields
 
 
+_encoder = DjangoJSONEncoder()
+
+
+def json_moment(moment) -> str:
+    """A moment as the API's JSON gives it (local time, DjangoJSONEncoder's ISO form), written
+    once into the kept page rather than by the encoder on every response."""
+    return _encoder.default(localtime(moment))
+
+
 def board_item(row: dict, shifts: list) -> dict:
     team = [shift for shift in shifts if shift[2] in Shift.TEAM_STATUSES]
     team.sort(key=lambda shift: shift[3] != Shift.Role.LEAD)  # leads first, stable
@@ -341,8 +359,8 @@ def board_item(row: dict, shifts: list) -> dict:
         "kind": row["kind"],
         "title": row["title"],
         "status": row["status"],
-        "starts_at": localtime(row["starts_at"]),
-        "ends_at": localtime(row["ends_at"]),
+        "starts_at": json_moment(row["starts_at"]),
+        "ends_at": json_moment(row["ends_at"]),
         "venue": {"id": row["venue_id"], "name": row["venue__name"]} if has_venue else None,
         "place_name": row["place_name"],
         "address": address,

@@ -74,21 +74,27 @@ def revoke_api_token(user, token_id: int) -> ApiToken:
 
 
 def user_for_api_token(key: str):
-    """The active user a live token belongs to, or None; notes the use at most once a minute."""
-    token = (
+    """The active user a live token belongs to, or None; notes the use at most once a minute.
+
+    The token's row is read on every call (a revocation counts at once); its user is kept per
+    public content version, as for a signed-in session (supporters/backends.py)."""
+    found = (
         ApiToken.objects.live()
-        .filter(key_hash=ApiToken.hash_key(key), user__is_active=True)
-        .only("pk", "user_id", "last_used_at")
+        .filter(key_hash=ApiToken.hash_key(key))
+        .values_list("pk", "user_id", "last_used_at")
         .first()
     )
-    if token is None:
+    if found is None:
+        return None
+    pk, user_id, last_used_at = found
+    user = user_with_roles(user_id)
+    if user is None or not user.is_active:
         return None
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RECORDED_EVERY:
+    if last_used_at is None or now - last_used_at >= TOKEN_USE_RECORDED_EVERY:
         # A plain UPDATE: no row lock, and concurrent requests at worst write the same minute.
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    # Kept per public content version, as for a signed-in session (supporters/backends.py).
-    return user_with_roles(token.user_id)
+        ApiToken.objects.filter(pk=pk).update(last_used_at=now)
+    return user
 
 
 # Withdrawing and pausing (issue 8): the status and its dates are set only here.
