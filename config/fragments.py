@@ -10,9 +10,12 @@ the viewer's own part (their shift, a form with its CSRF token) is rendered arou
 import hashlib
 import time
 
+from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
@@ -37,31 +40,41 @@ def cached_fragment(name: str, shown, render) -> SafeString:
     return mark_safe(html)
 
 
-# Stands for the request's CSRF token in cached content; each response gets its own.
+# Stands for the request's CSRF token in a kept page; each response gets its own.
 CSRF_PLACEHOLDER = "__content-csrf-token__"
 
 
-def cached_content(request, name: str, viewer, render) -> SafeString:
-    """A signed-in page's content, kept for everyone who would see the same: `render(csrf_token)`
-    rendered once per public content version, minute, language, path with its query and `viewer`
-    (what of the viewer the content shows or depends on, as a repr-able value: their own shifts'
-    states, not who they are, where that is all that differs).
+def kept_page(request, name: str, viewer, template: str, render_content) -> HttpResponse:
+    """A signed-in page kept whole for everyone who would see the same: `template` (a thin page
+    extending base.html and showing `{{ content }}`) around `render_content(csrf_token)`, kept
+    per public content version, minute, language, path with its query, the layout's role flags
+    and `viewer` (what of the viewer the content shows or depends on, as a repr-able value:
+    their own shifts' states, not who they are, where that is all that differs).
 
-    The version changes with every committed write to a model a page shows (config/public_pages.py)
-    and the minute with the clock, so no key outlives its content; what is left per request is the
-    version read, the viewer's own query and the layout around the content. `render` is given a
+    The version changes with every committed write to what a page shows, users included
+    (config/public_pages.py), and the minute with the clock, so no key outlives its content;
+    what is left per request is the session, the version and the fetch. Both renderings get a
     placeholder for the CSRF token, swapped for this visitor's on the way out, so no token is
-    ever shared. The pattern is in docs/architecture.md.
+    ever shared. A request with a message waiting is rendered for itself (the message is shown
+    once). The pattern is in docs/architecture.md.
     """
-    shown = (_version_and_minute(request), request.get_full_path(), viewer)
-    html = cached_fragment(name, shown, lambda: render(CSRF_PLACEHOLDER))
-    if CSRF_PLACEHOLDER in html:
-        html = html.replace(CSRF_PLACEHOLDER, escape(get_token(request)))
-    # Our own templates' output, escaped as they render; the token is escaped above.
-    return mark_safe(html)
+
+    def page() -> str:
+        content = mark_safe(render_content(CSRF_PLACEHOLDER))  # escaped as it rendered
+        context = {"content": content, "csrf_token": CSRF_PLACEHOLDER}
+        return render(request, template, context).content.decode()
+
+    if len(get_messages(request)):
+        html = page()
+    else:
+        user = request.user
+        layout = (user.supporter_or_none is not None, user.is_coordinator, user.is_staff)
+        shown = (_version_and_minute(), request.get_full_path(), layout, viewer)
+        html = cached_fragment(name, shown, page)
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, escape(get_token(request))))
 
 
-def _version_and_minute(request) -> tuple:
+def _version_and_minute() -> tuple:
     return request_version(), int(time.time() // CLOCK_STEP)
 
 
@@ -69,16 +82,16 @@ def _version_and_minute(request) -> tuple:
 kept_values = LocMemCache("kept-values", {"TIMEOUT": CLOCK_STEP, "OPTIONS": {"MAX_ENTRIES": 2000}})
 
 
-def kept_value(request, name: str, key, compute):
+def kept_value(name: str, key, compute):
     """`compute()`, a value that depends only on public content (any model whose writes replace
     the public content version, config/public_pages.py), the clock and `key`: computed once per
     version and minute in this process. The board keeps each viewer's own shifts this way, so a
     supporter who opens it again asks nothing but who they are and the version."""
-    return kept_values.get_or_set(fragment_key(name, (_version_and_minute(request), key)), compute)
+    return kept_values.get_or_set(fragment_key(name, (_version_and_minute(), key)), compute)
 
 
 def render_content(template_name: str, context: dict, request) -> str:
-    """`template_name` rendered for `cached_content`: without the context processors, whose
+    """`template_name` rendered for `kept_page`: without the context processors, whose
     values (the viewer's CSRF token, their roles) must not end up in shared HTML unless the key
     says so, but with the request, which `{% querystring %}` reads."""
     template = get_template(template_name).template

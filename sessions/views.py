@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from config.errors import ServiceError
-from config.fragments import cached_content, kept_value, render_content
+from config.fragments import kept_page, kept_value, render_content
 from config.public_pages import public_context, public_page
 from notifications.models import OutboundMessage
 from sessions.calendar import session_file, site_url, with_calendar_sequence
@@ -196,22 +196,23 @@ def _after_change(request, session_id, supporter, *, notice=None, error=None):
 def board(request):
     """Upcoming sessions that need supporters, by day, with one tap to sign up or cancel.
 
-    The list is the same for every viewer in the same state: kept with `cached_content`, keyed
+    The list is the same for every viewer in the same state: kept with `kept_page`, keyed
     by the viewer's own shifts (one query, kept too), not by who they are (issue 9)."""
     supporter = request.user.supporter_or_none  # None for a coordinator
     is_coordinator = request.user.is_coordinator
     # Their level is read with them on every request; their shifts are public content, kept.
     own = supporter and (
         supporter.training_level,
-        kept_value(
-            request, "board-viewer", supporter.pk, lambda: Shift.objects.viewer_state(supporter)
-        ),
+        kept_value("board-viewer", supporter.pk, lambda: Shift.objects.viewer_state(supporter)),
     )
     viewer = (is_coordinator, own)
-    content = cached_content(
-        request, "board", viewer, lambda csrf_token: _board_content(request, supporter, csrf_token)
+    return kept_page(
+        request,
+        "board",
+        viewer,
+        "sessions/board.html",
+        lambda csrf_token: _board_content(request, supporter, csrf_token),
     )
-    return render(request, "sessions/board.html", {"content": content})
 
 
 def _board_content(request, supporter, csrf_token) -> str:
@@ -374,12 +375,15 @@ def offer(request, shift_id):
 def my_shifts(request):
     """The supporter's coming shifts (with the way there) and past ones, hours per year.
 
-    All of it is the supporter's own: kept with `cached_content` per supporter (issue 9)."""
+    All of it is the supporter's own: kept with `kept_page` per supporter (issue 9)."""
     supporter = request.user.supporter_or_none
-    content = cached_content(
-        request, "my-shifts", supporter.pk, lambda _: _my_shifts_content(request, supporter)
+    return kept_page(
+        request,
+        "my-shifts",
+        supporter.pk,
+        "sessions/my_shifts.html",
+        lambda _: _my_shifts_content(request, supporter),
     )
-    return render(request, "sessions/my_shifts.html", {"content": content})
 
 
 def _my_shifts_content(request, supporter) -> str:

@@ -488,7 +488,7 @@ def to_render_afresh(client, url, data=None):
 def test_the_board_seen_again_in_the_same_state_costs_two_queries(
     supporter_client, supporter, session, django_assert_max_num_queries
 ):
-    """The list, the viewer's own shifts and the signed-in user are kept (`cached_content`,
+    """The list, the viewer's own shifts and the signed-in user are kept (`kept_page`,
     `kept_value`, supporters/backends.py): the session and the version are all a second look
     asks of the database."""
     factories.shift(session=session)
@@ -992,3 +992,16 @@ def test_a_kept_board_follows_the_viewers_new_level_at_once(client, supporter, m
 
     Supporter.objects.filter(pk=supporter.pk).update(training_level=2)
     assert f'id="session-{advanced.pk}"' in client.get(BOARD, needed).content.decode()
+
+
+def test_a_message_waiting_is_shown_once_on_a_kept_board(client, supporter, session):
+    client.force_login(supporter.user)
+    client.get(BOARD)
+    url = reverse("helpdesk_sessions:sign_up", args=[session.pk])
+    shown = client.post(url, {"next": BOARD}, follow=True).content.decode()
+    again = client.get(BOARD).content.decode()
+
+    assert '<div class="messages"' in shown
+    assert "Thank you" in shown
+    assert '<div class="messages"' not in again
+    assert "You are signed up" in again  # the card, from the page kept for this state
