@@ -149,7 +149,8 @@ class PublicContentQuerySet(models.QuerySet):
     """
 
     def update(self, **kwargs):
-        bump_public_version(self.db)
+        if not kwargs.keys() <= _unshown_fields(self.model):
+            bump_public_version(self.db)
         return super().update(**kwargs)
 
     def bulk_create(self, objs, *args, **kwargs):
@@ -169,10 +170,14 @@ def is_public_model(model) -> bool:
     return issubclass(model._default_manager._queryset_class, PublicContentQuerySet)
 
 
+def _unshown_fields(model) -> frozenset:
+    """Fields of a public model that nothing kept shows or depends on (a user's `last_login`
+    on every sign-in, a token's `last_used_at`): a write of only those keeps the version."""
+    return getattr(model, "unshown_fields", frozenset())
+
+
 def _row_written(sender, using, update_fields=None, **kwargs):
-    # A save of only fields that nothing kept shows (a model's `unshown_fields`, such as a
-    # user's `last_login` on every sign-in) leaves every kept page and user as good as it was.
-    if update_fields and update_fields <= getattr(sender, "unshown_fields", frozenset()):
+    if update_fields and update_fields <= _unshown_fields(sender):
         return
     bump_public_version(using)
 

@@ -434,7 +434,10 @@ class Invitation(models.Model):
         return self.State(self.state).label
 
 
-class ApiTokenQuerySet(models.QuerySet):
+class ApiTokenQuerySet(PublicContentQuerySet):
+    """Tokens are public content: a token's user is looked up per version
+    (`user_for_api_token`), so a new or revoked token replaces the version."""
+
     def live(self):
         return self.filter(revoked_at__isnull=True)
 
@@ -467,6 +470,8 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
+    # Written at most once a minute on use, and read by nothing kept (config/public_pages.py).
+    unshown_fields = frozenset({"last_used_at"})
 
     class Meta:
         ordering = ["-created_at"]

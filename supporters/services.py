@@ -12,6 +12,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -22,6 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
+from config.fragments import kept_value
 from notifications.models import OutboundMessage
 from notifications.services import cancel_pending, queue_sms
 from supporters.backends import user_with_roles
@@ -73,17 +75,19 @@ def revoke_api_token(user, token_id: int) -> ApiToken:
     return token
 
 
+# Which tokens this process has noted the use of in the last TOKEN_USE_RECORDED_EVERY.
+token_uses = LocMemCache("api-token-uses", {"OPTIONS": {"MAX_ENTRIES": 5000}})
+
+
 def user_for_api_token(key: str):
     """The active user a live token belongs to, or None; notes the use at most once a minute.
 
-    The token's row is read on every call (a revocation counts at once); its user is kept per
-    public content version, as for a signed-in session (supporters/backends.py)."""
-    found = (
-        ApiToken.objects.live()
-        .filter(key_hash=ApiToken.hash_key(key))
-        .values_list("pk", "user_id", "last_used_at")
-        .first()
-    )
+    The token and its user are kept per public content version (`kept_value`,
+    supporters/backends.py): a new or revoked token, a deactivated user, a role changed, each
+    replaces the version, so the next request sees it. Noting the use writes only
+    `last_used_at`, which keeps the version, once a minute per token and process."""
+    key_hash = ApiToken.hash_key(key)
+    found = kept_value("api-token", key_hash, partial(_live_token, key_hash))
     if found is None:
         return None
     pk, user_id, last_used_at = found
@@ -91,10 +95,22 @@ def user_for_api_token(key: str):
     if user is None or not user.is_active:
         return None
     now = timezone.now()
-    if last_used_at is None or now - last_used_at >= TOKEN_USE_RECORDED_EVERY:
+    every = TOKEN_USE_RECORDED_EVERY
+    if (last_used_at is None or now - last_used_at >= every) and token_uses.add(
+        f"{pk}:{key_hash}", True, timeout=every.total_seconds()
+    ):
         # A plain UPDATE: no row lock, and concurrent requests at worst write the same minute.
         ApiToken.objects.filter(pk=pk).update(last_used_at=now)
     return user
+
+
+def _live_token(key_hash: str):
+    return (
+        ApiToken.objects.live()
+        .filter(key_hash=key_hash)
+        .values_list("pk", "user_id", "last_used_at")
+        .first()
+    )
 
 
 # Withdrawing and pausing (issue 8): the status and its dates are set only here.

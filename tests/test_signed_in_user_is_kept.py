@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from supporters.backends import user_with_roles
-from supporters.models import COORDINATORS_GROUP, Supporter, User
+from supporters.models import COORDINATORS_GROUP, ApiToken, Supporter, User
 from supporters.services import create_api_token
 from tests import factories
 
@@ -117,3 +117,21 @@ def test_an_api_token_follows_its_user_at_once(client, coordinator, change):
     else:
         coordinator.groups.clear()
         assert client.get("/api/me", **headers).json()["is_coordinator"] is False
+
+
+def test_a_revoked_token_is_refused_at_once(client, supporter):
+    token, key = create_api_token(supporter.user, "script")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    assert client.get("/api/me", **headers).status_code == 200
+    assert client.get("/api/me", **headers).status_code == 200  # kept now
+    ApiToken.objects.filter(pk=token.pk).revoke()
+
+    assert client.get("/api/me", **headers).status_code == 401
+
+
+def test_a_token_seen_again_costs_the_version_only(client, supporter, django_assert_num_queries):
+    _, key = create_api_token(supporter.user, "script")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    client.get("/api/me", **headers)
+    with django_assert_num_queries(1):
+        assert client.get("/api/me", **headers).status_code == 200
