@@ -93,3 +93,22 @@ def test_server_times_name_every_benchmarked_page_with_its_queries(benched):
 
     assert list(times) == [path for _label, path, _who in PAGES]
     assert times[FLOOR][1] == 0  # the floor touches no table: the pages' queries are their own
+
+
+def test_each_page_is_compared_with_the_floor_driven_beside_it():
+    """The floor drifts within a run on a shared machine: a page's share is of the mean of the
+    floor runs just before and after it, not of the whole run's."""
+    from config.bench.run import share_of_floors
+
+    def run(path, rps):
+        return {"path": path, "label": path, "rps": rps}
+
+    rows = [run(FLOOR, 1000), run("/", 500), run(FLOOR, 2000), run("/b", 300), run(FLOOR, 1000)]
+    shown = share_of_floors(rows)
+
+    assert [(row["path"], row["floor"]) for row in shown] == [
+        (FLOOR, 4000 / 3),
+        ("/", 1500),
+        ("/b", 1500),
+    ]
+    assert shown[0]["label"] == f"{FLOOR} (3 runs, 1,000 to 2,000)"

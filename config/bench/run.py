@@ -6,9 +6,10 @@ starts gunicorn as production runs it (debug off, behind a TLS proxy: every requ
 checks that every page answers 200, drives each one with wrk and prints one table. Exits
 non-zero when a page answered anything but 200. Only 127.0.0.1 is contacted.
 
-The floor is driven first and last (its requests/s in the table is the mean of the two, its
-latencies the first run's), and each row gives the machine's 1-minute load average after the
-page's run: on a shared machine a share of the floor is only as good as the load was steady.
+The floor is driven before every page and once more at the end: each page's share is of the
+mean of the two floor runs beside it (the "floor beside it" column), since on a shared machine
+the floor alone drifts by half within a run; the floor's own row gives the mean of all its runs
+and their range. Each row gives the machine's 1-minute load average after the page's run.
 "gunicorn CPU per request" (the workers' user and system time during the page's run, over the
 requests served) hardly depends on that load: it is the figure to compare between runs.
 "PostgreSQL CPU per request" is the same for every process named `postgres` on this machine (the
@@ -184,18 +185,42 @@ def drive(url: str, headers: dict, seconds: int, connections: int, threads: int)
     return figures
 
 
-def table(rows: list[dict], floor_rps: float, server_times: dict) -> str:
+def share_of_floors(rows: list[dict]) -> list[dict]:
+    """The table's rows: the floor once (its requests/s the mean of all its runs, with their
+    range), then each page with the mean of the floors driven just before and just after it."""
+    floors = [row for row in rows if row["path"] == FLOOR]
+    if not floors:
+        return rows
+    mean = sum(row["rps"] for row in floors) / len(floors)
+    low, high = min(row["rps"] for row in floors), max(row["rps"] for row in floors)
+    first = {**floors[0], "rps": mean, "floor": mean}
+    first["label"] += f" ({len(floors)} runs, {low:,.0f} to {high:,.0f})"
+    shown = [first]
+    for index, row in enumerate(rows):
+        if row["path"] == FLOOR:
+            continue
+        beside = [
+            rows[i]["rps"]
+            for i in (index - 1, index + 1)
+            if 0 <= i < len(rows) and rows[i]["path"] == FLOOR
+        ]
+        shown.append({**row, "floor": sum(beside) / len(beside) if beside else mean})
+    return shown
+
+
+def table(rows: list[dict], server_times: dict) -> str:
     lines = [
-        "| page | requests/s | share of the floor | p50 | p95 | p99 | non-2xx "
+        "| page | requests/s | floor beside it | share of the floor | p50 | p95 | p99 | non-2xx "
         "| server time per request (test client) | gunicorn CPU per request "
         "| PostgreSQL CPU per request | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        share = row["rps"] / floor_rps * 100 if floor_rps else 0
+        share = row["rps"] / row["floor"] * 100 if row["floor"] else 0
         server = server_times.get(row["path"], "")
         lines.append(
-            f"| {row['label']} | {row['rps']:,.0f} | {share:.1f}% | {row['p50_us'] / 1000:.0f} ms "
+            f"| {row['label']} | {row['rps']:,.0f} | {row['floor']:,.0f} | {share:.1f}% "
+            f"| {row['p50_us'] / 1000:.0f} ms "
             f"| {row['p95_us'] / 1000:.0f} ms | {row['p99_us'] / 1000:.0f} ms "
             f"| {row['non2xx'] + row['bad_checks']} | {server} | {row['cpu_ms']:.1f} ms "
             f"| {row['db_cpu_ms']:.1f} ms | {row['load']:.1f} |"
@@ -268,9 +293,14 @@ def main():
         say(f"gunicorn with {workers} workers; wrk -t{threads} -c{connections} -d{seconds}s")
         # The machine may be shared: its load before the run says how much the figures can trust.
         say("load average before driving: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-        # The floor is driven first and again last: on a shared machine the load drifts, and
-        # each page's share is taken of the mean of the two.
-        for label, path, who in [*PAGES, PAGES[0]]:
+        # On a shared machine the load drifts within a run: the floor is driven before every
+        # page and once more at the end, and each page's share is taken of the mean of the two
+        # floors beside it, measured within a few seconds of it.
+        floor = PAGES[0]
+        order = [floor]
+        for page in PAGES[1:]:
+            order += [page, floor]
+        for label, path, who in order:
             headers = dict([PROXY_HEADER]) | auth_headers[who]
             status = status_of(base + path, headers)
             if status != 200:
@@ -297,14 +327,8 @@ def main():
     measured = [row for row in rows if "rps" in row]
     for row in measured:
         row["bad_checks"] = int(row["status"] != 200)
-    floors = [row for row in measured if row["path"] == FLOOR]
-    floor_rps = sum(row["rps"] for row in floors) / len(floors) if floors else 0
-    if len(floors) == 2:
-        first, last = floors
-        first["label"] += f" (first {first['rps']:,.0f}, last {last['rps']:,.0f})"
-        first["rps"] = floor_rps
-        measured.remove(last)
-    print(table(measured, floor_rps, server_times))
+    shown = share_of_floors(measured)
+    print(table(shown, server_times))
     say("load average after driving: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     refused = [row["path"] for row in rows if row["status"] != 200 or row.get("non2xx")]
     if refused:
