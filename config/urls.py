@@ -5,12 +5,13 @@ from django.views.i18n import JavaScriptCatalog
 
 from config import views
 from config.api import api
+from config.i18n import set_language
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("sessions.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),
     path("", include("supporters.urls")),
