@@ -85,8 +85,8 @@ kept_values = LocMemCache("kept-values", {"TIMEOUT": CLOCK_STEP, "OPTIONS": {"MA
 def kept_value(name: str, key, compute):
     """`compute()`, a value that depends only on public content (any model whose writes replace
     the public content version, config/public_pages.py), the clock and `key`: computed once per
-    version and minute in this process. The board keeps each viewer's own shifts this way, so a
-    supporter who opens it again asks nothing but who they are and the version."""
+    version and minute in this process: the board's viewer's own shifts, an API token's id and
+    user. A `compute()` answering None (a token that does not exist) is kept as well."""
     return kept_values.get_or_set(fragment_key(name, (_version_and_minute(), key)), compute)
 
 
