@@ -33,6 +33,14 @@ class Topic(models.Model):
     name = models.CharField(_("name"), max_length=50, unique=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # Who can help with it: group visits asking for this topic suggest supporters with these.
+    skills = models.ManyToManyField(
+        "supporters.Skill",
+        blank=True,
+        related_name="topics",
+        verbose_name=_("skills that help"),
+        help_text=_("Supporters with these skills are suggested for visits about this topic."),
+    )
 
     class Meta:
         ordering = ["sort_order", "name"]
@@ -115,6 +123,10 @@ class SessionReport(models.Model):
     notes = models.TextField(
         _("notes"), blank=True, help_text=_("What went well, what to follow up. No names, please.")
     )
+    topics = models.ManyToManyField(
+        Topic, blank=True, related_name="reports", verbose_name=_("topics covered")
+    )
+    devices = models.JSONField(_("devices"), default=list, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
 from django.db.models import F
 from django.urls import reverse
@@ -9,11 +9,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from consultations.models import Device, SessionReport
+from consultations.models import SessionReport
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
 from sessions.reminders import refresh_reminders
 from sessions.services import (
-    RequestError,
     SessionError,
     accept_request,
     add_registration,
@@ -22,12 +21,10 @@ from sessions.services import (
     cancel_request,
     cancel_session,
     cancel_shift,
-    complete_request,
     decline_request,
     mark_attendance,
     move_session,
     reinstate_session,
-    schedule_request,
 )
 from sessions.services import mark_held as mark_session_held
 from supporters.admin import (
@@ -375,36 +372,14 @@ class ShiftAdmin(admin.ModelAdmin):
     )
 
 
-class DispatchRequestAdminForm(forms.ModelForm):
-    """A request's own fields, and the visit session to schedule it on (`schedule_request`)."""
-
-    schedule_on = forms.ModelChoiceField(
-        label=_("schedule on the visit session"),
-        queryset=Session.objects.none(),
-        required=False,
-        help_text=_("A coming group-visit session no other request has. Create it first."),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "schedule_on" not in self.fields:
-            return  # the add page, or a request already handled
-        self.fields["schedule_on"].queryset = (
-            Session.objects.of_kind(Session.Kind.DISPATCH)
-            .scheduled()
-            .filter(starts_at__gt=timezone.now(), dispatch_request__isnull=True)
-            .select_related("venue")
-        )
-
-
 @admin.register(DispatchRequest)
 class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdmin):
-    """Requests are triaged by actions and the "schedule on" field, which call the services:
-    the status, the session and who handled it are theirs."""
+    """A back office: requests are triaged and scheduled on the coordinators' requests page, and
+    here only by actions that call the services; the status, the session, who handled it, the
+    call-back task and the purge are theirs."""
 
-    form = DispatchRequestAdminForm
     phone_fields = ("representative_phone",)
-    actions = ["accept", "decline", "complete", "cancel"]
+    actions = ["accept", "decline", "cancel"]
 
     list_display = [
         "reference",
@@ -431,7 +406,19 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
         "address",
     ]
     ordering = ["-created_at"]
-    readonly_fields = ["reference", "status", "session", "handled_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "reference",
+        "status",
+        "session",
+        "handled_by",
+        "entered_by",
+        "consent_at",
+        "call_back",
+        "call_back_since",
+        "purged_at",
+        "created_at",
+        "updated_at",
+    ]
     formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     fieldsets = [
         (
@@ -477,11 +464,12 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
             {
                 "fields": [
                     "session",
-                    "schedule_on",
                     "handled_by",
+                    ("entered_by", "consent_at"),
+                    ("call_back", "call_back_since"),
                     "coordinator_notes",
                     "decline_reason",
-                    ("created_at", "updated_at"),
+                    ("created_at", "updated_at", "purged_at"),
                 ]
             },
         ),
@@ -493,39 +481,11 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
             return forms.MultipleChoiceField(
                 label=db_field.verbose_name,
                 help_text=db_field.help_text,
-                choices=Device.choices,
+                choices=DispatchRequest.Device.choices,
                 widget=forms.CheckboxSelectMultiple,
                 required=False,
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
-
-    @staticmethod
-    def _may_schedule(obj) -> bool:
-        # Not from the add page (a request is first received), nor once it was handled.
-        open_statuses = (DispatchRequest.Status.RECEIVED, DispatchRequest.Status.ACCEPTED)
-        return obj is not None and obj.status in open_statuses
-
-    def get_fieldsets(self, request, obj=None):
-        if self._may_schedule(obj):
-            return self.fieldsets
-        return [
-            (name, {**options, "fields": [f for f in options["fields"] if f != "schedule_on"]})
-            for name, options in self.fieldsets
-        ]
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        if not self._may_schedule(obj):
-            form.base_fields.pop("schedule_on", None)  # declared fields come whatever the fieldsets
-        return form
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if session := form.cleaned_data.get("schedule_on"):
-            try:
-                schedule_request(obj, session, by=request.user)
-            except RequestError as refusal:
-                self.message_user(request, refusal.message, messages.ERROR)
 
     @admin.display(description=_("representative's phone"), ordering="representative_phone")
     def phone(self, obj):
@@ -542,14 +502,6 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
         description=_("Decline this request (with the reason saved on its page)"),
         description_plural=_("Decline selected requests"),
         done=ngettext_lazy("%(count)d request declined.", "%(count)d requests declined.", "count"),
-    )
-    complete = service_action(
-        complete_request,
-        description=_("Mark this visit as done"),
-        description_plural=_("Mark selected visits as done"),
-        done=ngettext_lazy(
-            "%(count)d visit marked done.", "%(count)d visits marked done.", "count"
-        ),
     )
     cancel = service_action(
         cancel_request,

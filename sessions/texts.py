@@ -67,6 +67,50 @@ TEMPLATES = {
         "%(place)s.",
         "count",
     ),
+    # Group visits (issue 10). To the group's representative, in their language; a landline gets
+    # the same words read out by a coordinator.
+    # Translators: SMS to a group's representative when their request arrives; the status
+    # page's link follows on its own line.
+    "request_received": _(
+        "We received your group visit request. Ref %(reference)s. See it or cancel it here:"
+    ),
+    # Translators: SMS to a group's representative when a coordinator takes the request on.
+    "request_accepted": _(
+        "We are arranging your group visit (Ref %(reference)s) and will tell you the date."
+    ),
+    # Translators: SMS to a group's representative with a coordinator's question.
+    "request_question": _(
+        "About your group visit %(reference)s: %(question)s Please call the office."
+    ),
+    # Translators: SMS to a group's representative when the request is declined, with why.
+    "request_declined": _("Sorry, we cannot arrange group visit %(reference)s: %(reason)s"),
+    # Translators: SMS to a group's representative when the request is declined.
+    "request_declined_no_reason": _(
+        "Sorry, we cannot arrange group visit %(reference)s. Please call the office."
+    ),
+    # Translators: SMS to a group's representative when the visit has its date.
+    "request_scheduled": _(
+        "Group visit %(reference)s: %(date)s %(time)s at %(place)s. We will text who comes."
+    ),
+    # Translators: SMS to a group's representative when the visit moves.
+    "request_moved": _("Group visit %(reference)s moved to %(date)s %(time)s at %(place)s."),
+    # Translators: SMS to a group's representative when the request is cancelled.
+    "request_cancelled": _("Your group visit request %(reference)s is cancelled."),
+    # Translators: SMS to a group's representative once every supporter place is taken;
+    # %(lead)s is the lead supporter's given name.
+    "request_staffed": _(
+        "Group visit %(date)s %(time)s: %(lead)s and the team will come. Ref %(reference)s"
+    ),
+    # Translators: reply to a text from a group's representative.
+    "reply_request_noted": _("Thank you. A coordinator will read your message. Ref %(reference)s"),
+    # Translators: SMS to supporters invited to staff a group visit; a link follows.
+    "visit_invitation": _(
+        "Group visit %(date)s %(time)s %(place)s needs supporters. Reply 1 or open the link:"
+    ),
+    # Translators: SMS to invited supporters who had not answered when the places filled.
+    "visit_filled": _("Thank you: group visit %(date)s %(time)s %(place)s is now fully staffed."),
+    # Translators: SMS to the supporters of a group visit that moved.
+    "visit_moved": _("The group visit moved to %(date)s %(time)s at %(place)s."),
 }
 
 REMINDER_TEMPLATES = (

@@ -329,6 +329,61 @@ class Supporter(models.Model):
         return self.insurance_valid_until is not None and self.insurance_valid_until >= day
 
 
+class Availability(models.Model):
+    """When a supporter is usually free (weekday × morning or afternoon): optional, and used only
+    to rank suggestions for group visits."""
+
+    class Part(models.TextChoices):
+        MORNING = "morning", _("Morning")
+        AFTERNOON = "afternoon", _("Afternoon")
+
+    # Monday first, as Python's `weekday()`.
+    WEEKDAYS = [
+        (0, _("Monday")),
+        (1, _("Tuesday")),
+        (2, _("Wednesday")),
+        (3, _("Thursday")),
+        (4, _("Friday")),
+        (5, _("Saturday")),
+        (6, _("Sunday")),
+    ]
+    # Noon splits the day: a visit starting before it is a morning one.
+    NOON_HOUR = 12
+
+    supporter = models.ForeignKey(
+        Supporter,
+        on_delete=models.CASCADE,
+        related_name="availability",
+        verbose_name=_("supporter"),
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=WEEKDAYS)
+    part = models.CharField(_("part of the day"), max_length=10, choices=Part.choices)
+
+    class Meta:
+        ordering = ["supporter", "weekday", "part"]
+        verbose_name = _("usual availability")
+        verbose_name_plural = _("usual availability")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supporter", "weekday", "part"], name="availability_once_per_slot"
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="availability_weekday_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(part__in=["morning", "afternoon"]), name="availability_part_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.supporter} · {self.get_weekday_display()} {self.get_part_display()}"
+
+    @classmethod
+    def part_of(cls, moment) -> str:
+        local = timezone.localtime(moment)
+        return cls.Part.MORNING if local.hour < cls.NOON_HOUR else cls.Part.AFTERNOON
+
+
 class InvitationQuerySet(models.QuerySet):
     def open(self):
         return self.filter(

@@ -152,6 +152,21 @@ def dispatch_request(**kwargs) -> DispatchRequest:
     return DispatchRequest.objects.create(**fields)
 
 
+def scheduled_visit(*, starts_at=None, supporters_needed: int = 2, **kwargs) -> DispatchRequest:
+    """A group-visit request scheduled through the service: its dispatch session made for it."""
+    from sessions.services import schedule_request
+
+    request = dispatch_request(**kwargs)
+    starts_at = starts_at or timezone.now() + timedelta(days=21)
+    return schedule_request(
+        request,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        supporters_needed=supporters_needed,
+        by=None,
+    )
+
+
 def class_registration(**kwargs) -> ClassRegistration:
     fields = {
         "session": kwargs.pop("session", None) or session(kind=Session.Kind.CLASS),

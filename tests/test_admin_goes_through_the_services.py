@@ -14,7 +14,6 @@ from sessions.models import Session, Shift
 from sessions.reminders import refresh_reminders
 from sessions.services import (
     RegistrationError,
-    RequestError,
     cancel_registration,
     join_waitlist,
     schedule_request,
@@ -402,46 +401,44 @@ def visit(db):
     )
 
 
-def test_a_request_is_accepted_scheduled_and_cancelled_through_the_services(
-    staff_client, visit, on_call
-):
+def test_a_request_is_accepted_and_cancelled_through_the_services(staff_client, on_call):
     request = factories.dispatch_request(representative_phone=factories.phone_number())
-    helper = factories.supporter()
-    sign_up(helper, visit, by=helper.user)
     label = "helpdesk_sessions.dispatchrequest"
 
     accepted = post_action(staff_client, label, "accept", [request])
-    typed_in = change_page_post(staff_client, label, request, status="done", schedule_on=visit.pk)
+    typed_in = change_page_post(staff_client, label, request, status="done")
     request.refresh_from_db()
-    scheduled = (request.status, request.session, texts(request, Purpose.REMINDER))
-    not_yet = post_action(staff_client, label, "complete", [request])
+    after_typing = request.status
+    request = schedule_request(
+        request,
+        starts_at=THURSDAY_10AM,
+        ends_at=THURSDAY_10AM + timedelta(hours=2),
+        supporters_needed=2,
+        by=None,
+    )
+    helper = factories.supporter()
+    sign_up(helper, request.session, by=helper.user)
     cancelled = post_action(staff_client, label, "cancel", [request])
 
     assert messages_of(accepted) == ["1 request accepted."]
     assert_saved(typed_in)
-    assert scheduled == ("scheduled", visit, [(Status.PENDING,)])
-    assert messages_of(not_yet)[-1] == (
-        "1 was left as it was: A visit is done once it has taken place."
-    )
-    assert messages_of(cancelled) == ["1 request cancelled."]
+    assert after_typing == "accepted"  # the status is the services' own
+    assert messages_of(cancelled)[-1] == "1 request cancelled."
     request.refresh_from_db()
-    visit.refresh_from_db()
-    assert (request.status, visit.status) == ("cancelled", "cancelled")
+    assert (request.status, request.session.status) == ("cancelled", "cancelled")
     assert texts(request, Purpose.REMINDER) == [(Status.CANCELLED,)]
     assert texts(request, Purpose.CANCELLATION) == [(Status.PENDING,)]
     assert texts(helper.shifts.get(), Purpose.CANCELLATION) == [(Status.PENDING,)]
 
 
-def test_a_request_is_declined_with_the_reason_saved_on_its_page(staff_client, visit):
+def test_a_request_is_declined_with_the_reason_saved_on_its_page(staff_client):
     request = factories.dispatch_request(representative_phone=factories.phone_number())
     label = "helpdesk_sessions.dispatchrequest"
     change_page_post(staff_client, label, request, decline_reason="対象地域外のため")
 
     declined = post_action(staff_client, label, "decline", [request])
-    too_late = change_page_post(staff_client, label, request, schedule_on=visit.pk)
 
     assert messages_of(declined)[-1] == "1 request declined."
-    assert_saved(too_late)  # without its "schedule on" field: nothing to schedule
     request.refresh_from_db()
     assert (request.status, request.decline_reason, request.session) == (
         "declined",
@@ -482,16 +479,6 @@ def test_a_supporter_stays_as_they_were_when_their_shifts_cannot_be_called_off(
     leaving.refresh_from_db()
     shift.refresh_from_db()
     assert (leaving.status, leaving.paused_on, shift.status) == ("active", None, "signed_up")
-
-
-def test_a_visit_session_is_one_groups_only(visit, coordinator):
-    first, second = factories.dispatch_request(), factories.dispatch_request()
-    schedule_request(first, visit, by=coordinator)
-
-    with pytest.raises(RequestError) as refusal:
-        schedule_request(second, visit, by=coordinator)
-
-    assert refusal.value.code == "session_taken"
 
 
 def test_a_registration_is_not_cancelled_once_the_class_began(full_class, time_machine):

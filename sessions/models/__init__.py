@@ -3,8 +3,11 @@
 from sessions.models.requests import (
     REFERENCE_ALPHABET,
     ClassRegistration,
+    ContactAccess,
+    DispatchInvitation,
     DispatchRequest,
     DispatchRequestQuerySet,
+    RequestEvent,
     new_reference,
 )
 from sessions.models.sessions import (
@@ -18,8 +21,11 @@ from sessions.models.sessions import (
 __all__ = [
     "REFERENCE_ALPHABET",
     "ClassRegistration",
+    "ContactAccess",
+    "DispatchInvitation",
     "DispatchRequest",
     "DispatchRequestQuerySet",
+    "RequestEvent",
     "Session",
     "SessionQuerySet",
     "Shift",

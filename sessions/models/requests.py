@@ -1,5 +1,6 @@
 """Residents' side: group-visit requests and class registrations (personal data lives here)."""
 
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -9,10 +10,11 @@ from django.db.models import (
     Q,
 )
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config.i18n import language_choices
 from config.public_pages import PublicContentQuerySet
-from supporters.phones import validate_e164
+from supporters.phones import is_landline, validate_e164
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
@@ -21,12 +23,24 @@ def new_reference(prefix: str) -> str:
     return prefix + "-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
 
+def new_status_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class DispatchRequestQuerySet(models.QuerySet):
     def pending(self):
         """Requests a coordinator still has to act on."""
         return self.filter(
             status__in=[DispatchRequest.Status.RECEIVED, DispatchRequest.Status.ACCEPTED]
         )
+
+    def to_purge(self, before):
+        """Requests whose representative's details are due for removal: visits held (or
+        requests closed) before `before`, not yet purged."""
+        Status = DispatchRequest.Status
+        closed = Q(status__in=[Status.DECLINED, Status.CANCELLED], updated_at__lt=before)
+        visited = Q(status=Status.DONE, session__ends_at__lt=before)
+        return self.filter(closed | visited, purged_at__isnull=True)
 
 
 class DispatchRequest(models.Model):
@@ -52,19 +66,34 @@ class DispatchRequest(models.Model):
         AFTERNOON = "afternoon", _("Afternoon")
         EITHER = "either", _("Either")
 
+    class Device(models.TextChoices):
+        # The consultation records' kinds where they overlap (the report counts them alike).
+        IPHONE = "iphone", _("iPhone")
+        ANDROID = "android", _("Android")
+        RAKURAKU = "rakuraku", _("Raku-Raku Smartphone")
+        TABLET = "tablet", _("Tablet")
+        NONE = "none", _("No smartphone yet")
+
     class Wifi(models.TextChoices):
         YES = "yes", _("Yes")
         NO = "no", _("No")
         UNKNOWN = "unknown", _("Don't know")
 
     reference = models.CharField(_("reference"), max_length=12, unique=True, editable=False)
-    group_name = models.CharField(_("group name"), max_length=100)
-    representative_name = models.CharField(_("representative's name"), max_length=100)
+    # The secret in the status page's link texted to the representative (no login).
+    status_token = models.CharField(
+        _("status link key"), max_length=64, unique=True, editable=False, default=new_status_token
+    )
+    # What the request says, hashed: a second submission of the same request while the first
+    # is still waiting (a double tap, a reload) is the first one (see the constraint).
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, blank=True, editable=False)
+    group_name = models.CharField(_("group name"), max_length=100, blank=True)
+    representative_name = models.CharField(_("representative's name"), max_length=100, blank=True)
     representative_kana = models.CharField(
         _("representative's name (kana)"), max_length=200, blank=True
     )
     representative_phone = models.CharField(
-        _("representative's phone"), max_length=16, validators=[validate_e164]
+        _("representative's phone"), max_length=16, blank=True, validators=[validate_e164]
     )
     representative_email = models.EmailField(_("representative's email"), blank=True)
     residents_count = models.PositiveSmallIntegerField(
@@ -79,8 +108,8 @@ class DispatchRequest(models.Model):
         choices=TimeOfDay.choices,
         default=TimeOfDay.EITHER,
     )
-    place_name = models.CharField(_("place"), max_length=100)
-    address = models.CharField(_("address"), max_length=200)
+    place_name = models.CharField(_("place"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
     district = models.ForeignKey(
         "venues.District",
         on_delete=models.PROTECT,
@@ -99,7 +128,7 @@ class DispatchRequest(models.Model):
         _("devices the residents have"),
         default=list,
         blank=True,
-        help_text=_("Device kinds, as in consultation records."),
+        help_text=_("Device kinds (`Device`)."),
     )
     wifi = models.CharField(
         _("Wi-Fi at the place"), max_length=10, choices=Wifi.choices, default=Wifi.UNKNOWN
@@ -122,8 +151,23 @@ class DispatchRequest(models.Model):
         null=True,
         blank=True,
     )
+    consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        help_text=_("The coordinator who took the request by phone or on paper."),
+    )
     coordinator_notes = models.TextField(_("coordinator's notes"), blank=True)
     decline_reason = models.CharField(_("reason for declining"), max_length=200, blank=True)
+    # A landline takes no texts: what a text would have said waits here for a coordinator to
+    # phone the representative, until they mark it done.
+    call_back = models.CharField(_("to tell by phone"), max_length=300, blank=True)
+    call_back_since = models.DateTimeField(_("call back since"), null=True, blank=True)
+    purged_at = models.DateTimeField(_("personal data removed at"), null=True, blank=True)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -152,6 +196,21 @@ class DispatchRequest(models.Model):
                 name="dispatch_request_scheduled_has_session",
                 violation_error_message=_("A scheduled or done request needs its session."),
             ),
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=Q(status="received") & ~Q(fingerprint=""),
+                name="dispatch_request_once_while_waiting",
+            ),
+            models.CheckConstraint(
+                condition=Q(purged_at__isnull=False)
+                | (~Q(representative_phone="") & ~Q(representative_name="")),
+                name="dispatch_request_has_contact",
+                violation_error_message=_("Give the representative's name and phone number."),
+            ),
+            models.CheckConstraint(
+                condition=Q(call_back="") | Q(call_back_since__isnull=False),
+                name="dispatch_request_call_back_dated",
+            ),
             models.CheckConstraint(
                 condition=Q(
                     status__in=[
@@ -174,6 +233,168 @@ class DispatchRequest(models.Model):
         if not self.reference:
             self.reference = new_reference("G")
         super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.RECEIVED, self.Status.ACCEPTED)
+
+    @property
+    def takes_texts(self) -> bool:
+        """A mobile number: the representative is texted; a landline is phoned instead."""
+        return bool(self.representative_phone) and not is_landline(self.representative_phone)
+
+    @property
+    def is_purged(self) -> bool:
+        return self.purged_at is not None
+
+    @property
+    def preferred_dates(self) -> list:
+        return [
+            day
+            for day in (self.preferred_date_1, self.preferred_date_2, self.preferred_date_3)
+            if day is not None
+        ]
+
+    def suggested_supporters(self) -> int:
+        """One supporter per four residents, at least two (the city's rule of thumb)."""
+        return max(2, -(-self.residents_count // 4))
+
+    @staticmethod
+    def fingerprint_of(phone: str, group_name: str, dates, place_name: str) -> str:
+        text = "|".join([phone, group_name.strip(), *map(str, dates), place_name.strip()])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+class RequestEvent(models.Model):
+    """One step in a request's life: who did what, when (received, accepted, asked back,
+    scheduled, declined, cancelled, done, called back, a reply from the representative)."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        ACCEPTED = "accepted", _("Accepted")
+        ASKED = "asked", _("Asked the group")
+        SCHEDULED = "scheduled", _("Scheduled")
+        RESCHEDULED = "rescheduled", _("Moved")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
+        DONE = "done", _("Report filed")
+        CALLED = "called", _("Called back")
+        INVITED = "invited", _("Supporters invited")
+        STAFFED = "staffed", _("Fully staffed")
+        REPLY = "reply", _("Text from the representative")
+        PURGED = "purged", _("Personal data removed")
+
+    request = models.ForeignKey(
+        DispatchRequest,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("request"),
+    )
+    kind = models.CharField(_("what"), max_length=12, choices=Kind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("request event")
+        verbose_name_plural = _("request events")
+
+    def __str__(self):
+        return f"{self.request.reference} {self.get_kind_display()}"
+
+
+class ContactAccess(models.Model):
+    """Someone saw a representative's contact details (privacy: every view is recorded)."""
+
+    request = models.ForeignKey(
+        DispatchRequest,
+        on_delete=models.CASCADE,
+        related_name="contact_accesses",
+        verbose_name=_("request"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("user"),
+        null=True,
+    )
+    where = models.CharField(_("where"), max_length=20)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("view of contact details")
+        verbose_name_plural = _("views of contact details")
+
+    def __str__(self):
+        return f"{self.request.reference} · {self.user} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class DispatchInvitation(models.Model):
+    """A supporter asked by text to staff a group visit; the first to answer fill the places."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", pgettext_lazy("invitation", "Open")
+        TAKEN = "taken", _("Took a place")
+        FILLED = "filled", _("Places filled first")
+        DECLINED = "declined", pgettext_lazy("invitation", "Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    session = models.ForeignKey(
+        "helpdesk_sessions.Session",
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("session"),
+    )
+    supporter = models.ForeignKey(
+        "supporters.Supporter",
+        on_delete=models.CASCADE,
+        related_name="dispatch_invitations",
+        verbose_name=_("supporter"),
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.OPEN
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("invited by"),
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("visit invitation")
+        verbose_name_plural = _("visit invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "supporter"], name="dispatch_invitation_once_per_supporter"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["open", "taken", "filled", "declined", "withdrawn"]),
+                name="dispatch_invitation_outcome_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.supporter} · {self.session}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome == self.Outcome.OPEN
 
 
 class ClassRegistration(models.Model):

@@ -1,132 +1,326 @@
-"""Group-visit requests (学び合い出張サポート): received, triaged, scheduled and reported.
+"""Group-visit requests (学び合い出張サポート): triaged, scheduled, staffed and closed.
 
-The residents' journey that fills this module comes next; its rules belong here, called by the
-request form, the coordinators' pages, the API, SMS replies and the admin alike. For now: a
-coordinator's triage (accept, decline, schedule on a visit session, cancel, done).
+One service per transition (received → accepted → scheduled → done, or declined / cancelled),
+called by the request pages, the coordinators' pages, the API, SMS replies and the admin alike.
+Each refuses an impossible transition with a coded `RequestError`, records who and when
+(`RequestEvent`) and tells the people concerned: the representative by text in their language,
+or, for a landline, a call-back task on the request for a coordinator (`tell_representative`).
 
 Lock order, as for shifts: the session's row first, then the request's.
 """
 
 import logging
+from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
-from notifications.services import cancel_pending
-from sessions.models import DispatchRequest, Session
+from notifications.services import Sms, cancel_pending, queue_sms_many
+from sessions.models import DispatchRequest, RequestEvent, Session, Shift
 from sessions.reminders import refresh_reminders
-from sessions.services.lifecycle import cancel_session
+from sessions.services.lifecycle import cancel_session, move_session
 from sessions.services.rules import lock_session
+from sessions.texts import render_sms
 
 logger = logging.getLogger(__name__)
 
 Status = DispatchRequest.Status
+Event = RequestEvent.Kind
 OPEN = (Status.RECEIVED, Status.ACCEPTED)
 
 
 class RequestError(ServiceError):
-    """A triage step the rules refuse. `code`: not_open, not_a_visit, session_taken,
-    session_cancelled, started, not_scheduled, not_over."""
+    """A step the rules refuse. `code`: not_open, not_scheduled, not_over, started, invalid,
+    forbidden, purged."""
 
     MESSAGES = {
         "not_open": _("This request has already been scheduled, declined or cancelled."),
-        "not_a_visit": _("Choose a group-visit session."),
-        "session_taken": _("This session is already another group's visit."),
-        "session_cancelled": _("This session has been cancelled."),
-        "started": _("This session has already started."),
-        "not_scheduled": _("Only a scheduled visit can be marked done or cancelled."),
-        "not_over": _("A visit is done once it has taken place."),
+        "not_scheduled": _("Only a scheduled visit can be moved, reported or cancelled."),
+        "not_over": _("A visit's report can be filed once it has started."),
+        "started": _("This visit has already started."),
+        "invalid": _("Check the date and time: the visit must end after it starts."),
+        "forbidden": _("Only a coordinator or the visit's lead supporter can do this."),
+        "purged": _("This request's personal data has been removed."),
     }
 
 
-def _lock(request) -> DispatchRequest:
+def lock_request(request) -> DispatchRequest:
+    """The request's row, locked (after its session's, when it has one: the lock order)."""
     return DispatchRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
 
 
+def record(request, kind: str, *, by=None, note: str = "") -> RequestEvent:
+    """Note a step in the request's history; the request's handler is the last coordinator."""
+    by_user = by if getattr(by, "is_authenticated", False) else None
+    logger.info("Request %s: %s by user %s", request.pk, kind, getattr(by_user, "pk", None))
+    return RequestEvent.objects.create(request=request, kind=kind, by=by_user, note=note[:300])
+
+
+def tell_representative(
+    request, template: str, *, key: str, purpose=OutboundMessage.Purpose.CONFIRMATION, **context
+) -> None:
+    """Text the representative `template` in their language; a landline gets a call-back task
+    with the same words instead (a coordinator phones them and marks it done)."""
+    if request.is_purged:
+        return
+    body = render_sms(template, request.preferred_language, **context)
+    if request.takes_texts:
+        queue_sms_many(
+            [
+                Sms(
+                    request.representative_phone,
+                    body,
+                    purpose,
+                    key,
+                    related=request,
+                    language=request.preferred_language,
+                )
+            ]
+        )
+        return
+    with transaction.atomic():
+        # Several things to say before the call: the coordinator reads them all.
+        said = f"{request.call_back}\n{body}" if request.call_back else body
+        request.call_back = said[-300:]
+        request.call_back_since = request.call_back_since or timezone.now()
+        DispatchRequest.objects.filter(pk=request.pk).update(
+            call_back=request.call_back, call_back_since=request.call_back_since
+        )
+
+
 def _save(request, by, *fields) -> DispatchRequest:
-    if by is not None:
+    if getattr(by, "is_authenticated", False) and by.is_coordinator:
         request.handled_by = by
     request.save(update_fields=["status", "handled_by", "updated_at", *fields])
-    logger.info("Request %s %s by user %s", request.pk, request.status, getattr(by, "pk", None))
     return request
 
 
 def accept_request(request, *, by) -> DispatchRequest:
     """A coordinator takes a received request on, to find a date with the group."""
     with transaction.atomic():
-        request = _lock(request)
+        request = lock_request(request)
         if request.status == Status.ACCEPTED:
             return request
         if request.status != Status.RECEIVED:
             raise RequestError("not_open")
         request.status = Status.ACCEPTED
-        return _save(request, by)
-
-
-def decline_request(request, *, by, reason: str = "") -> DispatchRequest:
-    """A coordinator turns a request down (kept, with the reason, for the record)."""
-    with transaction.atomic():
-        request = _lock(request)
-        if request.status not in OPEN:
-            raise RequestError("not_open")
-        request.status = Status.DECLINED
-        request.decline_reason = reason or request.decline_reason
-        return _save(request, by, "decline_reason")
-
-
-def schedule_request(request, session, *, by) -> DispatchRequest:
-    """Give an open request its visit session; the representative is reminded the day before."""
-    with transaction.atomic():
-        session = lock_session(session.pk)
-        request = _lock(request)
-        if request.status not in OPEN:
-            raise RequestError("not_open")
-        if session.kind != Session.Kind.DISPATCH:
-            raise RequestError("not_a_visit")
-        if session.is_cancelled:
-            raise RequestError("session_cancelled")
-        if session.has_started:
-            raise RequestError("started")
-        if DispatchRequest.objects.filter(session=session).exclude(pk=request.pk).exists():
-            raise RequestError("session_taken")
-        request.status, request.session = Status.SCHEDULED, session
-        _save(request, by, "session")
-        refresh_reminders(request)
+        _save(request, by)
+        record(request, Event.ACCEPTED, by=by)
+        tell_representative(
+            request,
+            "request_accepted",
+            key=f"request:{request.pk}:accepted",
+            reference=request.reference,
+        )
     return request
 
 
-def cancel_request(request, *, by) -> DispatchRequest:
-    """The group calls its request off; a scheduled visit's session is cancelled with it, which
-    texts its supporters and the representative (`cancel_session`)."""
+def ask_back(request, question: str, *, by) -> DispatchRequest:
+    """A coordinator needs something from the group (a date, the place): the representative is
+    texted the question, or phoned; the request stays where it is."""
+    question = question.strip()
+    if not question:
+        raise RequestError("invalid", _("Write the question to ask the group."))
+    with transaction.atomic():
+        request = lock_request(request)
+        if request.status not in OPEN:
+            raise RequestError("not_open")
+        event = record(request, Event.ASKED, by=by, note=question)
+        tell_representative(
+            request,
+            "request_question",
+            key=f"request:{request.pk}:asked:{event.pk}",
+            reference=request.reference,
+            question=question,
+        )
+    return request
+
+
+def decline_request(request, *, by, reason: str = "") -> DispatchRequest:
+    """A coordinator turns a request down; the representative is told why."""
+    with transaction.atomic():
+        request = lock_request(request)
+        if request.status not in OPEN:
+            raise RequestError("not_open")
+        request.status = Status.DECLINED
+        request.decline_reason = (reason or request.decline_reason).strip()
+        _save(request, by, "decline_reason")
+        record(request, Event.DECLINED, by=by, note=request.decline_reason)
+        tell_representative(
+            request,
+            "request_declined" if request.decline_reason else "request_declined_no_reason",
+            key=f"request:{request.pk}:declined",
+            purpose=OutboundMessage.Purpose.CANCELLATION,
+            reference=request.reference,
+            reason=request.decline_reason,
+        )
+    return request
+
+
+def schedule_request(
+    request,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    supporters_needed: int,
+    place_name: str = "",
+    address: str = "",
+    district=None,
+    min_level: int = 1,
+    by,
+) -> DispatchRequest:
+    """Give an open request its visit: the dispatch session is made here, at the group's place,
+    and goes on the supporters' board. A request has one session, made for it alone."""
+    if ends_at <= starts_at:
+        raise RequestError("invalid")
+    if starts_at <= timezone.now():
+        raise RequestError("started")
+    with transaction.atomic():
+        request = lock_request(request)
+        if request.status not in OPEN:
+            raise RequestError("not_open")
+        if request.is_purged:
+            raise RequestError("purged")
+        session = Session.objects.create(
+            kind=Session.Kind.DISPATCH,
+            title=request.group_name,
+            place_name=place_name or request.place_name,
+            address=address or request.address,
+            district=district if district is not None else request.district,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            supporters_needed=max(1, supporters_needed),
+            min_level=min_level,
+            language=request.preferred_language,
+        )
+        request.status, request.session = Status.SCHEDULED, session
+        _save(request, by, "session")
+        record(request, Event.SCHEDULED, by=by)
+        refresh_reminders(request)
+        tell_representative(
+            request,
+            "request_scheduled",
+            key=f"request:{request.pk}:scheduled@{session.starts_at:%Y%m%d%H%M}",
+            moment=session.starts_at,
+            place=session.place_label,
+            reference=request.reference,
+        )
+    return request
+
+
+def reschedule_request(request, *, starts_at: datetime, ends_at: datetime, by) -> DispatchRequest:
+    """Move a scheduled visit: the session's supporters get new reminders and a new calendar
+    revision (`move_session`), and the representative is told the new time."""
+    if starts_at <= timezone.now():
+        raise RequestError("started")
     with transaction.atomic():
         if request.session_id:
             lock_session(request.session_id)
-        request = _lock(request)
+        request = lock_request(request)
+        if request.status != Status.SCHEDULED:
+            raise RequestError("not_scheduled")
+        session = request.session
+        if session.has_started:
+            raise RequestError("started")
+        if ends_at <= starts_at:
+            raise RequestError("invalid")
+        move_session(session, starts_at, ends_at, by=by)
+        session.refresh_from_db()
+        record(request, Event.RESCHEDULED, by=by)
+        _tell_team_of_move(session)
+        tell_representative(
+            request,
+            "request_moved",
+            key=f"request:{request.pk}:moved@{session.starts_at:%Y%m%d%H%M}",
+            moment=session.starts_at,
+            place=session.place_label,
+            reference=request.reference,
+        )
+    return request
+
+
+def _tell_team_of_move(session) -> None:
+    team = Shift.objects.filter(session=session).holding_place().select_related("supporter__user")
+    stamp = f"{session.starts_at:%Y%m%d%H%M}"
+    queue_sms_many(
+        Sms(
+            shift.supporter.user.phone,
+            render_sms(
+                "visit_moved",
+                shift.supporter.user.language,
+                moment=session.starts_at,
+                place=session.place_label,
+            ),
+            OutboundMessage.Purpose.CONFIRMATION,
+            f"visit-moved:shift:{shift.pk}@{stamp}",
+            related=shift,
+            language=shift.supporter.user.language,
+        )
+        for shift in team
+        if shift.supporter.user.phone
+    )
+
+
+def cancel_request(request, *, by, reason: str = "") -> DispatchRequest:
+    """The group calls its request off (the status page, a coordinator for them). A scheduled
+    visit's session is cancelled with it, which texts its supporters and the representative
+    (`cancel_session`); an open request's representative is told it is cancelled."""
+    with transaction.atomic():
+        if request.session_id:
+            lock_session(request.session_id)
+        request = lock_request(request)
+        if request.status == Status.CANCELLED:
+            return request
         if request.status not in (*OPEN, Status.SCHEDULED):
             raise RequestError("not_open")
-        if request.status == Status.SCHEDULED and not request.session.is_cancelled:
+        was = request.status
+        if was == Status.SCHEDULED and not request.session.is_cancelled:
             if request.session.has_started:
                 raise RequestError("started")
-            cancel_session(request.session, by=by)
+            cancel_session(request.session, by=by, reason=reason)
         request.status = Status.CANCELLED
         _save(request, by)
+        record(request, Event.CANCELLED, by=by, note=reason)
         cancel_pending(request, purpose=OutboundMessage.Purpose.REMINDER)
+        if was != Status.SCHEDULED:
+            tell_representative(
+                request,
+                "request_cancelled",
+                key=f"request:{request.pk}:cancelled",
+                purpose=OutboundMessage.Purpose.CANCELLATION,
+                reference=request.reference,
+            )
     return request
 
 
 def complete_request(request, *, by) -> DispatchRequest:
-    """A scheduled visit that took place is done."""
+    """A scheduled visit whose report is filed is done (`consultations.services.file_report`)."""
     with transaction.atomic():
         if request.session_id:
             lock_session(request.session_id)
-        request = _lock(request)
+        request = lock_request(request)
         if request.status == Status.DONE:
             return request
         if request.status != Status.SCHEDULED:
             raise RequestError("not_scheduled")
-        if not Session.objects.filter(pk=request.session_id).took_place().exists():
+        if not request.session.has_started:
             raise RequestError("not_over")
         request.status = Status.DONE
-        return _save(request, by)
+        _save(request, by)
+        record(request, Event.DONE, by=by)
+    return request
+
+
+def mark_called_back(request, *, by) -> DispatchRequest:
+    """The coordinator phoned the representative and told them what was waiting."""
+    with transaction.atomic():
+        request = lock_request(request)
+        if not request.call_back:
+            return request
+        record(request, Event.CALLED, by=by, note=request.call_back)
+        request.call_back, request.call_back_since = "", None
+        request.save(update_fields=["call_back", "call_back_since", "updated_at"])
+    return request
