@@ -16,7 +16,7 @@ from ninja.errors import HttpError, ValidationError
 from config.errors import ApiError, ServiceError
 from config.inputs import ApiParser, NullCharacterError, null_character_error
 from notifications.api import router as notifications_router
-from sessions.api import board_router, checkin_router
+from sessions.api import board_router, checkin_router, requests_router
 from sessions.api import router as sessions_router
 from supporters.api import broadcasts_router, invitations_router
 from supporters.api import router as supporters_router
@@ -269,6 +269,7 @@ api.add_router("", venues_router)
 api.add_router("/sessions", sessions_router)
 api.add_router("", checkin_router)
 api.add_router("", board_router)
+api.add_router("/dispatch-requests", requests_router)
 api.add_router("/me", supporters_router)
 api.add_router("/invitations", invitations_router)
 api.add_router("/notifications", notifications_router)

@@ -519,3 +519,9 @@ def mark_session_attendance(request, session_id: int, payload: AttendanceIn):
     session = get_object_or_404(Session, pk=session_id)
     supporter = get_object_or_404(Supporter, pk=payload.supporter)
     return mark_roster_attendance(session, supporter, payload.status, by=request.user)
+
+
+# Group visits (issue 10): the public request, its status page, and the coordinators' triage,
+# suggestions, invitations and report. Mounted at /api/dispatch-requests.
+
+requests_router = Router(tags=["group visits"])
