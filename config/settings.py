@@ -346,6 +346,10 @@ SHIFT_OFFER_MIN_MINUTES = env_int("DIGISAPO_SHIFT_OFFER_MIN_MINUTES", 30)
 # Cancelling closer to the start than this is allowed, but the coordinators get a text.
 SHIFT_LATE_CANCEL_HOURS = env_int("DIGISAPO_SHIFT_LATE_CANCEL_HOURS", 24)
 
+# Group visits (issue 10): a representative's name, phone and the place are removed this many
+# days after the visit (or after the request was declined or cancelled); the counts stay.
+DISPATCH_PURGE_DAYS = env_int("DIGISAPO_DISPATCH_PURGE_DAYS", 180)
+
 # Mail (allauth's password resets): the console in development, SMTP in production.
 _EMAIL_BACKEND = env_str(
     "DJANGO_EMAIL_BACKEND",

@@ -1,13 +1,14 @@
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from config.fragments import cached_fragment
 from config.inputs import DateFilterField
-from sessions.models import Session, Shift
+from sessions.models import DispatchRequest, Session, Shift
 from supporters.models import Supporter
 from venues.models import District, Venue
 
@@ -112,4 +113,155 @@ class RosterChangeForm(forms.Form):
         label=_("Attendance"),
         choices=[(Shift.Status.ATTENDED, _("Attended")), (Shift.Status.NO_SHOW, _("Did not come"))],
         required=False,
+    )
+
+
+# Group-visit requests: the coordinators' pages (issue 10) -----------------------------------
+
+
+def time_input():
+    return forms.TimeInput(format="%H:%M", attrs={"type": "time"})
+
+
+class RequestFilterForm(forms.Form):
+    """The requests page's filters: a GET form, so links and the back button keep them."""
+
+    OPEN = "open"
+    STATUSES = [(OPEN, _("Still to handle")), *DispatchRequest.Status.choices, ("all", _("All"))]
+
+    status = forms.ChoiceField(label=_("Status"), choices=STATUSES, required=False)
+    district = forms.ModelChoiceField(
+        label=_("District"),
+        queryset=District.objects.all(),
+        required=False,
+        empty_label=_("All districts"),
+    )
+    channel = forms.ChoiceField(
+        label=_("Received by"),
+        choices=[("", _("All channels")), *DispatchRequest.Channel.choices],
+        required=False,
+    )
+    month = forms.DateField(
+        label=_("Month of the visit"),
+        required=False,
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(format="%Y-%m", attrs={"type": "month"}),
+        help_text=_("The visit's date, or the first date asked for."),
+    )
+
+    def requests(self):
+        """The requests these filters pick (all open ones when the form is unbound or wrong)."""
+        requests = DispatchRequest.objects.all()
+        data = self.cleaned_data if self.is_valid() else {}
+        status = data.get("status") or self.OPEN
+        if status == self.OPEN:
+            requests = requests.filter(
+                status__in=[*DispatchRequest.OPEN_STATUSES, DispatchRequest.Status.SCHEDULED]
+            )
+        elif status != "all":
+            requests = requests.filter(status=status)
+        if data.get("district"):
+            requests = requests.filter(district=data["district"])
+        if data.get("channel"):
+            requests = requests.filter(channel=data["channel"])
+        if data.get("month"):
+            requests = requests.in_month(data["month"])
+        return requests
+
+
+class ScheduleForm(forms.Form):
+    """Scheduling a request: one of the dates the group asked for, or another, with the times,
+    the place confirmed and the supporters needed. Makes the visit's session in one step."""
+
+    OTHER = "other"
+    # The usual times of a visit, by what the group asked for.
+    TIMES = {
+        DispatchRequest.TimeOfDay.MORNING: ("10:00", "12:00"),
+        DispatchRequest.TimeOfDay.AFTERNOON: ("13:30", "15:30"),
+        DispatchRequest.TimeOfDay.EITHER: ("13:30", "15:30"),
+    }
+
+    day = forms.ChoiceField(label=_("Date"), widget=forms.RadioSelect)
+    other_day = forms.DateField(label=_("Another date"), required=False, widget=date_input())
+    starts = forms.TimeField(label=_("Starts at"), widget=time_input())
+    ends = forms.TimeField(label=_("Ends at"), widget=time_input())
+    place_name = forms.CharField(label=_("Place"), max_length=100)
+    address = forms.CharField(label=_("Address"), max_length=200)
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=District.objects.all(), required=False
+    )
+    supporters_needed = forms.IntegerField(
+        label=_("Supporters needed"),
+        min_value=1,
+        max_value=20,
+        help_text=_("Suggested: one per four residents, at least two."),
+    )
+
+    def __init__(self, *args, request: DispatchRequest, **kwargs):
+        starts, ends = self.TIMES[request.preferred_time]
+        kwargs.setdefault(
+            "initial",
+            {
+                "day": request.preferred_date_1.isoformat(),
+                "starts": starts,
+                "ends": ends,
+                "place_name": request.place_name,
+                "address": request.address,
+                "district": request.district_id,
+                "supporters_needed": request.suggested_supporters(),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["day"].choices = [
+            (day.isoformat(), date_format(day, "SHORT_WEEKDAY_DATE_FORMAT"))
+            for day in request.preferred_dates
+        ] + [(self.OTHER, _("Another date"))]
+
+    def clean(self):
+        cleaned = super().clean()
+        day = cleaned.get("day")
+        if day == self.OTHER:
+            if not cleaned.get("other_day"):
+                self.add_error("other_day", _("Give the other date."))
+                return cleaned
+            cleaned["date"] = cleaned["other_day"]
+        elif day:
+            cleaned["date"] = date.fromisoformat(day)
+        starts, ends = cleaned.get("starts"), cleaned.get("ends")
+        if starts and ends and ends <= starts:
+            self.add_error("ends", _("The visit must end after it starts."))
+        if "date" in cleaned and starts and ends:
+            tz = timezone.get_current_timezone()
+            cleaned["starts_at"] = datetime.combine(cleaned["date"], starts, tzinfo=tz)
+            cleaned["ends_at"] = datetime.combine(cleaned["date"], ends, tzinfo=tz)
+            if cleaned["starts_at"] <= timezone.now():
+                self.add_error("day", _("Choose a date and time still to come."))
+        return cleaned
+
+
+class RescheduleForm(forms.Form):
+    day = forms.DateField(label=_("New date"), widget=date_input())
+    starts = forms.TimeField(label=_("Starts at"), widget=time_input())
+    ends = forms.TimeField(label=_("Ends at"), widget=time_input())
+
+    def clean(self):
+        cleaned = super().clean()
+        day, starts, ends = cleaned.get("day"), cleaned.get("starts"), cleaned.get("ends")
+        if day and starts and ends:
+            if ends <= starts:
+                self.add_error("ends", _("The visit must end after it starts."))
+            tz = timezone.get_current_timezone()
+            cleaned["starts_at"] = datetime.combine(day, starts, tzinfo=tz)
+            cleaned["ends_at"] = datetime.combine(day, ends, tzinfo=tz)
+        return cleaned
+
+
+class ReasonForm(forms.Form):
+    """Why a request is declined or cancelled, or the question asked back: told to the group."""
+
+    text = forms.CharField(
+        label=_("Message to the group"),
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -14,6 +14,7 @@ from django.tasks import task
 from config.tasks import schedule_once
 from sessions.models import Shift
 from sessions.services import expire_offers
+from sessions.services.requests import next_purge_at, purge_due
 
 logger = logging.getLogger(__name__)
 
@@ -36,3 +37,20 @@ def schedule_offer_expiry(at: datetime | None):
     if at is None or not expire_due_offers.get_backend().supports_defer:
         return None  # e.g. the immediate backend in tests, which call expire_offers() directly
     return schedule_once(expire_due_offers, at)
+
+
+@task()
+def purge_personal_data() -> int:
+    """Remove representatives' details that are due, then schedule the next run for when the
+    next request falls due (sessions.services.requests.purge_due)."""
+    try:
+        return purge_due()
+    finally:
+        schedule_purge(next_purge_at())
+
+
+def schedule_purge(at: datetime | None):
+    """Make sure a worker runs `purge_personal_data` at `at` (database backend only)."""
+    if at is None or not purge_personal_data.get_backend().supports_defer:
+        return None
+    return schedule_once(purge_personal_data, at)

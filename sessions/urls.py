@@ -7,6 +7,13 @@ app_name = "helpdesk_sessions"
 urlpatterns = [
     path("classes/", views.classes, name="classes"),
     path("visits/", views.visits, name="visits"),
+    path("visits/requests/", views.requests_list, name="requests"),
+    path("visits/requests/<int:request_id>/", views.request_detail, name="request_detail"),
+    path(
+        "visits/requests/<int:request_id>/<str:action>/",
+        views.change_request,
+        name="change_request",
+    ),
     path("board/", views.board, name="board"),
     path("sessions/<int:session_id>/signup/", views.sign_up_for_session, name="sign_up"),
     path("sessions/<int:session_id>/waitlist/", views.join_session_waitlist, name="waitlist"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from config.errors import ServiceError
@@ -20,20 +21,36 @@ from config.fragments import kept_page, kept_value, render_content
 from config.public_pages import public_context, public_page
 from notifications.models import OutboundMessage
 from sessions.calendar import session_file, site_url, with_calendar_sequence
-from sessions.forms import BoardFilterForm, RosterChangeForm, RosterSearchForm
+from sessions.forms import (
+    BoardFilterForm,
+    ReasonForm,
+    RequestFilterForm,
+    RescheduleForm,
+    RosterChangeForm,
+    RosterSearchForm,
+    ScheduleForm,
+)
 from sessions.models import DispatchRequest, Session, Shift
 from sessions.services import (
     ATTENDANCE_OPENS_BEFORE,
     ShiftError,
     accept_offer,
+    accept_request,
     add_to_roster,
+    ask_back,
+    cancel_request,
     cancel_shift,
     check_in,
     check_in_token,
+    decline_request,
     is_late_to_cancel,
     join_waitlist,
+    mark_called_back,
     mark_roster_attendance,
+    note_contact_seen,
     remove_from_roster,
+    reschedule_request,
+    schedule_request,
     sign_up,
 )
 from supporters.access import (
@@ -486,3 +503,129 @@ def _confirm_removal(request, session_id, action):
     )
     context = {"shift": shift, "session": shift.session}
     return render(request, "sessions/roster_remove.html", context)
+
+
+# Group-visit requests: the coordinators' pages (issue 10) ------------------------------------
+
+REQUESTS_PAGE_SIZE = 30
+REQUEST_ACTIONS = ("accept", "ask", "decline", "schedule", "reschedule", "cancel", "called")
+
+
+@coordinator_required
+def requests_list(request):
+    """Requests by status, oldest waiting first among the open ones, with their filters; a
+    fixed number of queries whatever the number of requests."""
+    filters = RequestFilterForm(request.GET or None)
+    chosen = filters.requests().select_related("district", "session").with_staffing()
+    page = Paginator(chosen.by_urgency(), REQUESTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = DispatchRequest.objects.status_counts()
+    context = {
+        "filters": filters,
+        "page": page,
+        "tabs": [(value, label, counts[value]) for value, label in DispatchRequest.Status.choices],
+        "current_status": request.GET.get("status", ""),
+    }
+    return render(request, "sessions/requests.html", context)
+
+
+@coordinator_required
+def request_detail(request, request_id):
+    """Everything about one request, what can be done next, and its history. Seeing the
+    representative's contact details is recorded (privacy)."""
+    dispatch_request = get_object_or_404(DispatchRequest.objects.for_page(), pk=request_id)
+    return _request_page(request, dispatch_request)
+
+
+def _request_page(request, dispatch_request, *, forms=None, status=200):
+    note_contact_seen(dispatch_request, request.user, where="page")
+    forms = forms or {}
+    context = {
+        "dispatch_request": dispatch_request,
+        "session": dispatch_request.session,
+        "schedule_form": forms.get("schedule")
+        or (ScheduleForm(request=dispatch_request) if dispatch_request.is_open else None),
+        "reschedule_form": forms.get("reschedule") or _reschedule_form(dispatch_request),
+        "reason_form": forms.get("reason") or ReasonForm(),
+        "events": dispatch_request.events.select_related("by"),
+        "accesses": dispatch_request.contact_accesses.select_related("user")[:CONTACT_LOG_SHOWN],
+    }
+    return render(request, "sessions/request_detail.html", context, status=status)
+
+
+CONTACT_LOG_SHOWN = 20
+
+
+def _reschedule_form(dispatch_request):
+    session = dispatch_request.session
+    if dispatch_request.status != DispatchRequest.Status.SCHEDULED or session.has_started:
+        return None
+    starts, ends = timezone.localtime(session.starts_at), timezone.localtime(session.ends_at)
+    return RescheduleForm(
+        initial={"day": starts.date(), "starts": starts.time(), "ends": ends.time()}
+    )
+
+
+@require_http_methods(["POST"])
+@coordinator_required
+def change_request(request, request_id, action):
+    """One triage step on a request (`REQUEST_ACTIONS`), through its service; the page again
+    with the form's errors, or the request's page with what was done."""
+    if action not in REQUEST_ACTIONS:
+        raise Http404
+    dispatch_request = get_object_or_404(DispatchRequest.objects.for_page(), pk=request_id)
+    by = request.user
+    try:
+        if action == "schedule":
+            form = ScheduleForm(request.POST, request=dispatch_request)
+            if not form.is_valid():
+                return _request_page(
+                    request, dispatch_request, forms={"schedule": form}, status=422
+                )
+            data = form.cleaned_data
+            schedule_request(
+                dispatch_request,
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                supporters_needed=data["supporters_needed"],
+                place_name=data["place_name"],
+                address=data["address"],
+                district=data["district"],
+                by=by,
+            )
+        elif action == "reschedule":
+            form = RescheduleForm(request.POST)
+            if not form.is_valid():
+                forms = {"reschedule": form}
+                return _request_page(request, dispatch_request, forms=forms, status=422)
+            data = form.cleaned_data
+            reschedule_request(
+                dispatch_request, starts_at=data["starts_at"], ends_at=data["ends_at"], by=by
+            )
+        elif action == "accept":
+            accept_request(dispatch_request, by=by)
+        elif action == "called":
+            mark_called_back(dispatch_request, by=by)
+        else:
+            form = ReasonForm(request.POST)
+            text = form.cleaned_data["text"] if form.is_valid() else ""
+            steps = {"ask": ask_back, "decline": decline_request, "cancel": cancel_request}
+            if action == "ask":
+                ask_back(dispatch_request, text, by=by)
+            else:
+                steps[action](dispatch_request, by=by, reason=text)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, REQUEST_DONE[action])
+    return redirect("helpdesk_sessions:request_detail", request_id=dispatch_request.pk)
+
+
+REQUEST_DONE = {
+    "accept": _("Accepted. The group is told you are arranging the visit."),
+    "ask": _("Your question is on its way to the group."),
+    "decline": _("Declined. The group is told."),
+    "schedule": _("Scheduled: the visit is on the supporters' board."),
+    "reschedule": _("Moved. The group and the supporters are told."),
+    "cancel": _("Cancelled. Everyone concerned is told."),
+    "called": _("Marked as called back."),
+}

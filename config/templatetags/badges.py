@@ -22,7 +22,19 @@ TONES = {
         "no_show": "muted",
         "cancelled": "muted",
     },
-    "helpdesk_sessions.dispatchrequest": {},
+    "helpdesk_sessions.dispatchrequest": {
+        "received": "warning",
+        "done": "ok",
+        "declined": "muted",
+        "cancelled": "muted",
+    },
+    "helpdesk_sessions.dispatchinvitation": {
+        "taken": "ok",
+        "open": "warning",
+        "filled": "muted",
+        "declined": "muted",
+        "withdrawn": "muted",
+    },
     "notifications.outboundmessage": {
         "delivered": "ok",
         "failed": "warning",

@@ -2,13 +2,13 @@
 
 import hashlib
 import secrets
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import (
-    Q,
-)
+from django.db.models import Case, Count, F, Q, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -34,6 +34,55 @@ class DispatchRequestQuerySet(models.QuerySet):
             status__in=[DispatchRequest.Status.RECEIVED, DispatchRequest.Status.ACCEPTED]
         )
 
+    def with_staffing(self):
+        """With `staffed`: the supporters holding a place on the visit's session."""
+        holding = ("signed_up", "offered", "attended", "no_show")  # Shift.PLACE_HOLDING_STATUSES
+        return self.annotate(
+            staffed=Count("session__shifts", filter=Q(session__shifts__status__in=holding))
+        )
+
+    def by_urgency(self):
+        """Open requests first, the longest waiting first; then visits to come by date; then the
+        rest, newest first."""
+        rank = Case(
+            When(status__in=DispatchRequest.OPEN_STATUSES, then=Value(0)),
+            When(status=DispatchRequest.Status.SCHEDULED, then=Value(1)),
+            default=Value(2),
+        )
+        age = Case(
+            When(status__in=DispatchRequest.OPEN_STATUSES, then=F("created_at")),
+            default=None,
+        )
+        return self.order_by(
+            rank,
+            F("call_back_since").asc(nulls_last=True),
+            age,
+            "session__starts_at",
+            "-created_at",
+        )
+
+    def status_counts(self) -> dict:
+        """How many requests are in each status, in one query."""
+        counts = dict(self.order_by().values_list("status").annotate(n=Count("pk")))
+        return {status: counts.get(status, 0) for status in DispatchRequest.Status.values}
+
+    def for_page(self):
+        """With what a request's page shows, in one query for the request and its places."""
+        return self.select_related(
+            "district", "session__venue", "session__district", "entered_by", "handled_by"
+        ).prefetch_related("topics")
+
+    def in_month(self, month):
+        """Visits in `month` (any day of it): the visit's date, else the first date asked for."""
+        first = month.replace(day=1)
+        after = (first + timedelta(days=32)).replace(day=1)
+        tz = timezone.get_current_timezone()
+        start = datetime.combine(first, time.min, tzinfo=tz)
+        end = datetime.combine(after, time.min, tzinfo=tz)
+        scheduled = Q(session__starts_at__gte=start, session__starts_at__lt=end)
+        asked = Q(session__isnull=True, preferred_date_1__gte=first, preferred_date_1__lt=after)
+        return self.filter(scheduled | asked)
+
     def to_purge(self, before):
         """Requests whose representative's details are due for removal: visits held (or
         requests closed) before `before`, not yet purged."""
@@ -47,6 +96,7 @@ class DispatchRequest(models.Model):
     """A group of three or more residents asking for a visit (学び合い出張サポート)."""
 
     MIN_RESIDENTS = 3  # The city's rule for a dispatch.
+    OPEN_STATUSES = ("received", "accepted")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -237,6 +287,17 @@ class DispatchRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in (self.Status.RECEIVED, self.Status.ACCEPTED)
+
+    @property
+    def days_waiting(self) -> int | None:
+        """Days since it arrived, while it waits for a coordinator ("9日待ち")."""
+        if not self.is_open:
+            return None
+        return (timezone.localdate() - timezone.localdate(self.created_at)).days
+
+    def get_devices_display(self) -> list:
+        labels = dict(self.Device.choices)
+        return [labels.get(device, device) for device in self.devices]
 
     @property
     def takes_texts(self) -> bool:

@@ -10,16 +10,18 @@ Lock order, as for shifts: the session's row first, then the request's.
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
 from notifications.services import Sms, cancel_pending, queue_sms_many
-from sessions.models import DispatchRequest, RequestEvent, Session, Shift
+from sessions.models import ContactAccess, DispatchRequest, RequestEvent, Session, Shift
 from sessions.reminders import refresh_reminders
 from sessions.services.lifecycle import cancel_session, move_session
 from sessions.services.rules import lock_session
@@ -91,11 +93,30 @@ def tell_representative(
         )
 
 
+CLOSED = (Status.DONE, Status.DECLINED, Status.CANCELLED)
+
+
+def note_contact_seen(request, user, *, where: str) -> None:
+    """Record that `user` was shown the representative's contact details (privacy)."""
+    if request.is_purged:
+        return
+    ContactAccess.objects.create(request=request, user=user, where=where)
+
+
 def _save(request, by, *fields) -> DispatchRequest:
     if getattr(by, "is_authenticated", False) and by.is_coordinator:
         request.handled_by = by
     request.save(update_fields=["status", "handled_by", "updated_at", *fields])
+    if request.status in CLOSED:
+        # Its personal data now has a date to go: make sure a worker runs then.
+        transaction.on_commit(_schedule_purge)
     return request
+
+
+def _schedule_purge() -> None:
+    from sessions.tasks import schedule_purge  # the task module imports this one
+
+    schedule_purge(next_purge_at())
 
 
 def accept_request(request, *, by) -> DispatchRequest:
@@ -324,3 +345,60 @@ def mark_called_back(request, *, by) -> DispatchRequest:
         request.call_back, request.call_back_since = "", None
         request.save(update_fields=["call_back", "call_back_since", "updated_at"])
     return request
+
+
+def purge_due(now=None) -> int:
+    """Remove representatives' personal data DISPATCH_PURGE_DAYS after the visit (or after a
+    request was declined or cancelled), keeping the reference and the anonymous counts: the
+    number of residents, the dates, the district, the topics and devices. Returns how many."""
+    now = now or timezone.now()
+    before = now - timedelta(days=settings.DISPATCH_PURGE_DAYS)
+    due = list(DispatchRequest.objects.to_purge(before).values_list("pk", flat=True))
+    for pk in due:
+        with transaction.atomic():
+            request = DispatchRequest.objects.select_for_update().get(pk=pk)
+            if request.is_purged:
+                continue
+            for field in PERSONAL_FIELDS:
+                setattr(request, field, "")
+            request.call_back_since = None
+            request.purged_at = now
+            request.save(update_fields=[*PERSONAL_FIELDS, "call_back_since", "purged_at"])
+            # The history's notes may quote the group (a question, a reply): they go too.
+            request.events.update(note="")
+            record(request, Event.PURGED)
+    if due:
+        logger.info("Personal data removed from %s group-visit requests", len(due))
+    return len(due)
+
+
+# What a purge blanks: everything that names or reaches a person, or could.
+PERSONAL_FIELDS = (
+    "group_name",
+    "representative_name",
+    "representative_kana",
+    "representative_phone",
+    "representative_email",
+    "place_name",
+    "address",
+    "message",
+    "coordinator_notes",
+    "decline_reason",
+    "call_back",
+)
+
+
+def next_purge_at():
+    """When the next request falls due for its purge, or None."""
+    Status = DispatchRequest.Status
+    open_ = DispatchRequest.objects.filter(purged_at__isnull=True)
+    firsts = [
+        open_.filter(status=Status.DONE).aggregate(at=Min("session__ends_at"))["at"],
+        open_.filter(status__in=[Status.DECLINED, Status.CANCELLED]).aggregate(
+            at=Min("updated_at")
+        )["at"],
+    ]
+    firsts = [at for at in firsts if at is not None]
+    if not firsts:
+        return None
+    return min(firsts) + timedelta(days=settings.DISPATCH_PURGE_DAYS)

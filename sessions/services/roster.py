@@ -12,6 +12,7 @@ from sessions.services.rules import (
     ShiftError,
     active_shift,
     check_is_coordinator,
+    is_lead_of,
 )
 from sessions.services.shifts import cancel_shift, sign_up
 
@@ -43,8 +44,10 @@ def mark_roster_attendance(session, supporter, status: str, *, by) -> Shift:
 
 
 def mark_attendance(shift: Shift, status: str, *, by) -> Shift:
-    """A coordinator records that a supporter came (`attended`) or not (`no_show`)."""
-    check_is_coordinator(by)
+    """A coordinator, or the session's lead filing a visit's report, records that a supporter
+    came (`attended`) or not (`no_show`)."""
+    if not is_lead_of(by, shift.session):
+        check_is_coordinator(by)
     if status not in ATTENDANCE:
         raise ShiftError("invalid")
     with transaction.atomic():

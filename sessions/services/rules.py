@@ -108,6 +108,19 @@ def check_is_coordinator(by) -> None:
         raise ShiftError("forbidden")
 
 
+def is_lead_of(user, session) -> bool:
+    """The user is the supporter leading `session` (on its team with the lead's role)."""
+    supporter = getattr(user, "supporter_or_none", None) if user is not None else None
+    if supporter is None:
+        return False
+    return Shift.objects.filter(
+        session=session,
+        supporter=supporter,
+        role=Shift.Role.LEAD,
+        status__in=Shift.TEAM_STATUSES,
+    ).exists()
+
+
 def coordinators_to_text(*, excluding=None):
     """The coordinators with a phone, to tell of a change to the rosters (not superusers: the
     city's administrators are not on call). `excluding`: the one who made the change."""

@@ -1,0 +1,14 @@
+"""`manage.py purge_personal_data`: remove the group-visit representatives' details that are due
+now (the worker does it on its own; this is for an operator, or a cron where no worker runs)."""
+
+from django.core.management.base import BaseCommand
+
+from sessions.services.requests import purge_due
+
+
+class Command(BaseCommand):
+    help = "Remove group-visit representatives' personal data that is past its retention period."
+
+    def handle(self, *args, **options):
+        count = purge_due()
+        self.stdout.write(f"{count} request(s) purged.")
