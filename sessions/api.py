@@ -3,6 +3,7 @@ shift board, sign-ups and rosters for signed-in supporters and coordinators (iss
 
 import hashlib
 import time
+from datetime import date
 from functools import cached_property, wraps
 
 from django.core.cache.backends.locmem import LocMemCache
@@ -16,7 +17,7 @@ from ninja.pagination import paginate
 from config.errors import ApiError, ErrorOut
 from config.inputs import Pagination
 from config.public_pages import CLOCK_STEP, request_version
-from sessions.models import Session, Shift
+from sessions.models import DispatchRequest, Session, Shift
 from sessions.schemas import (
     AttendanceIn,
     BoardFilters,
@@ -24,8 +25,15 @@ from sessions.schemas import (
     CheckInIn,
     CheckInOut,
     NoShiftOut,
+    QuestionIn,
+    ReasonIn,
+    RequestDetailOut,
+    RequestFilters,
+    RequestSummaryOut,
+    RescheduleIn,
     RosterChangeIn,
     RosterOut,
+    ScheduleIn,
     SessionDetailOut,
     SessionFilters,
     SessionOut,
@@ -35,16 +43,25 @@ from sessions.services import (
     CheckInError,
     ShiftError,
     accept_offer,
+    accept_request,
     add_to_roster,
+    ask_back,
+    cancel_request,
     cancel_shift,
     check_in,
+    decline_request,
     join_waitlist,
+    mark_called_back,
     mark_roster_attendance,
+    note_contact_seen,
     remove_from_roster,
+    reschedule_request,
+    schedule_request,
     sign_up,
 )
-from supporters.access import api_coordinator, api_supporter
+from supporters.access import api_coordinator, api_supporter, coordinator_token_or_session
 from supporters.models import Supporter
+from venues.models import District
 
 router = Router(tags=["sessions"])
 
@@ -525,3 +542,255 @@ def mark_session_attendance(request, session_id: int, payload: AttendanceIn):
 # suggestions, invitations and report. Mounted at /api/dispatch-requests.
 
 requests_router = Router(tags=["group visits"])
+
+
+# Triage: the coordinators' list and a request's steps -------------------------------------
+
+TRIAGE_REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def request_summary(request) -> dict:
+    session = request.session
+    return {
+        "id": request.pk,
+        "reference": request.reference,
+        "status": request.status,
+        "status_label": request.get_status_display(),
+        "channel": request.channel,
+        "group_name": request.group_name,
+        "residents_count": request.residents_count,
+        "district": request.district,
+        "preferred_dates": request.preferred_dates,
+        "preferred_time": request.preferred_time,
+        "days_waiting": request.days_waiting,
+        "needs_call_back": bool(request.call_back),
+        "session": session
+        and {
+            "id": session.pk,
+            "starts_at": session.starts_at,
+            "ends_at": session.ends_at,
+            "status": session.status,
+            "supporters_needed": session.supporters_needed,
+            "staffed": request.staffed,
+        },
+        "created_at": request.created_at,
+    }
+
+
+def request_detail(request, viewer) -> dict:
+    """Everything about a request, for coordinators; the view of the contact is recorded."""
+    note_contact_seen(request, viewer, where="api")
+    events = request.events.select_related("by")
+    return {
+        **request_summary(request),
+        **{field: getattr(request, field) for field in DETAIL_FIELDS},
+        "takes_texts": request.takes_texts,
+        "topics": list(request.topics.all()),
+        "events": [
+            {
+                "kind": event.kind,
+                "label": event.get_kind_display(),
+                "by": str(event.by) if event.by else None,
+                "note": event.note,
+                "at": event.at,
+            }
+            for event in events
+        ],
+    }
+
+
+DETAIL_FIELDS = (
+    "representative_name",
+    "representative_kana",
+    "representative_phone",
+    "representative_email",
+    "place_name",
+    "address",
+    "devices",
+    "wifi",
+    "preferred_language",
+    "message",
+    "decline_reason",
+    "call_back",
+    "purged_at",
+)
+
+
+class LazyRows:
+    """A queryset as the paginator slices it, each row handed out as `to_dict` makes it: one
+    count and one query for the page."""
+
+    def __init__(self, queryset, to_dict):
+        self.queryset, self.to_dict = queryset, to_dict
+
+    def __len__(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        return [self.to_dict(row) for row in self.queryset[page]]
+
+
+def triaged_requests():
+    return DispatchRequest.objects.select_related("district", "session").with_staffing()
+
+
+def triaged(request_id) -> DispatchRequest:
+    return get_object_or_404(triaged_requests().prefetch_related("topics"), pk=request_id)
+
+
+@requests_router.get(
+    "",
+    response={200: list[RequestSummaryOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    auth=coordinator_token_or_session,
+    summary="List group-visit requests",
+    description="Open ones first (the longest waiting first), then visits to come, then the "
+    "rest; paged like `/api/sessions`. Coordinators only.",
+)
+@paginate(Pagination, page_size=PAGE_SIZE, max_page_size=PAGE_SIZE)
+def list_requests(request, filters: Query[RequestFilters]):
+    requests = triaged_requests()
+    status = filters.status or "open"
+    if status == "open":
+        requests = requests.filter(
+            status__in=[*DispatchRequest.OPEN_STATUSES, DispatchRequest.Status.SCHEDULED]
+        )
+    elif status != "all":
+        requests = requests.filter(status=status)
+    if filters.district is not None:
+        requests = requests.filter(district_id=filters.district)
+    if filters.channel:
+        requests = requests.filter(channel=filters.channel)
+    if filters.month:
+        requests = requests.in_month(date.fromisoformat(f"{filters.month}-01"))
+    return LazyRows(requests.by_urgency(), request_summary)
+
+
+@requests_router.get(
+    "/{request_id}",
+    response={200: RequestDetailOut, **TRIAGE_REFUSALS},
+    auth=coordinator_token_or_session,
+    summary="Show a group-visit request",
+    description="Everything the group gave, its history and what a coordinator must phone "
+    "them about (`call_back`). Each call is recorded as a view of the contact details. "
+    "Coordinators only.",
+)
+def get_request(request, request_id: int):
+    return request_detail(triaged(request_id), request.user)
+
+
+def _step(request_id, change):
+    """Run one triage step, then answer the request as it is now (without noting a view)."""
+    change(triaged(request_id))
+    return request_summary(triaged(request_id))
+
+
+@requests_router.post(
+    "/{request_id}/accept",
+    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    auth=coordinator_token_or_session,
+    summary="Accept a request",
+    description="Received → accepted; the group is told (a landline: a call-back task). "
+    "Refusal: `not_open` (409). Coordinators only.",
+)
+def accept(request, request_id: int):
+    return _step(request_id, lambda r: accept_request(r, by=request.user))
+
+
+@requests_router.post(
+    "/{request_id}/decline",
+    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    auth=coordinator_token_or_session,
+    summary="Decline a request",
+    description="With the reason the group is told. Refusal: `not_open` (409). Coordinators only.",
+)
+def decline(request, request_id: int, payload: ReasonIn):
+    return _step(request_id, lambda r: decline_request(r, by=request.user, reason=payload.reason))
+
+
+@requests_router.post(
+    "/{request_id}/ask",
+    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    auth=coordinator_token_or_session,
+    summary="Ask the group something",
+    description="The question is texted to the representative (a landline: a call-back "
+    "task); the status stays. Refusal: `not_open` (409). Coordinators only.",
+)
+def ask(request, request_id: int, payload: QuestionIn):
+    return _step(request_id, lambda r: ask_back(r, payload.question, by=request.user))
+
+
+@requests_router.post(
+    "/{request_id}/schedule",
+    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    auth=coordinator_token_or_session,
+    summary="Schedule a request",
+    description="Makes the visit's session at the group's place (or the one given) and puts "
+    "it on the supporters' board; the group is told. Refusals: `not_open`, `started` (409), "
+    "`invalid` (422: it must end after it starts). Coordinators only.",
+)
+def schedule(request, request_id: int, payload: ScheduleIn):
+    district = None
+    if payload.district is not None:
+        district = District.objects.filter(pk=payload.district).first()
+        if district is None:
+            raise ApiError(
+                422,
+                "invalid",
+                gettext("Check the fields marked."),
+                [{"field": "district", "message": gettext("No district has this id.")}],
+            )
+
+    def change(dispatch_request):
+        schedule_request(
+            dispatch_request,
+            starts_at=payload.starts_at,
+            ends_at=payload.ends_at,
+            supporters_needed=payload.supporters_needed or dispatch_request.suggested_supporters(),
+            place_name=payload.place_name,
+            address=payload.address,
+            district=district,
+            by=request.user,
+        )
+
+    return _step(request_id, change)
+
+
+@requests_router.post(
+    "/{request_id}/reschedule",
+    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    auth=coordinator_token_or_session,
+    summary="Move a scheduled visit",
+    description="The group and the visit's supporters are told; reminders follow the new "
+    "time. Refusals: `not_scheduled`, `started` (409), `invalid` (422). Coordinators only.",
+)
+def reschedule(request, request_id: int, payload: RescheduleIn):
+    return _step(
+        request_id,
+        lambda r: reschedule_request(
+            r, starts_at=payload.starts_at, ends_at=payload.ends_at, by=request.user
+        ),
+    )
+
+
+@requests_router.post(
+    "/{request_id}/cancel",
+    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    auth=coordinator_token_or_session,
+    summary="Cancel a request",
+    description="A scheduled visit's session is cancelled with it; the group and the "
+    "supporters are told. Refusals: `not_open`, `started` (409). Coordinators only.",
+)
+def cancel(request, request_id: int, payload: ReasonIn):
+    return _step(request_id, lambda r: cancel_request(r, by=request.user, reason=payload.reason))
+
+
+@requests_router.post(
+    "/{request_id}/called-back",
+    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    auth=coordinator_token_or_session,
+    summary="Mark a landline's call-back done",
+    description="The coordinator phoned the representative and told them what `call_back` "
+    "said. Coordinators only.",
+)
+def called_back(request, request_id: int):
+    return _step(request_id, lambda r: mark_called_back(r, by=request.user))

@@ -1,9 +1,11 @@
 """What the API shows of sessions: public information only, never a resident's details."""
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Annotated, Literal
 
+from django.utils import timezone
 from ninja import Field, Schema
+from pydantic import AfterValidator
 
 from config.inputs import Id, IsoDate
 from config.schemas import LocalDateTime
@@ -220,3 +222,120 @@ class RosterChangeIn(Schema):
 class AttendanceIn(Schema):
     supporter: Id = Field(description="The supporter's id.")
     status: Literal["attended", "no_show"]
+
+
+# Group visits: the coordinators' triage (issue 10) -------------------------------------------
+
+RequestStatus = Literal["received", "accepted", "scheduled", "done", "declined", "cancelled"]
+Channel = Literal["web", "phone", "paper"]
+Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-07"])]
+
+
+def tokyo_time(value: datetime) -> datetime:
+    """A moment sent without an offset is Japan time."""
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+AwareDateTime = Annotated[datetime, AfterValidator(tokyo_time)]
+
+
+class RequestFilters(Schema):
+    status: RequestStatus | Literal["open", "all"] | None = Field(
+        None,
+        description="`open` (the default): received, accepted and scheduled; `all`: every one.",
+    )
+    district: Id | None = Field(None, description="Only requests in the district with this id.")
+    channel: Channel | None = None
+    month: Month | None = Field(
+        None,
+        description="`YYYY-MM`: visits in that month (the visit's date, else the first "
+        "date asked for).",
+    )
+
+
+class RequestDistrictOut(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class RequestSessionOut(Schema):
+    id: int
+    starts_at: LocalDateTime
+    ends_at: LocalDateTime
+    status: Status
+    supporters_needed: int
+    staffed: int = Field(description="Supporters holding a place.")
+
+
+class RequestEventOut(Schema):
+    kind: str
+    label: str
+    by: str | None
+    note: str
+    at: LocalDateTime
+
+
+class RequestTopicOut(Schema):
+    id: int
+    name: str
+
+
+class RequestSummaryOut(Schema):
+    id: int
+    reference: str
+    status: RequestStatus
+    status_label: str
+    channel: Channel
+    group_name: str
+    residents_count: int
+    district: RequestDistrictOut | None
+    preferred_dates: list[date]
+    preferred_time: Literal["morning", "afternoon", "either"]
+    days_waiting: int | None = Field(description="Days since it arrived, while still open.")
+    needs_call_back: bool = Field(description="A landline's representative waits for a call.")
+    session: RequestSessionOut | None
+    created_at: LocalDateTime
+
+
+class RequestDetailOut(RequestSummaryOut):
+    representative_name: str
+    representative_kana: str
+    representative_phone: str
+    representative_email: str
+    takes_texts: bool = Field(description="False for a landline: phone the representative.")
+    place_name: str
+    address: str
+    topics: list[RequestTopicOut]
+    devices: list[str]
+    wifi: str
+    preferred_language: str
+    message: str
+    decline_reason: str
+    call_back: str = Field(description="What to tell the representative by phone.")
+    purged_at: LocalDateTime | None
+    events: list[RequestEventOut]
+
+
+class ReasonIn(Schema):
+    reason: str = Field("", max_length=200, description="Told to the group.")
+
+
+class QuestionIn(Schema):
+    question: str = Field(min_length=1, max_length=200, description="Texted to the group.")
+
+
+class ScheduleIn(Schema):
+    starts_at: AwareDateTime = Field(description="ISO 8601; without an offset, Japan time.")
+    ends_at: AwareDateTime
+    supporters_needed: int | None = Field(
+        None, ge=1, le=20, description="Default: one per four residents, at least two."
+    )
+    place_name: str = Field("", max_length=100, description="Default: the place asked for.")
+    address: str = Field("", max_length=200, description="Default: the address asked for.")
+    district: Id | None = Field(None, description="Default: the district asked for.")
+
+
+class RescheduleIn(Schema):
+    starts_at: AwareDateTime
+    ends_at: AwareDateTime
