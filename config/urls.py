@@ -10,6 +10,8 @@ from config.i18n import set_language
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Before sessions': a visit's report sits under its request's pages.
+    path("", include("consultations.urls")),
     path("", include("sessions.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from consultations.models import SessionReport
-from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
+from sessions.models import (
+    ClassRegistration,
+    ContactAccess,
+    DispatchInvitation,
+    DispatchRequest,
+    RequestEvent,
+    Session,
+    Shift,
+)
 from sessions.reminders import refresh_reminders
 from sessions.services import (
     SessionError,
@@ -570,3 +578,43 @@ class ClassRegistrationAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelA
     @admin.display(description=_("phone"), ordering="phone")
     def national_phone(self, obj):
         return national_phone(obj.phone)
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """A record the services write (a request's history, a view of contact details, an
+    invitation's outcome): read in the back office, never written there."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RequestEvent)
+class RequestEventAdmin(RecordAdmin):
+    list_display = ["at", "request", "kind", "by", "note"]
+    list_filter = ["kind"]
+    list_select_related = ["request", "by"]
+    search_fields = ["request__reference"]
+    date_hierarchy = "at"
+
+
+@admin.register(ContactAccess)
+class ContactAccessAdmin(RecordAdmin):
+    list_display = ["at", "request", "user", "where"]
+    list_filter = ["where"]
+    list_select_related = ["request", "user"]
+    search_fields = ["request__reference", "user__username"]
+    date_hierarchy = "at"
+
+
+@admin.register(DispatchInvitation)
+class DispatchInvitationAdmin(RecordAdmin):
+    list_display = ["created_at", "session", "supporter", "outcome", "answered_at"]
+    list_filter = ["outcome"]
+    list_select_related = ["session__venue", "supporter"]
+    search_fields = ["supporter__family_name", "supporter__given_name"]

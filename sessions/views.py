@@ -420,7 +420,9 @@ def roster(request, session_id):
     """A session's supporters, waiting list and offers; add, remove, mark attendance. The
     supporters on the team see who else is on it, as in the API."""
     session = get_object_or_404(
-        Session.objects.with_staffing().select_related("venue__district", "district"),
+        Session.objects.with_staffing().select_related(
+            "venue__district", "district", "dispatch_request"
+        ),
         pk=session_id,
     )
     shifts = list(
@@ -432,8 +434,9 @@ def roster(request, session_id):
     session.active_shifts = [s for s in shifts if s.status != Shift.Status.CANCELLED]
     if not session.roster_visible_to(request.user):
         raise PermissionDenied
+    dispatch_request = getattr(session, "dispatch_request", None)
     if not request.user.is_coordinator:
-        return render(request, "sessions/team.html", {"session": session})
+        return _team_page(request, session, dispatch_request)
     search = RosterSearchForm(request.GET or None)
     offer_texts = OutboundMessage.objects.filter(
         purpose=OutboundMessage.Purpose.WAITLIST_OFFER,
@@ -452,8 +455,23 @@ def roster(request, session_id):
         "found": search.supporters(session),
         "roles": Shift.Role.choices,
         "attendance_open": timezone.now() >= session.starts_at - ATTENDANCE_OPENS_BEFORE,
+        "dispatch_request": dispatch_request,
     }
     return render(request, "sessions/roster.html", context)
+
+
+def _team_page(request, session, dispatch_request):
+    """A supporter on the team sees the team; on a group visit also the group's request with
+    the representative's contact (the assigned supporters may: privacy), the view recorded,
+    and the lead files the report from here."""
+    if dispatch_request is not None:
+        note_contact_seen(dispatch_request, request.user, where="team")
+    is_lead = any(
+        shift.role == Shift.Role.LEAD and shift.supporter_id == request.user.supporter_or_none.pk
+        for shift in session.team
+    )
+    context = {"session": session, "dispatch_request": dispatch_request, "is_lead": is_lead}
+    return render(request, "sessions/team.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -546,6 +564,7 @@ def _request_page(request, dispatch_request, *, forms=None, status=200):
         or (ScheduleForm(request=dispatch_request) if dispatch_request.is_open else None),
         "reschedule_form": forms.get("reschedule") or _reschedule_form(dispatch_request),
         "reason_form": forms.get("reason") or ReasonForm(),
+        "report": getattr(dispatch_request.session, "report", None),
         "events": dispatch_request.events.select_related("by"),
         "accesses": dispatch_request.contact_accesses.select_related("user")[:CONTACT_LOG_SHOWN],
     }

@@ -13,7 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from config.errors import ServiceError
-from supporters.models import ApiToken, Invitation, Skill, SpokenLanguage, Supporter, User
+from supporters.models import (
+    ApiToken,
+    Availability,
+    Invitation,
+    Skill,
+    SpokenLanguage,
+    Supporter,
+    User,
+)
 from supporters.phones import PhoneAdminMixin, national_phone
 from supporters.services import (
     lift_sign_in_lock,
@@ -258,6 +266,17 @@ class SkillAdmin(admin.ModelAdmin):
     list_editable = ["sort_order"]
     search_fields = ["name", "code"]
     ordering = ["sort_order", "name"]
+
+
+@admin.register(Availability)
+class AvailabilityAdmin(admin.ModelAdmin):
+    """When supporters are usually free: they set it on their own page; editable here too."""
+
+    list_display = ["supporter", "weekday", "part"]
+    list_filter = ["weekday", "part"]
+    list_select_related = ["supporter"]
+    search_fields = ["supporter__family_name", "supporter__given_name"]
+    autocomplete_fields = ["supporter"]
 
 
 @admin.register(SpokenLanguage)

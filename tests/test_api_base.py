@@ -58,6 +58,17 @@ PATHS = [
     "/api/notifications/broadcasts/preview",
     "/api/notifications/broadcasts",
     "/api/notifications/summary",
+    # Group visits: the coordinators' triage and the report (issue 10).
+    "/api/dispatch-requests",
+    "/api/dispatch-requests/{request_id}",
+    "/api/dispatch-requests/{request_id}/accept",
+    "/api/dispatch-requests/{request_id}/decline",
+    "/api/dispatch-requests/{request_id}/ask",
+    "/api/dispatch-requests/{request_id}/schedule",
+    "/api/dispatch-requests/{request_id}/reschedule",
+    "/api/dispatch-requests/{request_id}/cancel",
+    "/api/dispatch-requests/{request_id}/called-back",
+    "/api/dispatch-requests/{request_id}/report",
 ]
 
 

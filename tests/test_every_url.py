@@ -111,6 +111,9 @@ PAGES = [
         {**signed_in(403, anonymous=401), "coordinator": 422},
     ),
     ("api:send_broadcast", {}, "post", {}, {**signed_in(403, anonymous=401), "coordinator": 422}),
+    # Group-visit requests (issue 10): coordinators triage them on their pages and the API.
+    ("helpdesk_sessions:requests", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    ("api:list_requests", {}, "get", None, {**signed_in(403, anonymous=401), "coordinator": 200}),
 ]
 
 

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from consultations import views
+
+app_name = "consultations"
+
+urlpatterns = [
+    path("visits/requests/<int:request_id>/report/", views.visit_report, name="visit_report"),
+]
