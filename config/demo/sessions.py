@@ -33,8 +33,8 @@ from config.demo.data import (
     REQUEST_MESSAGES,
 )
 from consultations.models import Device, Topic
-from sessions.models import DispatchRequest, Session, Shift
-from sessions.services import generate_helpdesk_sessions, mark_all_held
+from sessions.models import DispatchRequest, RequestEvent, Session, Shift
+from sessions.services import generate_helpdesk_sessions, mark_all_held, purge_due
 
 
 class SessionBuilder(BaseBuilder):
@@ -394,6 +394,17 @@ class SessionBuilder(BaseBuilder):
             for request, _received_at, topics in self.requests
             for topic in topics
         )
+        # Each request's history starts with its arrival, by the channel it came by.
+        events = RequestEvent.objects.bulk_create(
+            RequestEvent(request=request, kind=RequestEvent.Kind.RECEIVED, note=request.channel)
+            for request, _received_at, _topics in self.requests
+        )
+        for event, (_request, received_at, _topics) in zip(events, self.requests, strict=True):
+            event.at = received_at
+        RequestEvent.objects.bulk_update(events, ["at"], batch_size=500)
+        # Visits long past have had their representatives' details removed, as the worker
+        # does DISPATCH_PURGE_DAYS after each visit.
+        purge_due(self.now)
 
 
 def _create_and_hold(sessions: list[Session]) -> None:

@@ -397,7 +397,7 @@ class ContactAccess(models.Model):
         verbose_name_plural = _("views of contact details")
 
     def __str__(self):
-        return f"{self.request.reference} · {self.user} · {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.request.reference} · {self.user} · {self.at:%Y-%m-%dT%H:%M}"
 
 
 class DispatchInvitation(models.Model):

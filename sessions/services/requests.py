@@ -224,7 +224,7 @@ def schedule_request(
         tell_representative(
             request,
             "request_scheduled",
-            key=f"request:{request.pk}:scheduled@{session.starts_at:%Y%m%d%H%M}",
+            key=f"request:{request.pk}:scheduled@{session.starts_at:%Y-%m-%dT%H:%M}",
             moment=session.starts_at,
             place=session.place_label,
             reference=request.reference,
@@ -255,7 +255,7 @@ def reschedule_request(request, *, starts_at: datetime, ends_at: datetime, by) -
         tell_representative(
             request,
             "request_moved",
-            key=f"request:{request.pk}:moved@{session.starts_at:%Y%m%d%H%M}",
+            key=f"request:{request.pk}:moved@{session.starts_at:%Y-%m-%dT%H:%M}",
             moment=session.starts_at,
             place=session.place_label,
             reference=request.reference,
@@ -265,7 +265,7 @@ def reschedule_request(request, *, starts_at: datetime, ends_at: datetime, by) -
 
 def _tell_team_of_move(session) -> None:
     team = Shift.objects.filter(session=session).holding_place().select_related("supporter__user")
-    stamp = f"{session.starts_at:%Y%m%d%H%M}"
+    stamp = f"{session.starts_at:%Y-%m-%dT%H:%M}"
     queue_sms_many(
         Sms(
             shift.supporter.user.phone,
