@@ -54,12 +54,20 @@ from sessions.services.shifts import (
     join_waitlist,
     sign_up,
 )
+from sessions.services.visit_invitations import (
+    InvitationError,
+    decline_invitation,
+    invitation_url,
+    invite_supporters,
+    take_invitation,
+)
 
 __all__ = [
     "ATTENDANCE",
     "ATTENDANCE_OPENS_BEFORE",
     "CheckIn",
     "CheckInError",
+    "InvitationError",
     "RegistrationError",
     "RequestError",
     "SessionError",
@@ -77,9 +85,12 @@ __all__ = [
     "check_in_token",
     "complete_request",
     "confirm_shift",
+    "decline_invitation",
     "decline_request",
     "expire_offers",
     "generate_helpdesk_sessions",
+    "invitation_url",
+    "invite_supporters",
     "is_late_to_cancel",
     "join_waitlist",
     "mark_all_held",
@@ -94,4 +105,5 @@ __all__ = [
     "remove_from_roster",
     "schedule_request",
     "sign_up",
+    "take_invitation",
 ]
