@@ -93,13 +93,11 @@ def open_offer(supporter: Supporter) -> Shift | None:
     )
 
 
-def open_invitation(supporter: Supporter) -> DispatchInvitation | None:
-    """The group visit the supporter was last invited to and has not answered, still to come."""
+def latest_invitation(supporter: Supporter, outcome: str) -> DispatchInvitation | None:
+    """The group visit still to come the supporter was last invited to, with `outcome`."""
     return (
         DispatchInvitation.objects.filter(
-            supporter=supporter,
-            outcome=DispatchInvitation.Outcome.OPEN,
-            session__starts_at__gt=timezone.now(),
+            supporter=supporter, outcome=outcome, session__starts_at__gt=timezone.now()
         )
         .exclude(session__status=Session.Status.CANCELLED)
         .select_related("session__venue")
@@ -132,10 +130,15 @@ def answer_reminder(supporter: Supporter, word: str) -> tuple[str, str]:
     language = supporter.user.language
     offer = open_offer(supporter) if word == CONFIRM else None
     if word == CONFIRM and offer is None:
-        invitation = open_invitation(supporter)
+        invitation = latest_invitation(supporter, DispatchInvitation.Outcome.OPEN)
         if invitation is not None:
             return answer_invitation(invitation, language)
     shift = offer or next_reminded_shift(supporter)
+    if shift is None and word == CONFIRM:
+        # Answering an invitation after the text that the places were filled.
+        filled = latest_invitation(supporter, DispatchInvitation.Outcome.FILLED)
+        if filled is not None:
+            return answer_invitation(filled, language)
     if shift is None:
         return NO_ACTION, render_sms("reply_no_shift", language)
     when = {"moment": shift.session.starts_at, "place": shift.session.place_label}
