@@ -58,6 +58,10 @@ PATHS = [
     "/api/notifications/broadcasts/preview",
     "/api/notifications/broadcasts",
     "/api/notifications/summary",
+    # Group visits: invitations (issue 10).
+    "/api/dispatch-requests/{request_id}/invitations",
+    "/api/dispatch-requests/{request_id}/invitations/take",
+    "/api/dispatch-requests/{request_id}/invitations/decline",
 ]
 
 
