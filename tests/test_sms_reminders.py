@@ -210,6 +210,10 @@ def test_every_template_renders_in_every_language(template, language):
         "message": "火曜日の東公民館は休みです",
         "name": "前橋 花子",
         "link": "https://digisapo.example.jp/join/abc/",
+        # Group visits (issue 10).
+        "question": "駐車場はありますか。",
+        "reason": "その日は人が足りません。",
+        "lead": "花子",
     }
     assert texts.render_sms(template, language, **context)
 
