@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from notifications.inbound import receive_sms
 from notifications.models import OutboundMessage
@@ -218,7 +219,8 @@ def test_taking_the_last_place_when_it_is_gone_is_filled(visit, coordinator):
         take_invitation(invitation_of(visit, first), by=first.user)
 
     assert refused.value.code == "filled"
-    assert "every place" in str(refused.value.message)
+    with translation.override("en"):
+        assert "every place on this group visit has been taken" in str(refused.value.message)
     assert invitation_of(visit, first).outcome == Outcome.FILLED
     assert invitation_of(visit, second).outcome == Outcome.OPEN
 
@@ -327,7 +329,8 @@ def test_cancelling_the_visit_withdraws_the_invitations_nobody_answered(visit, c
     with pytest.raises(InvitationError) as refused:
         take_invitation(invitation_of(visit, silent), by=silent.user)
     assert refused.value.code == "not_open"
-    assert "withdrawn" in str(refused.value.message)
+    with translation.override("en"):
+        assert "withdrawn" in str(refused.value.message)
     # "1" finds nothing to take any more.
     assert replies_1(silent).action == "none"
 

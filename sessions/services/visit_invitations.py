@@ -213,10 +213,11 @@ def _when_staffed(session) -> None:
     team = team.order_by("created_at", "pk")
     lead = team.filter(role=Shift.Role.LEAD).first() or team.first()
     record(request, Event.STAFFED, note=lead.supporter.short_name)
+    stamp = timezone.localtime(session.starts_at).strftime("%Y-%m-%dT%H:%M")
     tell_representative(
         request,
         "request_staffed",
-        key=f"request:{request.pk}:staffed@{session.starts_at:%Y%m%d%H%M}",
+        key=f"request:{request.pk}:staffed@{stamp}",
         moment=session.starts_at,
         lead=lead.supporter.short_name,
         reference=request.reference,
