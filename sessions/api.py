@@ -17,13 +17,15 @@ from ninja.pagination import paginate
 from config.errors import ApiError, ErrorOut
 from config.inputs import Pagination
 from config.public_pages import CLOCK_STEP, request_version
-from sessions.models import DispatchRequest, Session, Shift
+from sessions.models import DispatchInvitation, DispatchRequest, Session, Shift
 from sessions.schemas import (
     AttendanceIn,
     BoardFilters,
     BoardSessionOut,
     CheckInIn,
     CheckInOut,
+    InvitationOut,
+    InvitationsIn,
     NoShiftOut,
     QuestionIn,
     ReasonIn,
@@ -49,7 +51,9 @@ from sessions.services import (
     cancel_request,
     cancel_shift,
     check_in,
+    decline_invitation,
     decline_request,
+    invite_supporters,
     join_waitlist,
     mark_called_back,
     mark_roster_attendance,
@@ -58,6 +62,7 @@ from sessions.services import (
     reschedule_request,
     schedule_request,
     sign_up,
+    take_invitation,
 )
 from supporters.access import api_coordinator, api_supporter, coordinator_token_or_session
 from supporters.models import Supporter
@@ -794,3 +799,97 @@ def cancel(request, request_id: int, payload: ReasonIn):
 )
 def called_back(request, request_id: int):
     return _step(request_id, lambda r: mark_called_back(r, by=request.user))
+
+
+# Invitations: coordinators invite supporters to staff a scheduled visit; a supporter takes a
+# place or declines (the invitation's page and "1" by SMS do the same through the same service).
+
+INVITATION_REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def request_invitations(request_id: int):
+    """A request's invitations, with their supporters, in a fixed number of queries."""
+    visit = get_object_or_404(DispatchRequest, pk=request_id)
+    invitations = DispatchInvitation.objects.filter(session_id=visit.session_id)
+    return visit, invitations.select_related("supporter").order_by("created_at", "pk")
+
+
+@requests_router.get(
+    "/{request_id}/invitations",
+    response={200: list[InvitationOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="List a visit's invitations",
+    description="Coordinators: the supporters invited to staff the visit, first invited first, "
+    "with how each answered. Empty for a request not scheduled yet.",
+)
+def list_invitations(request, request_id: int):
+    api_coordinator(request)
+    visit, invitations = request_invitations(request_id)
+    return list(invitations) if visit.session_id else []
+
+
+@requests_router.post(
+    "/{request_id}/invitations",
+    response={201: list[InvitationOut], **INVITATION_REFUSALS},
+    summary="Invite supporters to a visit",
+    description="Coordinators: texts each supporter a link to take a place (or reply 1); the "
+    "first to answer fill the places. A supporter invited before is not invited or texted "
+    "again. Answers every invitation of the visit. Refusals: `not_scheduled`, "
+    "`session_cancelled`, `started`, `filled` (409); an unknown supporter id is `invalid` "
+    "(422, with `details`).",
+)
+def invite_to_visit(request, request_id: int, payload: InvitationsIn):
+    api_coordinator(request)
+    visit = get_object_or_404(DispatchRequest, pk=request_id)
+    wanted = list(dict.fromkeys(payload.supporters))
+    supporters = list(Supporter.objects.filter(pk__in=wanted))
+    unknown = sorted(set(wanted) - {supporter.pk for supporter in supporters})
+    if unknown:
+        details = [
+            {
+                "field": f"supporters.{wanted.index(pk)}",
+                "message": gettext("No supporter has the id %(id)s.") % {"id": pk},
+            }
+            for pk in unknown
+        ]
+        message = gettext("Some of the data sent is not valid.")
+        raise ApiError(422, "invalid", message, details)
+    invite_supporters(visit, supporters, by=request.user)
+    return Status(201, list(request_invitations(request_id)[1]))
+
+
+def my_invitation(request, request_id: int) -> DispatchInvitation:
+    """The caller's invitation to the request's visit; 404 when they were not invited."""
+    supporter = api_supporter(request)
+    visit = get_object_or_404(DispatchRequest, pk=request_id)
+    return get_object_or_404(
+        DispatchInvitation.objects.select_related("supporter"),
+        session_id=visit.session_id,
+        supporter=supporter,
+    )
+
+
+@requests_router.post(
+    "/{request_id}/invitations/take",
+    response={200: InvitationOut, **INVITATION_REFUSALS},
+    summary="Take a place on a visit I am invited to",
+    description="Supporters: takes a place through the sign-up rules (`overlap`, `started` "
+    "409; `level`, `insurance`, `inactive` 403); the first on the visit leads it. `filled` "
+    "(409) when every place was taken first, `not_open` (409) for an invitation already "
+    "answered or withdrawn; 404 for a supporter not invited.",
+)
+def take_my_invitation(request, request_id: int):
+    invitation = my_invitation(request, request_id)
+    take_invitation(invitation, by=request.user)
+    invitation.refresh_from_db(fields=["outcome", "answered_at"])
+    return invitation
+
+
+@requests_router.post(
+    "/{request_id}/invitations/decline",
+    response={200: InvitationOut, **INVITATION_REFUSALS},
+    summary="Decline an invitation to a visit",
+    description="Supporters: says they cannot go (nobody is texted). `filled` or `not_open` "
+    "(409) for an invitation no longer open; 404 for a supporter not invited.",
+)
+def decline_my_invitation(request, request_id: int):
+    return decline_invitation(my_invitation(request, request_id), by=request.user)

@@ -10,10 +10,18 @@ class SessionsConfig(AppConfig):
 
     def ready(self):
         from notifications.replies import register_reply_handler
-        from sessions.replies import ACTIONS, answer_shift_reply
+        from sessions.replies import (
+            ACTIONS,
+            REQUEST_ACTIONS,
+            answer_representative,
+            answer_shift_reply,
+        )
 
-        # Supporters answer reminders and offers with 1 or 2 (issue 8: notifications is a leaf).
+        # Supporters answer reminders, offers and invitations with 1 or 2 (issue 8:
+        # notifications is a leaf); then groups' representatives (issue 10), whose number a
+        # supporter's never is.
         register_reply_handler(answer_shift_reply, actions=ACTIONS)
+        register_reply_handler(answer_representative, actions=REQUEST_ACTIONS)
         from sessions.services.membership import on_supporter_leaving
         from supporters.signals import supporter_leaving
 

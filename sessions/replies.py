@@ -1,28 +1,50 @@
-"""Supporters' answers by text: 1 confirms the reminded shift (or takes an offered place),
-2 cancels it. Registered with the outbox's reply handlers in `SessionsConfig.ready()`."""
+"""Answers by text, registered with the outbox's reply handlers in `SessionsConfig.ready()`.
+
+Supporters: 1 takes an offered place, else a place on the group visit they were last invited
+to, else confirms the reminded shift; 2 cancels the reminded shift. A group's representative:
+any text is noted on their request for the coordinators.
+"""
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from notifications.models import OutboundMessage
 from notifications.replies import NO_ACTION, Claim
-from sessions.models import Session, Shift
-from sessions.services import ShiftError, cancel_shift, confirm_shift
+from sessions.models import DispatchInvitation, DispatchRequest, RequestEvent, Session, Shift
+from sessions.services import (
+    InvitationError,
+    ShiftError,
+    cancel_shift,
+    confirm_shift,
+    take_invitation,
+)
+from sessions.services.requests import record
 from sessions.texts import render_sms
 from supporters.models import Supporter
 
 CONFIRM, CANCEL = "1", "2"
+OPEN_OR_SCHEDULED = (
+    DispatchRequest.Status.RECEIVED,
+    DispatchRequest.Status.ACCEPTED,
+    DispatchRequest.Status.SCHEDULED,
+)
 
 # The actions stored on the incoming text, as coordinators read them.
 CONFIRMED = "confirmed"
 CANCELLED = "cancelled"
 ACCEPTED_OFFER = "accepted_offer"
+TOOK_VISIT = "took_visit"
+REQUEST_REPLY = "request_reply"
 ACTIONS = {
     CONFIRMED: _("Confirmed a shift"),
     CANCELLED: _("Cancelled a shift"),
     ACCEPTED_OFFER: _("Took an offered place"),
+    TOOK_VISIT: _("Took a place on a group visit"),
+}
+REQUEST_ACTIONS = {
+    REQUEST_REPLY: _("Noted on the group visit request"),
 }
 
 
@@ -71,12 +93,52 @@ def open_offer(supporter: Supporter) -> Shift | None:
     )
 
 
+def latest_invitation(supporter: Supporter, outcome: str) -> DispatchInvitation | None:
+    """The group visit still to come the supporter was last invited to, with `outcome`."""
+    return (
+        DispatchInvitation.objects.filter(
+            supporter=supporter, outcome=outcome, session__starts_at__gt=timezone.now()
+        )
+        .exclude(session__status=Session.Status.CANCELLED)
+        .select_related("session__venue")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def answer_invitation(invitation: DispatchInvitation, language: str) -> tuple[str, str]:
+    """Take a place on the invited visit for "1": the reply says it is theirs, or filled, or
+    why the shift rules refuse."""
+    session = invitation.session
+    when = {"moment": session.starts_at, "place": session.place_label}
+    try:
+        take_invitation(invitation, by=None)
+    except InvitationError as error:
+        if error.code == "filled":
+            return NO_ACTION, render_sms("reply_visit_filled", language, **when)
+        return NO_ACTION, render_sms("reply_cannot_change", language)
+    except ShiftError as error:
+        with translation.override(language):
+            reason = str(error.message)
+        return NO_ACTION, render_sms("reply_visit_refused", language, reason=reason, **when)
+    return TOOK_VISIT, render_sms("reply_visit_taken", language, **when)
+
+
 def answer_reminder(supporter: Supporter, word: str) -> tuple[str, str]:
-    """Confirm (1) or cancel (2) the reminded shift, or take an offered place (1); returns the
-    action and the reply text."""
+    """Confirm (1) or cancel (2) the reminded shift, or take an offered place or a place on a
+    group visit the supporter was invited to (1); returns the action and the reply text."""
     language = supporter.user.language
     offer = open_offer(supporter) if word == CONFIRM else None
+    if word == CONFIRM and offer is None:
+        invitation = latest_invitation(supporter, DispatchInvitation.Outcome.OPEN)
+        if invitation is not None:
+            return answer_invitation(invitation, language)
     shift = offer or next_reminded_shift(supporter)
+    if shift is None and word == CONFIRM:
+        # Answering an invitation after the text that the places were filled.
+        filled = latest_invitation(supporter, DispatchInvitation.Outcome.FILLED)
+        if filled is not None:
+            return answer_invitation(filled, language)
     if shift is None:
         return NO_ACTION, render_sms("reply_no_shift", language)
     when = {"moment": shift.session.starts_at, "place": shift.session.place_label}
@@ -89,3 +151,27 @@ def answer_reminder(supporter: Supporter, word: str) -> tuple[str, str]:
         return CANCELLED, render_sms("reply_cancelled", language, **when)
     except ShiftError:
         return NO_ACTION, render_sms("reply_cannot_change", language)
+
+
+def answer_representative(message) -> Claim | None:
+    """Any text from the number of a group's representative whose request is open or
+    scheduled (and not a supporter's number): noted on the request, and thanked."""
+    if not message.from_number:
+        return None
+    if Supporter.objects.filter(user__phone=message.from_number).exists():
+        return None
+    request = (
+        DispatchRequest.objects.filter(
+            representative_phone=message.from_number,
+            status__in=OPEN_OR_SCHEDULED,
+            purged_at__isnull=True,
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if request is None:
+        return None
+    record(request, RequestEvent.Kind.REPLY, note=message.body)
+    language = request.preferred_language
+    reply = render_sms("reply_request_noted", language, reference=request.reference)
+    return Claim(REQUEST_REPLY, reply, language)

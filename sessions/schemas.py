@@ -339,3 +339,37 @@ class ScheduleIn(Schema):
 class RescheduleIn(Schema):
     starts_at: AwareDateTime
     ends_at: AwareDateTime
+
+
+# Group visits (issue 10): invitations ----------------------------------------------------------
+
+InvitationOutcome = Literal["open", "taken", "filled", "declined", "withdrawn"]
+
+
+class SupporterRef(Schema):
+    id: int
+    name: str = Field(description="The supporter's full name.")
+
+    @staticmethod
+    def resolve_name(supporter) -> str:
+        return supporter.full_name
+
+
+class InvitationOut(Schema):
+    id: int
+    supporter: SupporterRef
+    outcome: InvitationOutcome = Field(
+        description="`open` until answered; `taken` (a place), `filled` (every place was "
+        "taken first), `declined`, or `withdrawn` (the visit was cancelled)."
+    )
+    created_at: LocalDateTime
+    answered_at: LocalDateTime | None = Field(
+        description="When the supporter answered; null while open, or filled or withdrawn "
+        "without an answer."
+    )
+
+
+class InvitationsIn(Schema):
+    supporters: list[Id] = Field(
+        min_length=1, max_length=100, description="The ids of the supporters to invite."
+    )

@@ -109,6 +109,15 @@ TEMPLATES = {
     ),
     # Translators: SMS to invited supporters who had not answered when the places filled.
     "visit_filled": _("Thank you: group visit %(date)s %(time)s %(place)s is now fully staffed."),
+    # Translators: reply when an invited supporter answers 1 and gets a place on a group visit.
+    "reply_visit_taken": _("Thank you! You are on the group visit %(date)s %(time)s at %(place)s."),
+    # Translators: reply when an invited supporter answers 1 after every place was taken.
+    "reply_visit_filled": _(
+        "Thank you. Sorry, group visit %(date)s %(time)s %(place)s is already fully staffed."
+    ),
+    # Translators: reply when an invited supporter answers 1 but the shift rules refuse;
+    # %(reason)s is why (e.g. another shift at that time).
+    "reply_visit_refused": _("Group visit %(date)s %(time)s: %(reason)s"),
     # Translators: SMS to the supporters of a group visit that moved.
     "visit_moved": _("The group visit moved to %(date)s %(time)s at %(place)s."),
 }

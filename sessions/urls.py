@@ -19,6 +19,11 @@ urlpatterns = [
     path("sessions/<int:session_id>/waitlist/", views.join_session_waitlist, name="waitlist"),
     path("sessions/<int:session_id>/cancel/", views.cancel_session_shift, name="cancel"),
     path("offers/<int:shift_id>/", views.offer, name="offer"),
+    path(
+        "visits/invitations/<int:invitation_id>/",
+        views.visit_invitation,
+        name="visit_invitation",
+    ),
     path("me/shifts/", views.my_shifts, name="my_shifts"),
     path("sessions/<int:session_id>/roster/", views.roster, name="roster"),
     path(

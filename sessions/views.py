@@ -30,9 +30,10 @@ from sessions.forms import (
     RosterSearchForm,
     ScheduleForm,
 )
-from sessions.models import DispatchRequest, Session, Shift
+from sessions.models import ContactAccess, DispatchInvitation, DispatchRequest, Session, Shift
 from sessions.services import (
     ATTENDANCE_OPENS_BEFORE,
+    InvitationError,
     ShiftError,
     accept_offer,
     accept_request,
@@ -42,6 +43,7 @@ from sessions.services import (
     cancel_shift,
     check_in,
     check_in_token,
+    decline_invitation,
     decline_request,
     is_late_to_cancel,
     join_waitlist,
@@ -52,6 +54,7 @@ from sessions.services import (
     reschedule_request,
     schedule_request,
     sign_up,
+    take_invitation,
 )
 from supporters.access import (
     coordinator_required,
@@ -386,6 +389,46 @@ def offer(request, shift_id):
             return redirect("helpdesk_sessions:offer", shift_id=shift.pk)
     context = {"shift": shift, "session": shift.session}
     return render(request, "sessions/offer.html", context)
+
+
+DEVICES = set(DispatchRequest.Device.values)
+
+
+@supporter_required
+def visit_invitation(request, invitation_id):
+    """The page the invitation SMS links to: the visit, and take a place or say no. Once on the
+    visit's team, the supporter sees the representative's contact (each view recorded)."""
+    invitation = get_object_or_404(
+        DispatchInvitation.objects.select_related("session__venue", "session__dispatch_request"),
+        pk=invitation_id,
+        supporter=request.user.supporter_or_none,
+    )
+    if request.method == "POST":
+        try:
+            if request.POST.get("answer") == "take":
+                take_invitation(invitation, by=request.user)
+                messages.success(request, gettext("The place is yours. Thank you!"))
+            else:
+                decline_invitation(invitation, by=request.user)
+                messages.success(request, gettext("Thank you for telling us."))
+        except (InvitationError, ShiftError) as error:
+            messages.error(request, error.message)
+        return redirect("helpdesk_sessions:visit_invitation", invitation_id=invitation.pk)
+    session = invitation.session
+    visit = session.dispatch_request
+    shows_contact = not visit.is_purged and session.roster_visible_to(request.user)
+    if shows_contact:
+        ContactAccess.objects.create(request=visit, user=request.user, where="invitation")
+    context = {
+        "invitation": invitation,
+        "session": session,
+        "visit": visit,
+        "topics": visit.topics.all(),
+        "devices": [DispatchRequest.Device(d).label for d in visit.devices if d in DEVICES],
+        "places_left": session.places_left(),
+        "shows_contact": shows_contact,
+    }
+    return render(request, "sessions/visit_invitation.html", context)
 
 
 @supporter_required

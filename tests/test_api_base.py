@@ -69,6 +69,10 @@ PATHS = [
     "/api/dispatch-requests/{request_id}/cancel",
     "/api/dispatch-requests/{request_id}/called-back",
     "/api/dispatch-requests/{request_id}/report",
+    # Group visits: invitations (issue 10).
+    "/api/dispatch-requests/{request_id}/invitations",
+    "/api/dispatch-requests/{request_id}/invitations/take",
+    "/api/dispatch-requests/{request_id}/invitations/decline",
 ]
 
 

@@ -60,12 +60,20 @@ from sessions.services.shifts import (
     join_waitlist,
     sign_up,
 )
+from sessions.services.visit_invitations import (
+    InvitationError,
+    decline_invitation,
+    invitation_url,
+    invite_supporters,
+    take_invitation,
+)
 
 __all__ = [
     "ATTENDANCE",
     "ATTENDANCE_OPENS_BEFORE",
     "CheckIn",
     "CheckInError",
+    "InvitationError",
     "RegistrationError",
     "RequestError",
     "SessionError",
@@ -84,9 +92,12 @@ __all__ = [
     "check_in_token",
     "complete_request",
     "confirm_shift",
+    "decline_invitation",
     "decline_request",
     "expire_offers",
     "generate_helpdesk_sessions",
+    "invitation_url",
+    "invite_supporters",
     "is_late_to_cancel",
     "join_waitlist",
     "mark_all_held",
@@ -105,5 +116,6 @@ __all__ = [
     "reschedule_request",
     "schedule_request",
     "sign_up",
+    "take_invitation",
     "tell_representative",
 ]

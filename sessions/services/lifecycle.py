@@ -9,7 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
 from notifications.services import Sms, cancel_pending, queue_sms_many
-from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
+from sessions.models import (
+    ClassRegistration,
+    DispatchInvitation,
+    DispatchRequest,
+    Session,
+    Shift,
+)
 from sessions.reminders import reschedule_for_session
 from sessions.services.rules import bump_calendar_sequence, lock_session
 from sessions.texts import render_sms
@@ -82,6 +88,7 @@ def cancel_session(session, *, by, reason: str = "") -> Session:
         bump_calendar_sequence(session)
         reschedule_for_session(session)
         _tell_of_cancellation(session)
+        _withdraw_invitations(session)
         logger.info("Session %s cancelled by user %s", session.pk, getattr(by, "pk", None))
     return session
 
@@ -121,6 +128,16 @@ def move_session(session, starts_at, ends_at, *, by) -> Session:
         reschedule_for_session(session)
         logger.info("Session %s moved by user %s", session.pk, getattr(by, "pk", None))
     return session
+
+
+def _withdraw_invitations(session: Session) -> None:
+    """A group visit called off: invitations nobody answered yet are withdrawn (their page says
+    so, "1" no longer finds them) and their texts still held back are called off."""
+    still_open = DispatchInvitation.objects.filter(
+        session=session, outcome=DispatchInvitation.Outcome.OPEN
+    )
+    cancel_pending(still_open, purpose=OutboundMessage.Purpose.INVITATION)
+    still_open.update(outcome=DispatchInvitation.Outcome.WITHDRAWN)
 
 
 def _tell_of_cancellation(session: Session) -> None:
