@@ -34,6 +34,7 @@ from sessions.models import ContactAccess, DispatchInvitation, DispatchRequest, 
 from sessions.services import (
     ATTENDANCE_OPENS_BEFORE,
     InvitationError,
+    RequestError,
     ShiftError,
     accept_offer,
     accept_request,
@@ -45,6 +46,7 @@ from sessions.services import (
     check_in_token,
     decline_invitation,
     decline_request,
+    invite_supporters,
     is_late_to_cancel,
     join_waitlist,
     mark_called_back,
@@ -61,6 +63,7 @@ from supporters.access import (
     supporter_or_coordinator_required,
     supporter_required,
 )
+from supporters.models import Supporter
 from venues.models import Venue
 
 
@@ -569,7 +572,16 @@ def _confirm_removal(request, session_id, action):
 # Group-visit requests: the coordinators' pages (issue 10) ------------------------------------
 
 REQUESTS_PAGE_SIZE = 30
-REQUEST_ACTIONS = ("accept", "ask", "decline", "schedule", "reschedule", "cancel", "called")
+REQUEST_ACTIONS = (
+    "accept",
+    "ask",
+    "decline",
+    "schedule",
+    "reschedule",
+    "cancel",
+    "called",
+    "invite",
+)
 
 
 @coordinator_required
@@ -608,6 +620,12 @@ def _request_page(request, dispatch_request, *, forms=None, status=200):
         "reschedule_form": forms.get("reschedule") or _reschedule_form(dispatch_request),
         "reason_form": forms.get("reason") or ReasonForm(),
         "report": getattr(dispatch_request.session, "report", None),
+        "suggestions": None,
+        "invitations": DispatchInvitation.objects.filter(session=dispatch_request.session_id)
+        .select_related("supporter")
+        .order_by("created_at", "pk")
+        if dispatch_request.session_id
+        else [],
         "events": dispatch_request.events.select_related("by"),
         "accesses": dispatch_request.contact_accesses.select_related("user")[:CONTACT_LOG_SHOWN],
     }
@@ -663,6 +681,11 @@ def change_request(request, request_id, action):
             reschedule_request(
                 dispatch_request, starts_at=data["starts_at"], ends_at=data["ends_at"], by=by
             )
+        elif action == "invite":
+            chosen = Supporter.objects.filter(pk__in=request.POST.getlist("supporters"))
+            if not chosen:
+                raise RequestError("invalid", gettext("Tick the supporters to invite."))
+            invite_supporters(dispatch_request, list(chosen), by=by)
         elif action == "accept":
             accept_request(dispatch_request, by=by)
         elif action == "called":
@@ -690,4 +713,5 @@ REQUEST_DONE = {
     "reschedule": _("Moved. The group and the supporters are told."),
     "cancel": _("Cancelled. Everyone concerned is told."),
     "called": _("Marked as called back."),
+    "invite": _("Invited: each supporter gets a text with a link; the first to answer fill it."),
 }
