@@ -6,6 +6,7 @@ first, then its shifts and supporters (see `rules.lock_session`).
 """
 
 from sessions.services.checkin import CheckIn, CheckInError, check_in, check_in_token
+from sessions.services.intake import IntakeError, submit_request
 from sessions.services.lifecycle import (
     SessionError,
     cancel_session,
@@ -60,6 +61,7 @@ __all__ = [
     "ATTENDANCE_OPENS_BEFORE",
     "CheckIn",
     "CheckInError",
+    "IntakeError",
     "RegistrationError",
     "RequestError",
     "SessionError",
@@ -94,4 +96,5 @@ __all__ = [
     "remove_from_roster",
     "schedule_request",
     "sign_up",
+    "submit_request",
 ]
