@@ -61,6 +61,7 @@ SERVICE_ERROR_STATUS = {
     "level": 403,
     "insurance": 403,
     "inactive": 403,
+    "rate_limited": 429,
 }
 STATUS_CODES = {
     400: "invalid",
@@ -154,7 +155,12 @@ def on_api_error(request, exc: ApiError):
 @api.exception_handler(ServiceError)
 def on_service_error(request, exc: ServiceError):
     status = SERVICE_ERROR_STATUS.get(exc.code, 409)
-    return error_response(request, status, exc.code, exc.message)
+    details = exc.details and [
+        {"field": field, "message": str(message)}
+        for field, messages in exc.details.items()
+        for message in messages
+    ]
+    return error_response(request, status, exc.code, exc.message, details)
 
 
 @api.exception_handler(HttpError)

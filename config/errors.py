@@ -18,9 +18,12 @@ class ServiceError(Exception):
     # Subclasses list their codes' default messages here, so callers raise just `Error("full")`.
     MESSAGES: dict = {}
 
-    def __init__(self, code: str, message=None):
+    def __init__(self, code: str, message=None, *, details: dict | None = None):
         self.code = code
         self.message = message or self.MESSAGES.get(code) or _("This is not possible.")
+        # What was wrong with each field, `{field: [message, ...]}`, when the service checked a
+        # whole form's worth of input: a page puts each next to its field, the API lists them.
+        self.details = details
         super().__init__(code)
 
     def __str__(self):

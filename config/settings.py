@@ -254,6 +254,9 @@ ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
 ACCOUNT_RATE_LIMITS = {
     "request_login_code": "30/h/ip,3/15m/key,10/d/key",
     "join_code": "30/h/ip,3/15m/key,10/d/key",
+    # Group-visit requests from the public form and API (issue 10): a few a network may send
+    # in an hour, counted only when a request is made; coordinators are not limited.
+    "dispatch_request": "5/h/ip",
 }
 # Behind a reverse proxy every request comes from the proxy's address: count the proxies that
 # append to X-Forwarded-For, or the per-address limits above apply to everyone at once.
@@ -346,8 +349,10 @@ SHIFT_OFFER_MIN_MINUTES = env_int("DIGISAPO_SHIFT_OFFER_MIN_MINUTES", 30)
 # Cancelling closer to the start than this is allowed, but the coordinators get a text.
 SHIFT_LATE_CANCEL_HOURS = env_int("DIGISAPO_SHIFT_LATE_CANCEL_HOURS", 24)
 
-# Group visits (issue 10): a representative's name, phone and the place are removed this many
-# days after the visit (or after the request was declined or cancelled); the counts stay.
+# Group visits (issue 10). A preferred date must be at least this many days ahead (time to find
+# supporters); the representative's personal data is removed this many days after the visit
+# (or after the request was declined or cancelled), as the consent text says.
+DISPATCH_MIN_DAYS_AHEAD = env_int("DIGISAPO_DISPATCH_MIN_DAYS_AHEAD", 14)
 DISPATCH_PURGE_DAYS = env_int("DIGISAPO_DISPATCH_PURGE_DAYS", 180)
 
 # Mail (allauth's password resets): the console in development, SMTP in production.

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config.i18n import language_choices
+from config.public_pages import PublicContentQuerySet
 
 
 class Device(models.TextChoices):
@@ -41,6 +42,9 @@ class Topic(models.Model):
         verbose_name=_("skills that help"),
         help_text=_("Supporters with these skills are suggested for visits about this topic."),
     )
+
+    # The group-visit request form lists the topics from the public pages' cache.
+    objects = PublicContentQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_order", "name"]

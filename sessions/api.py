@@ -24,6 +24,9 @@ from sessions.schemas import (
     BoardSessionOut,
     CheckInIn,
     CheckInOut,
+    DispatchRequestCreatedOut,
+    DispatchRequestIn,
+    DispatchRequestStatusOut,
     InvitationOut,
     InvitationsIn,
     NoShiftOut,
@@ -43,6 +46,7 @@ from sessions.schemas import (
 )
 from sessions.services import (
     CheckInError,
+    IntakeError,
     ShiftError,
     accept_offer,
     accept_request,
@@ -62,8 +66,10 @@ from sessions.services import (
     reschedule_request,
     schedule_request,
     sign_up,
+    submit_request,
     take_invitation,
 )
+from sessions.services.intake import count_request_from, is_rate_limited, status_url
 from supporters.access import api_coordinator, api_supporter, coordinator_token_or_session
 from supporters.models import Supporter
 from venues.models import District
@@ -893,3 +899,73 @@ def take_my_invitation(request, request_id: int):
 )
 def decline_my_invitation(request, request_id: int):
     return decline_invitation(my_invitation(request, request_id), by=request.user)
+
+
+# Intake: a group's request, public (no account), and its secret status page --------------------
+
+INTAKE_REFUSALS = {422: ErrorOut, 429: ErrorOut}
+
+
+@requests_router.post(
+    "",
+    response={201: DispatchRequestCreatedOut, 200: DispatchRequestCreatedOut, **INTAKE_REFUSALS},
+    auth=None,
+    summary="Ask for a group visit",
+    description="Public: no authentication. A group of three or more residents asks for a "
+    "visit. 201 with the `reference` and the secret `status_url`; the same request sent again "
+    "while it waits answers 200 with the same reference. Refusals: `invalid` (422, `details` "
+    "name each field: `preferred_dates.0` for the first date), `rate_limited` (429: a few "
+    "requests an hour from one network). A mobile is texted the reference and the link.",
+)
+def create_dispatch_request(request, payload: DispatchRequestIn):
+    if is_rate_limited(request):
+        raise IntakeError("rate_limited")
+    made, created = submit_request(payload.dict())
+    if created:
+        count_request_from(request)
+    body = {"reference": made.reference, "status": made.status, "status_url": status_url(made)}
+    return Status(201 if created else 200, body)
+
+
+def request_status_body(made) -> dict:
+    session = made.session if made.status == made.Status.SCHEDULED else None
+    return {
+        "reference": made.reference,
+        "status": made.status,
+        "status_label": made.get_status_display(),
+        "preferred_dates": made.preferred_dates,
+        "preferred_time": made.preferred_time,
+        "starts_at": session and session.starts_at,
+        "ends_at": session and session.ends_at,
+        "place": session and session.place_label,
+        "can_cancel": made.is_cancellable,
+    }
+
+
+def request_with_token(token: str):
+    return get_object_or_404(DispatchRequest.objects.select_related("session"), status_token=token)
+
+
+@requests_router.get(
+    "/status/{token}",
+    response={200: DispatchRequestStatusOut, 404: ErrorOut},
+    auth=None,
+    summary="Show a request's status",
+    description="Public: no authentication; the token from the status link is the key. Where "
+    "the request stands, the dates asked, the visit once scheduled. No personal details.",
+)
+def get_request_status(request, token: str):
+    return request_status_body(request_with_token(token))
+
+
+@requests_router.post(
+    "/status/{token}/cancel",
+    response={200: DispatchRequestStatusOut, 404: ErrorOut, 409: ErrorOut},
+    auth=None,
+    summary="Cancel a request",
+    description="Public: no authentication; the token from the status link is the key. The "
+    "group calls its request off (a booked visit too, until it starts: `started`, 409); "
+    "`not_open` (409) once it is done or declined. Cancelling twice is harmless.",
+)
+def cancel_request_by_token(request, token: str):
+    return request_status_body(cancel_request(request_with_token(token), by=None))

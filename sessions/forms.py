@@ -1,6 +1,7 @@
 from datetime import date, datetime, timedelta
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from config.fragments import cached_fragment
 from config.inputs import DateFilterField
 from sessions.models import DispatchRequest, Session, Shift
+from sessions.services.intake import REQUIRED, earliest_date, offered_topics
 from supporters.models import Supporter
 from venues.models import District, Venue
 
@@ -265,3 +267,157 @@ class ReasonForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+# Group-visit requests (issue 10) ----------------------------------------------------------------
+
+
+class DispatchRequestForm(forms.Form):
+    """The group-visit request, for residents and for coordinators entering one taken by phone
+    or on paper. It reads the input; the rules are `sessions.services.intake.submit_request`'s,
+    whose messages `show` puts next to their fields."""
+
+    group_name = forms.CharField(
+        label=_("Name of your group"),
+        help_text=_("For example: Otemachi seniors' salon, the neighbourhood association."),
+    )
+    representative_name = forms.CharField(label=_("Your name (the group's contact)"))
+    representative_kana = forms.CharField(label=_("Your name in kana"), required=False)
+    representative_phone = forms.CharField(
+        label=_("Phone number"),
+        help_text=_(
+            "A mobile or a landline. We text a mobile the reference and a link to follow the "
+            "request; we call a landline."
+        ),
+        widget=forms.TextInput(
+            attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "090-1234-5678"}
+        ),
+    )
+    representative_email = forms.CharField(
+        label=_("Email (if you like)"),
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    residents_count = forms.IntegerField(label=_("How many residents will come?"), min_value=1)
+    place_name = forms.CharField(
+        label=_("Place"), help_text=_("For example: the community hall, a meeting room.")
+    )
+    address = forms.CharField(label=_("Address of the place"))
+    district = forms.TypedChoiceField(
+        label=_("District"), coerce=int, empty_value=None, required=False
+    )
+    preferred_date_1 = forms.DateField(label=_("First choice of date"), widget=date_input())
+    preferred_date_2 = forms.DateField(
+        label=_("Second choice (if you like)"), required=False, widget=date_input()
+    )
+    preferred_date_3 = forms.DateField(
+        label=_("Third choice (if you like)"), required=False, widget=date_input()
+    )
+    preferred_time = forms.ChoiceField(
+        label=_("Time of day"),
+        choices=DispatchRequest.TimeOfDay.choices,
+        initial=DispatchRequest.TimeOfDay.EITHER,
+        widget=forms.RadioSelect,
+    )
+    topics = forms.TypedMultipleChoiceField(
+        label=_("What would you like to learn?"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    message = forms.CharField(
+        label=_("Anything else you would like to learn or tell us"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    devices = forms.MultipleChoiceField(
+        label=_("Which devices do the residents have?"),
+        choices=DispatchRequest.Device.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    wifi = forms.ChoiceField(
+        label=_("Is there Wi-Fi at the place?"),
+        choices=DispatchRequest.Wifi.choices,
+        initial=DispatchRequest.Wifi.UNKNOWN,
+        widget=forms.RadioSelect,
+    )
+    preferred_language = forms.ChoiceField(
+        label=_("Language for the visit and our messages"), choices=settings.LANGUAGES
+    )
+    consent = forms.BooleanField(label=_("I agree to this use of my details."), required=False)
+    # A trap for bots, hidden from people: a filled one is answered as if sent, and not kept.
+    website = forms.CharField(label=_("Leave this field empty"), required=False)
+
+    DATE_FIELDS = ("preferred_date_1", "preferred_date_2", "preferred_date_3")
+
+    def __init__(self, *args, coordinator: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = [
+            ("", _("I don't know")),
+            *District.objects.values_list("pk", "name"),
+        ]
+        self.fields["topics"].choices = list(offered_topics().values_list("pk", "name"))
+        for name, field in self.fields.items():
+            if name in REQUIRED:
+                field.required = True
+        self.fields["residents_count"].help_text = _(
+            "A group visit is for %(count)d or more residents. For fewer people, a help desk "
+            "is the place to go."
+        ) % {"count": DispatchRequest.MIN_RESIDENTS}
+        self.fields["consent"].help_text = consent_text()
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        if coordinator:
+            self.fields["channel"] = forms.ChoiceField(
+                label=_("Received by"),
+                choices=[
+                    (DispatchRequest.Channel.PHONE, DispatchRequest.Channel.PHONE.label),
+                    (DispatchRequest.Channel.PAPER, DispatchRequest.Channel.PAPER.label),
+                ],
+                initial=DispatchRequest.Channel.PHONE,
+                widget=forms.RadioSelect,
+            )
+            self.fields["consent"].label = _(
+                "I read the text on the handling of personal details out (or it was on the "
+                "paper form) and the representative agreed."
+            )
+        for name in self.DATE_FIELDS:
+            self.fields[name].widget.attrs["min"] = earliest_date().isoformat()
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+    @property
+    def channel(self) -> str:
+        return self.cleaned_data.get("channel") or DispatchRequest.Channel.WEB
+
+    def request_data(self) -> dict:
+        """The cleaned input under the API's keys, for `submit_request`."""
+        data = {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in (*self.DATE_FIELDS, "website", "channel")
+        }
+        self._dates_from = [name for name in self.DATE_FIELDS if self.cleaned_data.get(name)]
+        data["preferred_dates"] = [self.cleaned_data[name] for name in self._dates_from]
+        return data
+
+    def show(self, error) -> None:
+        """Put the service's per-field messages next to the fields they are about."""
+        for field, messages in (error.details or {}).items():
+            name, _dot, index = field.partition(".")
+            if name == "preferred_dates":
+                dates = getattr(self, "_dates_from", None) or self.DATE_FIELDS
+                name = dates[int(index)] if index else self.DATE_FIELDS[0]
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+def consent_text() -> str:
+    """What the representative agrees to: the purpose of keeping their details, and for how long."""
+    return _(
+        "We use your name and phone number only to arrange this visit. Only the city's "
+        "coordinators and the supporters who come see them. They are deleted %(days)d days "
+        "after the visit."
+    ) % {"days": settings.DISPATCH_PURGE_DAYS}

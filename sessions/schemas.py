@@ -9,7 +9,7 @@ from pydantic import AfterValidator
 
 from config.inputs import Id, IsoDate
 from config.schemas import LocalDateTime
-from sessions.models import Session
+from sessions.models import DispatchRequest, Session
 from venues.schemas import DistrictRef
 
 Kind = Literal["helpdesk", "dispatch", "class"]
@@ -373,3 +373,55 @@ class InvitationsIn(Schema):
     supporters: list[Id] = Field(
         min_length=1, max_length=100, description="The ids of the supporters to invite."
     )
+
+
+# Group-visit requests (issue 10): the public request and its status page.
+
+
+class DispatchRequestIn(Schema):
+    group_name: str = ""
+    representative_name: str = ""
+    representative_kana: str = ""
+    representative_phone: str = Field(
+        "", description="A mobile or a landline, as people write it (090-1234-5678, +81…)."
+    )
+    representative_email: str = ""
+    residents_count: int | None = Field(
+        None, description=f"At least {DispatchRequest.MIN_RESIDENTS}."
+    )
+    preferred_dates: list[IsoDate] = Field(
+        default_factory=list,
+        description="1 to 3 dates, each far enough ahead and not a day the public halls close.",
+    )
+    preferred_time: Literal["morning", "afternoon", "either"] = "either"
+    place_name: str = ""
+    address: str = ""
+    district: Id | None = Field(None, description="A district's id (`GET /api/districts`).")
+    topics: list[Id] = Field(default_factory=list, description="Ids of consultation topics.")
+    devices: list[Literal["iphone", "android", "rakuraku", "tablet", "none"]] = Field(
+        default_factory=list
+    )
+    wifi: Literal["yes", "no", "unknown"] = "unknown"
+    preferred_language: str = Field("", description="A language code of the site (`ja`, `en`…).")
+    message: str = ""
+    consent: bool = Field(
+        False, description="The representative agrees to the handling of their details."
+    )
+
+
+class DispatchRequestCreatedOut(Schema):
+    reference: str = Field(description="The code to quote when calling about the request.")
+    status: str
+    status_url: str = Field(description="The secret status page (absolute), as texted.")
+
+
+class DispatchRequestStatusOut(Schema):
+    reference: str
+    status: Literal["received", "accepted", "scheduled", "done", "declined", "cancelled"]
+    status_label: str = Field(description="The status in words (`Accept-Language`).")
+    preferred_dates: list[date]
+    preferred_time: str
+    starts_at: LocalDateTime | None = Field(description="Once scheduled: the visit's start.")
+    ends_at: LocalDateTime | None = Field(description="Once scheduled: the visit's end.")
+    place: str | None = Field(description="Once scheduled: where the visit is.")
+    can_cancel: bool

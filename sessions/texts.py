@@ -74,6 +74,11 @@ TEMPLATES = {
     "request_received": _(
         "We received your group visit request. Ref %(reference)s. See it or cancel it here:"
     ),
+    # Translators: what a coordinator tells a group's representative with a landline when
+    # calling back about a request sent on the web form or on paper (no text reaches a landline).
+    "request_received_call": _(
+        "We received your group visit request. Its reference is %(reference)s."
+    ),
     # Translators: SMS to a group's representative when a coordinator takes the request on.
     "request_accepted": _(
         "We are arranging your group visit (Ref %(reference)s) and will tell you the date."

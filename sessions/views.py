@@ -23,6 +23,7 @@ from notifications.models import OutboundMessage
 from sessions.calendar import session_file, site_url, with_calendar_sequence
 from sessions.forms import (
     BoardFilterForm,
+    DispatchRequestForm,
     ReasonForm,
     RequestFilterForm,
     RescheduleForm,
@@ -30,9 +31,17 @@ from sessions.forms import (
     RosterSearchForm,
     ScheduleForm,
 )
-from sessions.models import ContactAccess, DispatchInvitation, DispatchRequest, Session, Shift
+from sessions.models import (
+    ContactAccess,
+    DispatchInvitation,
+    DispatchRequest,
+    Session,
+    Shift,
+    new_reference,
+)
 from sessions.services import (
     ATTENDANCE_OPENS_BEFORE,
+    IntakeError,
     InvitationError,
     RequestError,
     ShiftError,
@@ -56,8 +65,10 @@ from sessions.services import (
     reschedule_request,
     schedule_request,
     sign_up,
+    submit_request,
     take_invitation,
 )
+from sessions.services.intake import count_request_from, is_rate_limited, status_url
 from supporters.access import (
     coordinator_required,
     supporter_or_coordinator_required,
@@ -80,9 +91,81 @@ def classes(request):
     return render(request, "sessions/classes.html", public_context(request, {"classes": upcoming}))
 
 
+@public_page
 def visits(request):
-    """What a group visit is and how to ask for one; the request form comes later."""
-    return render(request, "sessions/visits.html", {"min_residents": DispatchRequest.MIN_RESIDENTS})
+    """What a group visit is, who may ask, what happens after asking; the form is linked."""
+    context = {
+        "min_residents": DispatchRequest.MIN_RESIDENTS,
+        "days_ahead": settings.DISPATCH_MIN_DAYS_AHEAD,
+    }
+    return render(request, "sessions/visits.html", public_context(request, context))
+
+
+# Group-visit requests (issue 10): the form, its confirmation, the status page -----------------
+
+
+@public_page
+def request_visit(request):
+    """The request form, for residents, and for coordinators entering one taken by phone or on
+    paper (they choose how it came and tick the consent as read out)."""
+    coordinator = request.user.is_authenticated and request.user.is_coordinator
+    initial = {"preferred_language": request.LANGUAGE_CODE}
+    form = DispatchRequestForm(request.POST or None, coordinator=coordinator, initial=initial)
+    if request.method == "POST":
+        if form.is_bot:  # answered as if sent: nothing tells a bot it was caught
+            context = {"reference": new_reference("G")}
+            return render(request, "sessions/request_sent.html", context)
+        if form.is_valid():
+            if is_rate_limited(request):
+                return render(request, "sessions/request_limited.html", status=429)
+            entered_by = request.user if coordinator else None
+            try:
+                made, created = submit_request(
+                    form.request_data(), channel=form.channel, entered_by=entered_by
+                )
+            except IntakeError as error:
+                form.show(error)
+            else:
+                if created:
+                    count_request_from(request)
+                return redirect("helpdesk_sessions:request_sent", token=made.status_token)
+    context = {"form": form, "coordinator": coordinator}
+    return render(request, "sessions/request_form.html", public_context(request, context))
+
+
+def request_sent(request, token):
+    """After sending: the reference to read out or print, what happens next, the status link."""
+    made = get_object_or_404(DispatchRequest, status_token=token)
+    context = {
+        "request_made": made,
+        "reference": made.reference,
+        "status_url": status_url(made),
+        "days_ahead": settings.DISPATCH_MIN_DAYS_AHEAD,
+    }
+    return render(request, "sessions/request_sent.html", context)
+
+
+@public_page
+def request_status(request, token):
+    """The secret status page texted to the representative (no login): where the request
+    stands, the visit once it is booked, and a way to call it off."""
+    made = get_object_or_404(DispatchRequest.objects.select_related("session"), status_token=token)
+    return render(request, "sessions/request_status.html", public_context(request, {"r": made}))
+
+
+@require_http_methods(["GET", "POST"])
+def cancel_visit_request(request, token):
+    """GET: are you sure? (works without JavaScript). POST: the request is called off."""
+    made = get_object_or_404(DispatchRequest.objects.select_related("session"), status_token=token)
+    if request.method != "POST":
+        return render(request, "sessions/request_cancel.html", {"r": made})
+    try:
+        cancel_request(made, by=None)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, gettext("Your request is cancelled. Thank you for telling us."))
+    return redirect("helpdesk_sessions:request_status", token=token)
 
 
 # Calendar and check-in by QR (issue 5) ----------------------------------------------------------

@@ -73,6 +73,8 @@ PATHS = [
     "/api/dispatch-requests/{request_id}/invitations",
     "/api/dispatch-requests/{request_id}/invitations/take",
     "/api/dispatch-requests/{request_id}/invitations/decline",
+    "/api/dispatch-requests/status/{token}",
+    "/api/dispatch-requests/status/{token}/cancel",
 ]
 
 
@@ -157,6 +159,13 @@ def test_openapi_marks_public_endpoints_open_and_personal_ones_locked(openapi):
     for public in ["/api/districts", "/api/venues", "/api/sessions", "/api/sessions/{session_id}"]:
         assert "security" not in paths[public]["get"]
         assert "Public" in paths[public]["get"]["description"]
+    for public, method in [
+        ("/api/dispatch-requests", "post"),
+        ("/api/dispatch-requests/status/{token}", "get"),
+        ("/api/dispatch-requests/status/{token}/cancel", "post"),
+    ]:
+        assert "security" not in paths[public][method]
+        assert "Public" in paths[public][method]["description"]
     schemes = openapi["components"]["securitySchemes"]
     assert {"type": "http", "scheme": "bearer"}.items() <= schemes["BearerToken"].items()
     assert schemes["SignedInSession"]["in"] == "cookie"

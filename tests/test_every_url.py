@@ -33,6 +33,15 @@ PAGES = [
     ("healthz", {}, "get", None, everyone(200)),
     ("helpdesk_sessions:classes", {}, "get", None, everyone(200)),
     ("helpdesk_sessions:visits", {}, "get", None, everyone(200)),
+    # Group-visit requests (issue 10): the form is public (coordinators enter phoned-in ones
+    # there too); an empty request is refused next to its fields, and the API's with details.
+    ("helpdesk_sessions:request", {}, "get", None, everyone(200)),
+    ("helpdesk_sessions:request", {}, "post", {}, everyone(200)),
+    ("helpdesk_sessions:request_status", {"token": "no-such-token"}, "get", None, everyone(404)),
+    ("helpdesk_sessions:request_sent", {"token": "no-such-token"}, "get", None, everyone(404)),
+    ("helpdesk_sessions:request_cancel", {"token": "no-such-token"}, "get", None, everyone(404)),
+    ("api:create_dispatch_request", {}, "post", {}, everyone(422)),
+    ("api:get_request_status", {"token": "no-such-token"}, "get", None, everyone(404)),
     ("set_language", {}, "post", {"language": "en", "next": "/"}, everyone(HOME)),
     ("javascript-catalog", {}, "get", None, everyone(200)),
     # allauth sends a signed-in person on from its sign-in page.

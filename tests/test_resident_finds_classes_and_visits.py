@@ -1,4 +1,5 @@
-"""A resident reads about smartphone classes and group visits (the forms come in later issues)."""
+"""A resident reads about smartphone classes and group visits (the request form: issue 10,
+tests/test_resident_requests_a_dispatch.py)."""
 
 from datetime import datetime, timedelta
 
@@ -83,6 +84,7 @@ def test_the_visits_page_explains_a_group_visit_and_how_to_ask(client, db):
     assert response.status_code == 200
     assert "3 or more residents" in page
     assert "How to ask for a visit" in page
+    assert f'href="{reverse("helpdesk_sessions:request")}"' in page
     assert 'href="tel:' in page
 
 
@@ -90,5 +92,6 @@ def test_the_home_page_links_to_classes_and_group_visits(client, db):
     page = client.get(reverse("home")).content.decode()
 
     assert f'href="{reverse("helpdesk_sessions:visits")}"' in page
+    assert f'href="{reverse("helpdesk_sessions:request")}"' in page  # the button: the form
     assert f'href="{reverse("helpdesk_sessions:classes")}"' in page
     assert "Request a group visit" in page

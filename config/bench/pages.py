@@ -5,11 +5,17 @@ or "token" (the demo supporter's API token). Plain data: the runner reads it wit
 """
 
 FLOOR = "/bench/floor"
+# The key of the group-visit request whose status page is driven (`bench_setup` gives it to one
+# scheduled request of the demo data).
+STATUS_TOKEN = "bench-status-page"
 
 PAGES = [
     ('bare "ok" view (floor)', FLOOR, None),
     ("`/` home, anonymous", "/", None),
     ("`/classes/`", "/classes/", None),
+    ("`/visits/`", "/visits/", None),
+    ("`/visits/request/` (the request form)", "/visits/request/", None),
+    ("`/visits/status/…/` (a request's status)", f"/visits/status/{STATUS_TOKEN}/", None),
     ("`/board/` as a supporter", "/board/", "cookie"),
     ("`/me/shifts/` as a supporter", "/me/shifts/", "cookie"),
     ("`GET /api/board` (token)", "/api/board", "token"),

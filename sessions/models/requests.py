@@ -14,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from config.i18n import language_choices
 from config.public_pages import PublicContentQuerySet
-from supporters.phones import is_landline, validate_e164
+from supporters.phones import format_national, is_landline, validate_e164
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
@@ -27,7 +27,9 @@ def new_status_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class DispatchRequestQuerySet(models.QuerySet):
+# The status page shows a request to whoever holds its link, from the public pages' cache: every
+# write marks the public pages stale.
+class DispatchRequestQuerySet(PublicContentQuerySet):
     def pending(self):
         """Requests a coordinator still has to act on."""
         return self.filter(
@@ -307,6 +309,27 @@ class DispatchRequest(models.Model):
     @property
     def is_purged(self) -> bool:
         return self.purged_at is not None
+
+    @property
+    def is_cancellable(self) -> bool:
+        """The group may still call it off (`cancel_request`): open, or scheduled and not yet
+        started."""
+        if self.status == self.Status.SCHEDULED:
+            return not self.session.has_started
+        return self.is_open
+
+    @property
+    def masked_phone(self) -> str:
+        """The number with all but its last four digits hidden (090-****-5678): for a page
+        whose link may have been forwarded."""
+        shown = format_national(self.representative_phone)
+        digits = sum(character.isdigit() for character in shown)
+        hidden, masked = digits - 4, []
+        for character in shown:
+            if character.isdigit() and hidden > 0:
+                character, hidden = "*", hidden - 1
+            masked.append(character)
+        return "".join(masked)
 
     @property
     def preferred_dates(self) -> list:

@@ -6,6 +6,7 @@ first, then its shifts and supporters (see `rules.lock_session`).
 """
 
 from sessions.services.checkin import CheckIn, CheckInError, check_in, check_in_token
+from sessions.services.intake import IntakeError, submit_request
 from sessions.services.lifecycle import (
     SessionError,
     cancel_session,
@@ -73,6 +74,7 @@ __all__ = [
     "ATTENDANCE_OPENS_BEFORE",
     "CheckIn",
     "CheckInError",
+    "IntakeError",
     "InvitationError",
     "RegistrationError",
     "RequestError",
@@ -116,6 +118,7 @@ __all__ = [
     "reschedule_request",
     "schedule_request",
     "sign_up",
+    "submit_request",
     "take_invitation",
     "tell_representative",
 ]

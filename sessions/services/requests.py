@@ -62,10 +62,17 @@ def record(request, kind: str, *, by=None, note: str = "") -> RequestEvent:
 
 
 def tell_representative(
-    request, template: str, *, key: str, purpose=OutboundMessage.Purpose.CONFIRMATION, **context
+    request,
+    template: str,
+    *,
+    key: str,
+    purpose=OutboundMessage.Purpose.CONFIRMATION,
+    link: str = "",
+    **context,
 ) -> None:
-    """Text the representative `template` in their language; a landline gets a call-back task
-    with the same words instead (a coordinator phones them and marks it done)."""
+    """Text the representative `template` in their language, and `link` on a line of its own
+    (phones make it tappable); a landline gets a call-back task with the same words instead (a
+    coordinator phones them and marks it done)."""
     if request.is_purged:
         return
     body = render_sms(template, request.preferred_language, **context)
@@ -74,7 +81,7 @@ def tell_representative(
             [
                 Sms(
                     request.representative_phone,
-                    body,
+                    f"{body}\n{link}" if link else body,
                     purpose,
                     key,
                     related=request,
