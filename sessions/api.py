@@ -16,7 +16,7 @@ from ninja.pagination import paginate
 from config.errors import ApiError, ErrorOut
 from config.inputs import Pagination
 from config.public_pages import CLOCK_STEP, request_version
-from sessions.models import Session, Shift
+from sessions.models import DispatchRequest, Session, Shift
 from sessions.schemas import (
     AttendanceIn,
     BoardFilters,
@@ -30,6 +30,7 @@ from sessions.schemas import (
     SessionFilters,
     SessionOut,
     ShiftOut,
+    SuggestionOut,
 )
 from sessions.services import (
     CheckInError,
@@ -42,6 +43,7 @@ from sessions.services import (
     mark_roster_attendance,
     remove_from_roster,
     sign_up,
+    suggest_supporters,
 )
 from supporters.access import api_coordinator, api_supporter
 from supporters.models import Supporter
@@ -525,3 +527,23 @@ def mark_session_attendance(request, session_id: int, payload: AttendanceIn):
 # suggestions, invitations and report. Mounted at /api/dispatch-requests.
 
 requests_router = Router(tags=["group visits"])
+
+
+# Suggestions ----------------------------------------------------------------------------------
+
+
+@requests_router.get(
+    "/{request_id}/suggestions",
+    response={200: list[SuggestionOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Suggest supporters for a visit",
+    description="Coordinators: active supporters who could take a place on the scheduled "
+    "visit, best first, each with the reasons in words (free at that time, training level, "
+    "skills for the topics and devices, the group's language, same or neighbouring district, "
+    "usually free then, fewer shifts this fiscal year). Those with another shift at that time "
+    "follow (`is_free` false), then those already on the visit (`on_roster`). 409 "
+    "`not_scheduled` for a request without a date yet.",
+)
+def list_suggestions(request, request_id: int):
+    api_coordinator(request)
+    visit = get_object_or_404(DispatchRequest, pk=request_id)
+    return suggest_supporters(visit)

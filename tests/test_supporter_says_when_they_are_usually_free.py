@@ -31,7 +31,8 @@ def test_the_page_has_a_labelled_checkbox_per_weekday_and_part_of_the_day(suppor
     assert unlabelled_fields(page) == []
     html = response.content.decode()
     assert "<legend>火曜日</legend>" in html
-    assert "グループ訪問" in html or "出張" in html  # says what it is used for
+    assert "入力は任意です" in html
+    assert "出張サポートの候補を選ぶときの参考にだけ使い" in html
 
 
 def test_the_page_is_a_plain_form_that_needs_no_javascript(supporter_client):

@@ -54,6 +54,7 @@ from sessions.services.shifts import (
     join_waitlist,
     sign_up,
 )
+from sessions.services.suggestions import Suggestion, suggest_supporters
 
 __all__ = [
     "ATTENDANCE",
@@ -64,6 +65,7 @@ __all__ = [
     "RequestError",
     "SessionError",
     "ShiftError",
+    "Suggestion",
     "accept_offer",
     "accept_request",
     "add_registration",
@@ -94,4 +96,5 @@ __all__ = [
     "remove_from_roster",
     "schedule_request",
     "sign_up",
+    "suggest_supporters",
 ]
