@@ -31,7 +31,10 @@ def monday_10am():
 
 @pytest.fixture(autouse=True)
 def _now(monday_morning):
-    """The clock stopped on the Monday of the June week, three weeks before the visit."""
+    """The clock stopped on the Monday of the June week, three weeks before the visit; the
+    service's reasons read in Japanese, the default, unless a test asks for English."""
+    with translation.override("ja"):
+        yield
 
 
 @pytest.fixture
