@@ -20,6 +20,8 @@ class TopicAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
     ordering = ["sort_order", "name"]
+    # Which skills help with a topic: group visits about it suggest supporters who have them.
+    filter_horizontal = ["skills"]
 
 
 # Consultations are statistics, never a resident's record (docs/architecture.md, Privacy): this

@@ -43,6 +43,7 @@ from sessions.schemas import (
     SessionFilters,
     SessionOut,
     ShiftOut,
+    SuggestionOut,
 )
 from sessions.services import (
     CheckInError,
@@ -67,6 +68,7 @@ from sessions.services import (
     schedule_request,
     sign_up,
     submit_request,
+    suggest_supporters,
     take_invitation,
 )
 from sessions.services.intake import count_request_from, is_rate_limited, status_url
@@ -969,3 +971,23 @@ def get_request_status(request, token: str):
 )
 def cancel_request_by_token(request, token: str):
     return request_status_body(cancel_request(request_with_token(token), by=None))
+
+
+# Suggestions ----------------------------------------------------------------------------------
+
+
+@requests_router.get(
+    "/{request_id}/suggestions",
+    response={200: list[SuggestionOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Suggest supporters for a visit",
+    description="Coordinators: active supporters who could take a place on the scheduled "
+    "visit, best first, each with the reasons in words (free at that time, training level, "
+    "skills for the topics and devices, the group's language, same or neighbouring district, "
+    "usually free then, fewer shifts this fiscal year). Those with another shift at that time "
+    "follow (`is_free` false), then those already on the visit (`on_roster`). 409 "
+    "`not_scheduled` for a request without a date yet.",
+)
+def list_suggestions(request, request_id: int):
+    api_coordinator(request)
+    visit = get_object_or_404(DispatchRequest, pk=request_id)
+    return suggest_supporters(visit)

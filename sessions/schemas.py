@@ -425,3 +425,26 @@ class DispatchRequestStatusOut(Schema):
     ends_at: LocalDateTime | None = Field(description="Once scheduled: the visit's end.")
     place: str | None = Field(description="Once scheduled: where the visit is.")
     can_cancel: bool
+
+
+# Suggestions (issue 10): supporters ranked for a scheduled group visit, for coordinators.
+
+
+class SuggestedSupporterOut(Schema):
+    id: int
+    name: str = Field(description="Family and given name.")
+    training_level: int = Field(description="1–5, the city's course (入門編 … 活用編).")
+    district: DistrictRef | None = Field(description="Where the supporter lives, if known.")
+
+    @staticmethod
+    def resolve_name(supporter) -> str:
+        return supporter.full_name
+
+
+class SuggestionOut(Schema):
+    supporter: SuggestedSupporterOut
+    score: int = Field(description="Higher first; the reasons say what it adds up.")
+    reasons: list[str] = Field(description="Why, in short phrases in the caller's language.")
+    is_free: bool = Field(description="False: another shift at that time (listed after).")
+    on_roster: bool = Field(description="Already on this visit (listed last).")
+    shifts_this_year: int = Field(description="Places held this fiscal year (April–March).")

@@ -66,6 +66,7 @@ from sessions.services import (
     schedule_request,
     sign_up,
     submit_request,
+    suggest_supporters,
     take_invitation,
 )
 from sessions.services.intake import count_request_from, is_rate_limited, status_url
@@ -703,12 +704,7 @@ def _request_page(request, dispatch_request, *, forms=None, status=200):
         "reschedule_form": forms.get("reschedule") or _reschedule_form(dispatch_request),
         "reason_form": forms.get("reason") or ReasonForm(),
         "report": getattr(dispatch_request.session, "report", None),
-        "suggestions": None,
-        "invitations": DispatchInvitation.objects.filter(session=dispatch_request.session_id)
-        .select_related("supporter")
-        .order_by("created_at", "pk")
-        if dispatch_request.session_id
-        else [],
+        **_staffing(dispatch_request),
         "events": dispatch_request.events.select_related("by"),
         "accesses": dispatch_request.contact_accesses.select_related("user")[:CONTACT_LOG_SHOWN],
     }
@@ -716,6 +712,37 @@ def _request_page(request, dispatch_request, *, forms=None, status=200):
 
 
 CONTACT_LOG_SHOWN = 20
+SUGGESTIONS_SHOWN = 12
+
+
+def _staffing(dispatch_request) -> dict:
+    """A scheduled visit's invitations and, while it can still be staffed, the suggested
+    supporters, the best not yet invited ticked for each open place ("invite the top")."""
+    session = dispatch_request.session
+    if session is None:
+        return {"suggestions": None, "invitations": [], "ticked": []}
+    invitations = list(
+        DispatchInvitation.objects.filter(session=session)
+        .select_related("supporter")
+        .order_by("created_at", "pk")
+    )
+    staffable = dispatch_request.status == DispatchRequest.Status.SCHEDULED and not (
+        session.is_cancelled or session.has_started
+    )
+    if not staffable:
+        return {"suggestions": None, "invitations": invitations, "ticked": []}
+    suggestions = suggest_supporters(dispatch_request, limit=SUGGESTIONS_SHOWN)
+    invited = {invitation.supporter_id for invitation in invitations}
+    candidates = [
+        s.supporter.pk
+        for s in suggestions
+        if s.can_be_invited and s.is_free and s.supporter.pk not in invited
+    ]
+    return {
+        "suggestions": suggestions,
+        "invitations": invitations,
+        "ticked": candidates[: session.places_left()],
+    }
 
 
 def _reschedule_form(dispatch_request):

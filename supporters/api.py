@@ -18,6 +18,8 @@ from supporters.broadcasts import preview_broadcast, send_broadcast
 from supporters.forms import BroadcastForm
 from supporters.models import ApiToken, Invitation
 from supporters.schemas import (
+    AvailabilityIn,
+    AvailabilityOut,
     BroadcastIn,
     BroadcastOut,
     BroadcastPreviewOut,
@@ -36,6 +38,7 @@ from supporters.services import (
     invite_supporter,
     regenerate_calendar_token,
     revoke_api_token,
+    set_availability,
 )
 from supporters.services import revoke_invitation as revoke_invitation_service
 
@@ -105,6 +108,32 @@ def calendar(request):
 def regenerate_calendar(request):
     supporter = api_supporter(request)
     return feed_urls(site_url(request), regenerate_calendar_token(supporter))
+
+
+@router.get(
+    "/availability",
+    response={200: AvailabilityOut, 401: ErrorOut, 403: ErrorOut},
+    summary="Show when I am usually free",
+    description="Weekdays and parts of the day the caller is usually free, used only to "
+    "suggest them for group visits; empty until they say. Supporters only.",
+)
+def get_availability(request):
+    supporter = api_supporter(request)
+    return {"slots": supporter.availability.all()}
+
+
+@router.put(
+    "/availability",
+    response={200: AvailabilityOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    summary="Say when I am usually free",
+    description='Replaces the caller\'s usual availability with `slots`, e.g. `{"slots": '
+    '[{"weekday": 1, "part": "afternoon"}]}` for Tuesday afternoons; `[]` clears it. A weekday '
+    "outside 0–6 or another part is 422 `invalid` with `details`. Supporters only.",
+)
+def put_availability(request, payload: AvailabilityIn):
+    supporter = api_supporter(request)
+    slots = [(slot.weekday, slot.part) for slot in payload.slots]
+    return {"slots": set_availability(supporter, slots, by=request.user)}
 
 
 @router.get(

@@ -21,7 +21,7 @@ from config.i18n import language_choices
 from notifications.services import has_relative_link
 from sessions.models import Session
 from supporters.broadcasts import BROADCAST_MAX_LENGTH, broadcast_recipients
-from supporters.models import Skill, Supporter, User
+from supporters.models import Availability, Skill, Supporter, User
 from supporters.phones import format_national, normalize_phone
 from supporters.services import TOKEN_NAME_MAX_LENGTH, sign_in_code_wait_minutes
 from venues.models import District
@@ -33,6 +33,40 @@ class ApiTokenForm(forms.Form):
         max_length=TOKEN_NAME_MAX_LENGTH,
         help_text=_("What the token is for, e.g. “calendar on my PC”."),
     )
+
+
+class AvailabilityForm(forms.Form):
+    """When a supporter is usually free: a checkbox per weekday and part of the day, each
+    checkbox's value `<weekday>-<part>` (`1-afternoon`: Tuesday afternoon)."""
+
+    slots = forms.MultipleChoiceField(
+        label=_("When I am usually free"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            (f"{weekday}-{part}", label)
+            for weekday, _weekday_label in Availability.WEEKDAYS
+            for part, label in Availability.Part.choices
+        ],
+    )
+
+    @classmethod
+    def for_supporter(cls, supporter, data=None):
+        current = [f"{slot.weekday}-{slot.part}" for slot in supporter.availability.all()]
+        return cls(data, initial={"slots": current})
+
+    def cleaned_slots(self) -> list[tuple[int, str]]:
+        pairs = (value.split("-", 1) for value in self.cleaned_data["slots"])
+        return [(int(weekday), part) for weekday, part in pairs]
+
+    def weekdays(self) -> list[tuple[str, list]]:
+        """(weekday's name, its checkboxes: morning, afternoon) for the page's grid."""
+        checks = list(self["slots"])
+        parts = len(Availability.Part.choices)
+        return [
+            (label, checks[n * parts : (n + 1) * parts])
+            for n, (_weekday, label) in enumerate(Availability.WEEKDAYS)
+        ]
 
 
 # Sign-in (issue 5): numbers typed as people write them, codes typed on a number pad.

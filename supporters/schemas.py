@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Literal
 
 from ninja import Field, Schema
 
@@ -42,6 +43,21 @@ class TokenIn(Schema):
 
 class TokenCreatedOut(TokenOut):
     token: str = Field(description="The secret: shown this once, never again.")
+
+
+class AvailabilitySlot(Schema):
+    weekday: int = Field(ge=0, le=6, description="0 Monday … 6 Sunday.")
+    part: Literal["morning", "afternoon"] = Field(description="Before noon, or from noon.")
+
+
+class AvailabilityIn(Schema):
+    slots: list[AvailabilitySlot] = Field(
+        max_length=14, description="Every time the supporter is usually free; [] clears them."
+    )
+
+
+class AvailabilityOut(Schema):
+    slots: list[AvailabilitySlot] = Field(description="Monday morning first.")
 
 
 class CalendarOut(Schema):

@@ -27,7 +27,7 @@ from config.fragments import kept_value
 from notifications.models import OutboundMessage
 from notifications.services import cancel_pending, queue_sms
 from supporters.backends import user_with_roles
-from supporters.models import ApiToken, Invitation, Supporter, User
+from supporters.models import ApiToken, Availability, Invitation, Supporter, User
 from supporters.phones import normalize_phone
 from supporters.signals import supporter_leaving
 from supporters.tasks import email_invitation
@@ -181,6 +181,48 @@ def resume_supporter(supporter, *, by) -> Supporter:
         supporter.save(update_fields=["status", "paused_on", "updated_at"])
         logger.info("Supporter %s resumed by user %s", supporter.pk, getattr(by, "pk", None))
     return supporter
+
+
+# Usual availability (issue 10): optional, and used only to suggest supporters for group visits.
+
+
+class AvailabilityError(ServiceError):
+    """`code`: invalid, forbidden."""
+
+    MESSAGES = {
+        "invalid": _("Choose a weekday from Monday to Sunday, and morning or afternoon."),
+        "forbidden": _("Only the supporter or a coordinator can change this."),
+    }
+
+
+WEEKDAY_NUMBERS = frozenset(number for number, _label in Availability.WEEKDAYS)
+
+
+def set_availability(supporter, slots, *, by) -> list[Availability]:
+    """Replace when `supporter` is usually free with `slots`, (weekday, part) pairs, all at once.
+
+    `by`: the supporter themselves or a coordinator (None: the system). An empty `slots` says
+    nothing about when they are free, as before they first answered.
+    """
+    if by is not None and by.pk != supporter.user_id and not by.is_coordinator:
+        raise AvailabilityError("forbidden")
+    wanted = set()
+    for weekday, part in slots:
+        if type(weekday) is not int or weekday not in WEEKDAY_NUMBERS:
+            raise AvailabilityError("invalid")
+        if part not in Availability.Part.values:
+            raise AvailabilityError("invalid")
+        wanted.add((weekday, part))
+    with transaction.atomic():
+        # Two saves at once (the page in two tabs) end with one of them, never a mix.
+        Supporter.objects.select_for_update(of=("self",)).get(pk=supporter.pk)
+        Availability.objects.filter(supporter=supporter).delete()
+        saved = Availability.objects.bulk_create(
+            Availability(supporter_id=supporter.pk, weekday=weekday, part=part)
+            for weekday, part in sorted(wanted)
+        )
+    logger.info("Supporter %s availability set by user %s", supporter.pk, getattr(by, "pk", None))
+    return saved
 
 
 # Calendar feed (issue 5): the supporter's secret feed URL is the only key to their shifts.

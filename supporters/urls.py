@@ -15,6 +15,7 @@ urlpatterns = [
     path("join/<str:key>/code/", views.join_code, name="join_code"),
     path("me/tokens/", views.tokens, name="tokens"),
     path("me/tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
+    path("me/availability/", views.availability, name="availability"),
     path("me/calendar/", views.calendar, name="calendar"),
     path("me/calendar/new-link/", views.regenerate_calendar, name="regenerate_calendar"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),

@@ -22,6 +22,7 @@ from supporters.access import coordinator_required, supporter_required
 from supporters.broadcasts import BroadcastError, preview_broadcast, send_broadcast
 from supporters.forms import (
     ApiTokenForm,
+    AvailabilityForm,
     BroadcastForm,
     InvitationForm,
     JoinForm,
@@ -39,6 +40,7 @@ from supporters.services import (
     regenerate_calendar_token,
     revoke_api_token,
     send_phone_code,
+    set_availability,
 )
 from supporters.services import revoke_invitation as revoke_invitation_service
 
@@ -75,6 +77,25 @@ def revoke_token(request, token_id):
     else:
         messages.success(request, gettext("“%(name)s” is revoked.") % {"name": token.name})
     return redirect("supporters:tokens")
+
+
+@supporter_required
+def availability(request):
+    """When the supporter is usually free, for suggesting them for group visits (optional)."""
+    supporter = request.user.supporter_or_none
+    # An empty POST is an answer too: every box unticked.
+    form = AvailabilityForm.for_supporter(
+        supporter, request.POST if request.method == "POST" else None
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            set_availability(supporter, form.cleaned_slots(), by=request.user)
+        except ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, gettext("Saved when you are usually free."))
+            return redirect("supporters:availability")
+    return render(request, "supporters/availability.html", {"form": form})
 
 
 @never_cache  # the page shows the feed's secret URL

@@ -75,6 +75,9 @@ PATHS = [
     "/api/dispatch-requests/{request_id}/invitations/decline",
     "/api/dispatch-requests/status/{token}",
     "/api/dispatch-requests/status/{token}/cancel",
+    # Group visits (issue 10): supporters' usual availability, suggestions for a visit.
+    "/api/me/availability",
+    "/api/dispatch-requests/{request_id}/suggestions",
 ]
 
 
@@ -106,6 +109,7 @@ def test_openapi_document_lists_every_path(openapi):
     assert sorted(openapi["paths"]) == sorted(PATHS)
     assert set(openapi["paths"]["/api/me/tokens"]) == {"get", "post"}
     assert set(openapi["paths"]["/api/me/tokens/{token_id}"]) == {"delete"}
+    assert set(openapi["paths"]["/api/me/availability"]) == {"get", "put"}
 
 
 def test_openapi_schemas_carry_the_documented_keys(openapi):

@@ -74,6 +74,16 @@ PAGES = [
         {**signed_in(403, anonymous=401), "supporter": 200},
     ),
     ("api:checkin", {}, "post", {}, signed_in(422, anonymous=401)),
+    # Usual availability (issue 10): supporters' own.
+    ("supporters:availability", {}, "get", None, {**signed_in(403), "supporter": 200}),
+    ("api:get_availability", {}, "get", None, {**signed_in(403, anonymous=401), "supporter": 200}),
+    (
+        "api:put_availability",
+        {},
+        "put",
+        {"slots": []},
+        {**signed_in(403, anonymous=401), "supporter": 200},
+    ),
     # Invitations (issue 5): coordinators invite; a link's page answers only a valid key.
     ("supporters:invitations", {}, "get", None, {**signed_in(403), "coordinator": 200}),
     ("supporters:join", {"key": "no-such-key"}, "get", None, everyone(404)),
@@ -164,6 +174,8 @@ def test_every_url_answers_each_persona_as_the_table_says(
     url = reverse(name, kwargs=kwargs)
     if method == "get":
         response = client.get(url)
+    elif method == "put":
+        response = client.put(url, data, content_type="application/json")
     elif name.startswith("api:"):
         response = client.post(url, data, content_type="application/json")
     else:

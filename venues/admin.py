@@ -19,6 +19,7 @@ class DistrictAdmin(admin.ModelAdmin):
     list_editable = ["sort_order"]
     search_fields = ["name", "name_kana", "code"]
     ordering = ["sort_order", "name"]
+    filter_horizontal = ["neighbours"]
 
 
 class HelpdeskScheduleInline(admin.TabularInline):

@@ -21,6 +21,16 @@ class District(models.Model):
     name_kana = models.CharField(_("name (kana)"), max_length=100, blank=True)
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    # Symmetric: a district is its neighbour's neighbour.
+    neighbours = models.ManyToManyField(
+        "self",
+        blank=True,
+        verbose_name=_("neighbouring districts"),
+        help_text=_(
+            "Districts that share a border: a group visit suggests their supporters after the "
+            "district's own."
+        ),
+    )
 
     # Venues show their district on public pages: every write marks those pages stale.
     objects = PublicContentQuerySet.as_manager()

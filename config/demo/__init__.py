@@ -108,6 +108,8 @@ class DemoBuilder(VenueBuilder, SupporterBuilder, SessionBuilder, ConsultationBu
     def build(self):
         self.add_venues()
         self.add_supporters()
+        self.add_device_skills_and_availability()
+        self.add_topic_skills()
         self.add_helpdesk_sessions()
         self.add_dispatches()
         self.add_classes()

@@ -16,15 +16,26 @@ from config.demo.data import (
     MINUTES_WEIGHTS,
     REPORT_NOTES,
     SEASON,
+    TOPIC_SKILLS,
     TOPIC_WEIGHTS,
 )
 from config.fiscal import FiscalYear
-from consultations.models import Consultation, SessionReport
+from consultations.models import Consultation, SessionReport, Topic
 from sessions.models import ClassRegistration, Session, Shift
 
 
 class ConsultationBuilder(BaseBuilder):
     """What happened at the sessions: consultations, reports, class registrations."""
+
+    def add_topic_skills(self):
+        """The skills that help with each topic, for suggesting supporters to group visits."""
+        Topic.skills.through.objects.bulk_create(
+            Topic.skills.through(topic=self.topics[topic], skill=self.skills[skill])
+            for topic, skills in TOPIC_SKILLS.items()
+            if topic in self.topics
+            for skill in skills
+            if skill in self.skills
+        )
 
     def add_consultations(self):
         rng = self.rng("consultations")

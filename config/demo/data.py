@@ -393,3 +393,19 @@ SEASON = {
     3: 1.05,
 }
 OTHER_LANGUAGES = ("en", "pt-br", "vi", "zh-hans", "tl")
+
+# Which skills help with which topic (editable in the admin): group visits asking for a topic
+# suggest supporters with these skills. Phone handling is the phones' own skills.
+TOPIC_SKILLS = {
+    "line": ["line"],
+    "photos": ["photos"],
+    "phone_mail": ["iphone", "android"],
+    "settings": ["iphone", "android"],
+    "mynumber": ["mynumber"],
+    "cashless": ["cashless"],
+    "apps": ["iphone", "android"],
+    "web_search": ["pc"],
+}
+# Devices residents bring without a skill of that code among the migrations' skills: a device
+# matches the skill with its code (sessions.services.suggestions).
+DEVICE_SKILLS = [("rakuraku", "らくらくスマホ"), ("tablet", "タブレット")]

@@ -6,6 +6,7 @@ from datetime import date, time, timedelta
 from config.demo.base import BaseBuilder, Member, _at, _day_between
 from config.demo.data import (
     DEMO_SUPPORTER_PHONE,
+    DEVICE_SKILLS,
     FAMILY_NAMES,
     FOREIGN_SUPPORTERS,
     FY2024,
@@ -16,7 +17,7 @@ from config.demo.data import (
     YOUNGER_GIVEN_NAMES,
 )
 from config.fiscal import FiscalYear
-from supporters.models import Supporter, User
+from supporters.models import Availability, Skill, Supporter, User
 
 
 class SupporterBuilder(BaseBuilder):
@@ -157,6 +158,34 @@ class SupporterBuilder(BaseBuilder):
             if code in self.spoken
         )
         self.demo_member = self.members[0]
+
+    def add_device_skills_and_availability(self):
+        """Raku-Raku and tablet skills for some, and usual free times for most active
+        supporters, each from a generator of its own: the roster drawn above stays as it was."""
+        rng = self.rng("device skills")
+        for order, (code, name) in enumerate(DEVICE_SKILLS, start=len(self.skills) + 1):
+            self.skills[code] = Skill.objects.get_or_create(
+                code=code, defaults={"name": name, "sort_order": order * 10}
+            )[0]
+        active = [m.supporter for m in self.members if m.leaves_on is None]
+        Supporter.skills.through.objects.bulk_create(
+            Supporter.skills.through(supporter=supporter, skill=self.skills[code])
+            for supporter in active
+            for code, share in (("rakuraku", 0.2), ("tablet", 0.15))
+            if rng.random() < share
+        )
+        rng = self.rng("availability")
+        slots = [(weekday, part) for weekday in range(6) for part in Availability.Part.values]
+        rows = []
+        for supporter in active:
+            if supporter is self.demo_member.supporter:
+                chosen = [(1, "morning"), (1, "afternoon"), (3, "morning")]
+            elif rng.random() < 0.6:
+                chosen = rng.sample(slots, rng.randint(2, 6))
+            else:
+                continue  # optional: many never say
+            rows += [Availability(supporter=supporter, weekday=d, part=p) for d, p in chosen]
+        Availability.objects.bulk_create(rows)
 
     @staticmethod
     def skill_codes(rng: random.Random, level: int) -> list[str]:

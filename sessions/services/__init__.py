@@ -61,6 +61,7 @@ from sessions.services.shifts import (
     join_waitlist,
     sign_up,
 )
+from sessions.services.suggestions import Suggestion, suggest_supporters
 from sessions.services.visit_invitations import (
     InvitationError,
     decline_invitation,
@@ -80,6 +81,7 @@ __all__ = [
     "RequestError",
     "SessionError",
     "ShiftError",
+    "Suggestion",
     "accept_offer",
     "accept_request",
     "add_registration",
@@ -119,6 +121,7 @@ __all__ = [
     "schedule_request",
     "sign_up",
     "submit_request",
+    "suggest_supporters",
     "take_invitation",
     "tell_representative",
 ]
