@@ -70,9 +70,13 @@ class DispatchRequestQuerySet(PublicContentQuerySet):
 
     def for_page(self):
         """With what a request's page shows, in one query for the request and its places."""
-        return self.select_related(
-            "district", "session__venue", "session__district", "entered_by", "handled_by"
-        ).prefetch_related("topics")
+        return (
+            self.select_related(
+                "district", "session__venue", "session__district", "entered_by", "handled_by"
+            )
+            .prefetch_related("topics")
+            .with_staffing()
+        )
 
     def in_month(self, month):
         """Visits in `month` (any day of it): the visit's date, else the first date asked for."""

@@ -90,3 +90,48 @@ def test_the_roster_passes_on_a_phone(live_server, page, week):
     factories.shift(session=week)
     sign_in(page, live_server, factories.coordinator())
     check(page, f"/sessions/{week.pk}/roster/", live_server)
+
+
+# Group visits (issue 10) ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def visit(db):
+    """A scheduled group visit with a lead, an invitation and an open request beside it."""
+    request = factories.scheduled_visit(district=factories.district(code="azuma"))
+    lead = factories.supporter()
+    factories.shift(session=request.session, supporter=lead, role="lead")
+    factories.dispatch_request(representative_phone="+81272241111")
+    from sessions.models import DispatchInvitation
+
+    request.invitation = DispatchInvitation.objects.create(
+        session=request.session, supporter=factories.supporter()
+    )
+    request.lead = lead
+    return request
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_group_visit_pages_pass_on_a_phone(live_server, page, visit):
+    check(page, "/visits/request/", live_server)
+    check(page, f"/visits/status/{visit.status_token}/", live_server)
+    sign_in(page, live_server, factories.coordinator())
+    check(page, "/visits/requests/", live_server)
+    check(page, f"/visits/requests/{visit.pk}/", live_server)
+    check(page, "/visits/request/", live_server)  # the coordinator's entry, with the channel
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_supporters_visit_pages_pass_on_a_phone(live_server, page, visit):
+    sign_in(page, live_server, visit.invitation.supporter.user)
+    check(page, f"/visits/invitations/{visit.invitation.pk}/", live_server)
+    check(page, "/me/availability/", live_server)
+    sign_in(page, live_server, visit.lead.user)
+    check(page, f"/sessions/{visit.session.pk}/roster/", live_server)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_visit_report_passes_on_a_phone(live_server, page, visit, time_machine):
+    time_machine.move_to(visit.session.starts_at + timedelta(hours=1), tick=True)
+    sign_in(page, live_server, visit.lead.user)
+    check(page, f"/visits/requests/{visit.pk}/report/", live_server)
