@@ -221,8 +221,9 @@ def test_taking_the_last_place_when_it_is_gone_is_filled(visit, coordinator):
     assert refused.value.code == "filled"
     with translation.override("en"):
         assert "every place on this group visit has been taken" in str(refused.value.message)
+    # Staffing from the board told both invitations it was filled, as a take would have.
     assert invitation_of(visit, first).outcome == Outcome.FILLED
-    assert invitation_of(visit, second).outcome == Outcome.OPEN
+    assert invitation_of(visit, second).outcome == Outcome.FILLED
 
 
 def test_a_landline_representative_gets_a_call_back_instead_of_a_text(coordinator):
@@ -582,3 +583,16 @@ def test_decline_invitation_is_the_supporters_own(visit, coordinator):
     with pytest.raises(InvitationError) as refused:
         decline_invitation(invitation_of(visit, invited), by=other.user)
     assert refused.value.code == "forbidden"
+
+
+def test_the_last_place_taken_on_the_board_tells_the_group_and_the_invited_too(visit):
+    invited, on_board, other = supporters(3)
+    invite_supporters(visit, [invited], by=factories.coordinator())
+    sign_up(other, visit.session, by=other.user, role=Shift.Role.LEAD)
+
+    sign_up(on_board, visit.session, by=on_board.user)  # the last place, from the board
+
+    assert invitation_of(visit, invited).outcome == Outcome.FILLED
+    assert len(texts_to(invited.phone, Purpose.INVITATION)) == 1
+    [staffed] = staffed_texts(visit)
+    assert "Hana2" in staffed.body  # the lead's given name

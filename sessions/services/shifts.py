@@ -146,6 +146,10 @@ def sign_up(
             getattr(by, "pk", None),
         )
         confirm_by_sms(shift)
+        if session.kind == session.Kind.DISPATCH and count_places_left(session) <= 0:
+            from sessions.services.visit_invitations import when_staffed  # it imports this
+
+            when_staffed(session)
     return shift
 
 

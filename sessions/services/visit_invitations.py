@@ -132,11 +132,11 @@ def take_invitation(invitation, *, by) -> Shift:
                 Shift.objects.filter(session=session, role=Shift.Role.LEAD).holding_place().exists()
             )
             role = Shift.Role.HELPER if has_lead else Shift.Role.LEAD
-            shift = sign_up(invitation.supporter, session, by=by, role=role)
+            # Answered first: the sign-up that fills the last place tells the invitations still
+            # open, and this one is not among them (a refusal rolls both back).
             _answer(invitation, Outcome.TAKEN)
+            shift = sign_up(invitation.supporter, session, by=by, role=role)
             logger.info("Invitation %s: place taken (%s)", invitation.pk, role)
-            if count_places_left(session) <= 0:
-                _when_staffed(session)
     if filled:
         raise InvitationError("filled")
     return shift
@@ -180,8 +180,9 @@ def _answer(invitation, outcome) -> None:
     invitation.save(update_fields=["outcome", "answered_at"])
 
 
-def _when_staffed(session) -> None:
-    """Every place is taken: those still to answer are told, and the representative once."""
+def when_staffed(session) -> None:
+    """Every place on a group visit is taken, however (an invitation, the board, the roster):
+    those still to answer are told, and the representative once. Called by `sign_up`."""
     still_open = DispatchInvitation.objects.filter(session=session, outcome=Outcome.OPEN)
     waiting = list(still_open.select_related("supporter__user"))
     # An invitation still held back by the quiet hours is called off rather than followed by
@@ -201,7 +202,9 @@ def _when_staffed(session) -> None:
         for invitation in waiting
         if invitation.pk not in unsent and _phone(invitation)
     )
-    request = DispatchRequest.objects.get(session=session)
+    request = DispatchRequest.objects.filter(session=session).first()
+    if request is None:  # a visit session made without a request (the admin)
+        return
     # A place freed and taken again later tells the representative nothing new: once per
     # date and time, whatever the number of takes.
     last = request.events.filter(
