@@ -32,6 +32,7 @@ from sessions.services import (
     decline_request,
     mark_attendance,
     move_session,
+    note_contact_seen,
     reinstate_session,
 )
 from sessions.services import mark_held as mark_session_held
@@ -389,11 +390,11 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
     phone_fields = ("representative_phone",)
     actions = ["accept", "decline", "cancel"]
 
+    # The list names no one: the contact details are on a request's own page, where each view
+    # is recorded (ContactAccess), as on the coordinators' pages.
     list_display = [
         "reference",
         "group_name",
-        "representative_name",
-        "phone",
         "residents_count",
         "preferred_date_1",
         "district",
@@ -495,9 +496,10 @@ class DispatchRequestAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelAdm
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
-    @admin.display(description=_("representative's phone"), ordering="representative_phone")
-    def phone(self, obj):
-        return national_phone(obj.representative_phone)
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET" and (obj := self.get_object(request, object_id)):
+            note_contact_seen(obj, request.user, where="admin")
+        return super().change_view(request, object_id, form_url, extra_context)
 
     accept = service_action(
         accept_request,

@@ -178,3 +178,87 @@ def test_a_landline_call_back_is_marked_done_through_the_api(client, as_coordina
     done = post(client, f"{URL}/{request.pk}/called-back", **as_coordinator)
 
     assert done.json()["needs_call_back"] is False
+
+
+def test_the_whole_journey_through_the_api(client, coordinator, as_coordinator, time_machine):
+    """A group asks, a coordinator schedules and invites the top suggestion, the supporter takes
+    the place, leads the visit and files its report; the group's status link follows along."""
+    from config.fiscal import FiscalYear
+    from consultations.services import annual_figures
+
+    line = factories.topic(code="line", name="LINE")
+    supporter = factories.supporter(training_level=4)
+    day = timezone.localdate() + timedelta(days=20)
+    asked = post(
+        client,
+        URL,
+        {
+            "group_name": "岩神サロン",
+            "representative_name": "赤城 花子",
+            "representative_kana": "あかぎ はなこ",
+            "representative_phone": "090-1111-2222",
+            "representative_email": "",
+            "residents_count": 6,
+            "preferred_dates": [day.isoformat()],
+            "preferred_time": "afternoon",
+            "place_name": "岩神公民館",
+            "address": "前橋市岩神町1-1",
+            "district": factories.district(code="azuma").pk,
+            "topics": [line.pk],
+            "devices": ["iphone"],
+            "wifi": "yes",
+            "preferred_language": "ja",
+            "message": "",
+            "consent": True,
+        },
+    )
+    assert asked.status_code == 201
+    token = asked.json()["status_url"].rstrip("/").split("/")[-1]
+    [listed] = client.get(URL, **as_coordinator).json()["items"]
+    request_id = listed["id"]
+
+    post(client, f"{URL}/{request_id}/accept", **as_coordinator)
+    starts_at = timezone.localtime().replace(
+        year=day.year, month=day.month, day=day.day, hour=13, minute=30, second=0, microsecond=0
+    )
+    scheduled = post(
+        client,
+        f"{URL}/{request_id}/schedule",
+        {
+            "starts_at": starts_at.isoformat(),
+            "ends_at": (starts_at + timedelta(hours=2)).isoformat(),
+            "supporters_needed": 1,
+        },
+        **as_coordinator,
+    )
+    assert scheduled.json()["status"] == "scheduled"
+    suggestions = client.get(f"{URL}/{request_id}/suggestions", **as_coordinator).json()
+    top = suggestions[0]["supporter"]["id"]
+    assert top == supporter.pk
+    invited = post(
+        client, f"{URL}/{request_id}/invitations", {"supporters": [top]}, **as_coordinator
+    )
+    assert invited.status_code == 201
+    as_supporter = bearer(supporter.user)
+    taken = post(client, f"{URL}/{request_id}/invitations/take", **as_supporter)
+    assert taken.status_code == 200
+    assert client.get(f"{URL}/status/{token}").json()["starts_at"] == starts_at.isoformat()
+
+    time_machine.move_to(starts_at + timedelta(hours=3), tick=False)
+    as_supporter = bearer(supporter.user)  # a new token: the first one's session has moved on
+    reported = post(
+        client,
+        f"{URL}/{request_id}/report",
+        {"participants": 7, "topics": [line.pk], "devices": ["iphone"], "attended": [supporter.pk]},
+        **as_supporter,
+    )
+
+    assert reported.status_code == 200
+    assert client.get(f"{URL}/status/{token}").json()["status"] == "done"
+    figures = annual_figures(FiscalYear.of(day))
+    assert (figures.dispatches_held, figures.dispatch_participants) == (1, 7)
+    texts = OutboundMessage.objects.filter(to="+819011112222").exclude(
+        purpose=OutboundMessage.Purpose.REMINDER
+    )
+    # Received (with the link), accepted, the date, who leads.
+    assert texts.count() == 4

@@ -139,7 +139,9 @@ def test_the_form_explains_the_three_or_more_rule_and_the_retention_before_refus
     assert "テスト地区" in page
     assert "Leave this field empty" in page
     assert 'name="channel"' not in page  # only coordinators say how a request came
-    assert_forms_carry_the_visitors_token(response)
+    # Anonymous: no token and no cookie, so the page is the same for everyone (views.py).
+    assert "csrfmiddlewaretoken" not in page
+    assert "csrftoken" not in response.cookies
 
 
 def test_the_form_page_costs_a_fixed_number_of_queries(client, db, django_assert_max_num_queries):
@@ -153,7 +155,23 @@ def test_the_form_page_costs_a_fixed_number_of_queries(client, db, django_assert
         assert client.get(reverse(FORM)).status_code == 200
     with django_assert_max_num_queries(1):  # seen before: from the cache
         again = client.get(reverse(FORM))
-    assert_forms_carry_the_visitors_token(again)
+    assert "csrftoken" not in again.cookies
+
+
+def test_an_anonymous_request_needs_no_token_but_a_signed_in_one_does(db, district, line):
+    from django.test import Client
+
+    anonymous = Client(enforce_csrf_checks=True)
+    sent = anonymous.post(reverse(FORM), form_data())
+    assert sent.status_code == 302
+
+    coordinator = Client(enforce_csrf_checks=True)
+    coordinator.force_login(factories.coordinator())
+    forged = coordinator.post(reverse(FORM), form_data(channel="phone", group_name="別の会"))
+    page = coordinator.get(reverse(FORM))
+    assert forged.status_code == 403
+    assert_forms_carry_the_visitors_token(page)
+    assert DispatchRequest.objects.count() == 1
 
 
 def test_a_request_is_made_and_the_confirmation_shows_the_reference_to_read_out(
