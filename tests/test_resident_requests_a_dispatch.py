@@ -590,3 +590,44 @@ def test_two_submissions_at_once_make_one_request():
 
     assert sorted(results) == [False, True]
     assert DispatchRequest.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_that_both_find_nothing_waiting_still_make_one(monkeypatch):
+    """The race the constraint closes: both submissions look for the request first, both find
+    none (held at a barrier until each has looked), and both insert; the unique fingerprint
+    refuses the second insert, and the second submission answers with the first request."""
+    from sessions.services import intake
+
+    data = {**api_data(), "preferred_dates": [GOOD_DAY]}
+    both_looked = threading.Barrier(2, timeout=10)
+    look = intake._waiting_with
+    seen = []
+
+    def look_then_wait(fingerprint):
+        found = look(fingerprint)
+        if len(seen) < 2:
+            seen.append(found)
+            both_looked.wait()
+        return found
+
+    monkeypatch.setattr(intake, "_waiting_with", look_then_wait)
+    results = []
+
+    def submit():
+        try:
+            results.append(submit_request(data))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert seen == [None, None]  # neither saw the other's request: both went on to insert
+    assert sorted(created for _request, created in results) == [False, True]
+    assert len({request.pk for request, _created in results}) == 1
+    assert DispatchRequest.objects.count() == 1
