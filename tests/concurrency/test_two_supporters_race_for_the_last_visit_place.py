@@ -64,7 +64,7 @@ def test_without_the_session_lock_two_invited_supporters_take_the_last_place(mon
         monkeypatch.setattr(module, "count_places_left", count_then_wait)
     # Each would then fill the other's invitation, which the other holds locked: a deadlock
     # that hides the overstaffing. Telling who is too late is not what this test is about.
-    monkeypatch.setattr(visit_invitations, "_when_staffed", lambda session: None)
+    monkeypatch.setattr(visit_invitations, "when_staffed", lambda session: None)
 
     results = run_together([taking(invitation) for invitation in invitations])
 
