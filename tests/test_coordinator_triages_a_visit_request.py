@@ -11,7 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import OutboundMessage
-from sessions.models import ContactAccess, DispatchRequest, RequestEvent, Session
+from sessions.models import (
+    ContactAccess,
+    DispatchInvitation,
+    DispatchRequest,
+    RequestEvent,
+    Session,
+)
 from sessions.services import (
     RequestError,
     accept_request,
@@ -309,9 +315,13 @@ def test_a_scheduled_request_cannot_be_scheduled_again(coordinator):
     assert Session.objects.count() == 1
 
 
-def test_moving_a_visit_tells_the_group_and_its_supporters(coordinator_client, supporter):
+def test_moving_a_visit_tells_the_group_its_supporters_and_those_invited(
+    coordinator_client, supporter
+):
     request = factories.scheduled_visit()
     factories.shift(session=request.session, supporter=supporter)
+    invited = factories.supporter()
+    DispatchInvitation.objects.create(session=request.session, supporter=invited)
     OutboundMessage.objects.all().delete()
 
     act(coordinator_client, request, "reschedule", day="2026-07-31", starts="10:00", ends="12:00")
@@ -321,6 +331,8 @@ def test_moving_a_visit_tells_the_group_and_its_supporters(coordinator_client, s
     assert (local.date(), local.hour) == (date(2026, 7, 31), 10)
     assert len(texts_to(request.representative_phone)) == 1
     assert len(texts_to(supporter.phone)) == 1
+    [moved] = texts_to(invited.phone)
+    assert "7/31" in moved
     assert request.events.last().kind == RequestEvent.Kind.RESCHEDULED
 
 

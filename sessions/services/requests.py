@@ -21,7 +21,14 @@ from django.utils.translation import gettext_lazy as _
 from config.errors import ServiceError
 from notifications.models import OutboundMessage
 from notifications.services import Sms, cancel_pending, queue_sms_many
-from sessions.models import ContactAccess, DispatchRequest, RequestEvent, Session, Shift
+from sessions.models import (
+    ContactAccess,
+    DispatchInvitation,
+    DispatchRequest,
+    RequestEvent,
+    Session,
+    Shift,
+)
 from sessions.reminders import refresh_reminders
 from sessions.services.lifecycle import cancel_session, move_session
 from sessions.services.rules import lock_session
@@ -271,25 +278,26 @@ def reschedule_request(request, *, starts_at: datetime, ends_at: datetime, by) -
 
 
 def _tell_team_of_move(session) -> None:
+    """Text the new time to the visit's supporters, and to those invited who have not answered
+    yet (their invitation's page shows it too), each in their language."""
     team = Shift.objects.filter(session=session).holding_place().select_related("supporter__user")
+    invited = DispatchInvitation.objects.filter(
+        session=session, outcome=DispatchInvitation.Outcome.OPEN
+    ).select_related("supporter__user")
     stamp = f"{session.starts_at:%Y-%m-%dT%H:%M}"
-    queue_sms_many(
-        Sms(
-            shift.supporter.user.phone,
-            render_sms(
-                "visit_moved",
-                shift.supporter.user.language,
-                moment=session.starts_at,
-                place=session.place_label,
-            ),
-            OutboundMessage.Purpose.CONFIRMATION,
-            f"visit-moved:shift:{shift.pk}@{stamp}",
-            related=shift,
-            language=shift.supporter.user.language,
+
+    def text(related, user) -> Sms:
+        body = render_sms(
+            "visit_moved", user.language, moment=session.starts_at, place=session.place_label
         )
-        for shift in team
-        if shift.supporter.user.phone
-    )
+        kind = related._meta.model_name
+        key = f"visit-moved:{kind}:{related.pk}@{stamp}"
+        purpose = OutboundMessage.Purpose.CONFIRMATION
+        return Sms(user.phone, body, purpose, key, related=related, language=user.language)
+
+    texts = [text(shift, shift.supporter.user) for shift in team]
+    texts += [text(invitation, invitation.supporter.user) for invitation in invited]
+    queue_sms_many(sms for sms in texts if sms.to)
 
 
 def cancel_request(request, *, by, reason: str = "") -> DispatchRequest:
