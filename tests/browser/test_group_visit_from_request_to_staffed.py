@@ -33,7 +33,7 @@ def test_a_group_visit_goes_from_a_residents_request_to_a_staffed_visit(
 ):
     settings.DIGISAPO_PUBLIC_URL = live_server.url
     settings.PUBLIC_URL = live_server.url
-    azuma = factories.district(code="azuma")
+    azuma = factories.district(code="azuma", name="東")  # a flushed test database has none
     factories.topic(code="line", name="LINE")
     first_choice = timezone.localdate() + timedelta(days=21)
     helper = factories.supporter(
