@@ -1,13 +1,20 @@
 """Consultations: a group visit's report (issue 10), mounted at /api/dispatch-requests beside
-the request's other steps."""
+the request's other steps, and a session's consultation tally (issue 11), at /api/sessions."""
 
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 
 from config.errors import ErrorOut
-from consultations.schemas import VisitReportIn, VisitReportOut
-from consultations.services import file_visit_report
-from sessions.models import DispatchRequest
+from consultations.models import Consultation, Topic
+from consultations.schemas import ConsultationIn, TallyOut, VisitReportIn, VisitReportOut
+from consultations.services import (
+    TallyError,
+    file_visit_report,
+    may_tally,
+    record_consultation,
+    undo_consultation,
+)
+from sessions.models import DispatchRequest, Session
 
 reports_router = Router(tags=["group visits"])
 
@@ -49,3 +56,94 @@ def file_report(request, request_id: int, payload: VisitReportIn):
         "devices": report.devices,
         "notes": report.notes,
     }
+
+
+# The consultation tally (issue 11), mounted at /api/sessions beside the session's other calls.
+
+tally_router = Router(tags=["consultations"])
+
+TALLY_REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def entry(consultation) -> dict:
+    return {
+        "id": consultation.pk,
+        "key": consultation.entry_key,
+        "topic": consultation.topic_id,
+        "device": consultation.device,
+        "age_band": consultation.age_band,
+        "language": consultation.language,
+        "resolved": consultation.is_resolved,
+        "minutes": consultation.minutes,
+        "recorded_at": consultation.recorded_at,
+        "undone": consultation.undone_at is not None,
+    }
+
+
+def tally(session) -> dict:
+    """The session's entries, newest first, and how many count: two queries."""
+    entries = list(Consultation.objects.filter(session=session).order_by("-recorded_at", "-pk"))
+    return {
+        "session_id": session.pk,
+        "count": sum(1 for consultation in entries if consultation.undone_at is None),
+        "consultations": [entry(consultation) for consultation in entries],
+    }
+
+
+def tallied_session(request, session_id: int):
+    session = get_object_or_404(Session, pk=session_id)
+    if not may_tally(request.user, session):
+        raise TallyError("forbidden")
+    return session
+
+
+@tally_router.get(
+    "/{session_id}/consultations",
+    response={200: TallyOut, **TALLY_REFUSALS},
+    summary="Show a session's tally",
+    description="What residents asked at the session (statistics only: no names), newest "
+    "first, undone entries marked, and the count. The session's supporters and coordinators.",
+)
+def list_consultations(request, session_id: int):
+    return tally(tallied_session(request, session_id))
+
+
+@tally_router.post(
+    "/{session_id}/consultations",
+    response={201: TallyOut, 200: TallyOut, **TALLY_REFUSALS},
+    summary="Record a consultation",
+    description="One resident's question: topic (id), device, age band, language, resolved, "
+    "minutes. With `key` (one per tap) a resend records nothing more and answers 200. From 30 "
+    "minutes before the start to the end of the session's day for its supporters "
+    "(`too_early`, `closed`: 409); coordinators may correct later. Refusals: `forbidden` "
+    "(403), `session_cancelled` (409), `invalid` (422).",
+)
+def record_entry(request, session_id: int, payload: ConsultationIn):
+    session = tallied_session(request, session_id)
+    topic = Topic.objects.filter(pk=payload.topic).first()
+    _consultation, created = record_consultation(
+        session,
+        by=request.user,
+        topic=topic,
+        device=payload.device,
+        age_band=payload.age_band,
+        language=payload.language,
+        resolved=payload.resolved,
+        minutes=payload.minutes,
+        key=payload.key,
+    )
+    return Status(201 if created else 200, tally(session))
+
+
+@tally_router.post(
+    "/{session_id}/consultations/{consultation_id}/undo",
+    response={200: TallyOut, **TALLY_REFUSALS},
+    summary="Undo a consultation",
+    description="The entry stays, marked undone (who and when), and is no longer counted; "
+    "undoing again changes nothing. The session's supporters and coordinators.",
+)
+def undo_entry(request, session_id: int, consultation_id: int):
+    session = tallied_session(request, session_id)
+    consultation = get_object_or_404(Consultation, pk=consultation_id, session=session)
+    undo_consultation(consultation, by=request.user)
+    return tally(session)

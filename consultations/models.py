@@ -18,6 +18,9 @@ class Device(models.TextChoices):
 
 
 class AgeBand(models.TextChoices):
+    # The tally on a supporter's phone offers the four bands residents are told apart by at a
+    # desk (TALLY_AGE_BANDS); the finer ones are older records' and the admin's.
+    UNDER_60 = "under_60", _("Under 60")
     UNDER_20 = "under_20", _("Under 20")
     AGE_20S_30S = "20s_30s", _("20s–30s")
     AGE_40S_50S = "40s_50s", _("40s–50s")
@@ -25,6 +28,15 @@ class AgeBand(models.TextChoices):
     AGE_70S = "70s", _("70s")
     AGE_80_PLUS = "80_plus", _("80 and over")
     UNKNOWN = "unknown", _("Not asked")
+
+
+TALLY_AGE_BANDS = (AgeBand.UNDER_60, AgeBand.AGE_60S, AgeBand.AGE_70S, AgeBand.AGE_80_PLUS)
+
+
+class ConsultationQuerySet(models.QuerySet):
+    def counted(self):
+        """The consultations the figures count: not undone."""
+        return self.filter(undone_at__isnull=True)
 
 
 class Topic(models.Model):
@@ -88,6 +100,21 @@ class Consultation(models.Model):
         blank=True,
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # The phone makes one key per tap: a double tap or a resend after a lost connection records
+    # one consultation (the constraint below).
+    entry_key = models.UUIDField(_("entry key"), null=True, blank=True, editable=False)
+    # Undone entries stay, with who undid them and when: the figures leave them out (`counted`).
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("undone by"),
+        null=True,
+        blank=True,
+    )
+
+    objects = ConsultationQuerySet.as_manager()
 
     class Meta:
         ordering = ["session", "recorded_at", "id"]
@@ -105,6 +132,11 @@ class Consultation(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(age_band__in=AgeBand.values), name="consultation_age_band_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["entry_key"],
+                condition=Q(entry_key__isnull=False),
+                name="consultation_entry_once",
             ),
         ]
 

@@ -1,8 +1,10 @@
 from typing import Literal
+from uuid import UUID
 
 from ninja import Field, Schema
 
 from config.inputs import Id
+from config.schemas import LocalDateTime
 
 Device = Literal["iphone", "android", "rakuraku", "tablet", "none"]
 
@@ -24,3 +26,40 @@ class VisitReportOut(Schema):
     topics: list[int]
     devices: list[str]
     notes: str
+
+
+AgeBand = Literal["under_60", "under_20", "20s_30s", "40s_50s", "60s", "70s", "80_plus", "unknown"]
+TallyDevice = Literal["iphone", "android", "rakuraku", "tablet", "pc", "other"]
+
+
+class ConsultationIn(Schema):
+    key: UUID | None = Field(
+        None,
+        description="The phone's key for this tap: sending it again (a double tap, a resend "
+        "after a lost connection) records nothing more and answers the same entry.",
+    )
+    topic: Id
+    device: TallyDevice
+    age_band: AgeBand = "unknown"
+    language: str = Field("ja", max_length=10)
+    resolved: bool = True
+    minutes: int = Field(15, ge=1, le=240)
+
+
+class ConsultationOut(Schema):
+    id: int
+    key: UUID | None
+    topic: int
+    device: str
+    age_band: str
+    language: str
+    resolved: bool
+    minutes: int
+    recorded_at: LocalDateTime
+    undone: bool
+
+
+class TallyOut(Schema):
+    session_id: int
+    count: int = Field(description="Consultations counted (undone ones left out).")
+    consultations: list[ConsultationOut] = Field(description="Newest first, undone included.")

@@ -2,15 +2,18 @@
 council."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
 from config.fiscal import FiscalYear
-from consultations.models import Consultation, SessionReport
+from consultations.models import AgeBand, Consultation, Device, SessionReport
 from sessions.models import DispatchRequest, Session, Shift
 from sessions.services import complete_request, mark_attendance, mark_held
 from sessions.services.requests import lock_request
@@ -47,7 +50,9 @@ def annual_figures(fiscal_year: FiscalYear) -> AnnualFigures:
         classes_held=Count("id", filter=Q(kind=kind.CLASS)),
         class_participants=Coalesce(Sum("report__participants", filter=Q(kind=kind.CLASS)), 0),
     )
-    consultations = Consultation.objects.filter(session__in=held.filter(kind=kind.HELPDESK)).count()
+    consultations = (
+        Consultation.objects.counted().filter(session__in=held.filter(kind=kind.HELPDESK)).count()
+    )
     return AnnualFigures(
         fiscal_year=fiscal_year,
         consultations=consultations,
@@ -123,3 +128,122 @@ def file_visit_report(
         mark_held(session, by=by)
         complete_request(request, by=by)
     return report
+
+
+# The consultation tally (issue 11): what residents asked, recorded during a session -------------
+
+# Entries are taken from when check-in opens to the end of the session's day (supporters often
+# catch up once the last resident has gone); coordinators correct records at any time after.
+TALLY_OPENS_BEFORE = timedelta(minutes=30)
+
+
+class TallyError(ServiceError):
+    """A tally entry the rules refuse. `code`: forbidden, session_cancelled, too_early, closed,
+    invalid."""
+
+    MESSAGES = {
+        "forbidden": _("Only the supporters on this session and coordinators record its tally."),
+        "session_cancelled": _("This session has been cancelled."),
+        "too_early": _("The tally opens 30 minutes before the session starts."),
+        "closed": _("The tally of this session is closed: a coordinator can still correct it."),
+        "invalid": _("Choose a topic, a device, an age band and a language from the lists."),
+    }
+
+
+def may_tally(user, session) -> bool:
+    """Coordinators, and the supporters on the session's team."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_coordinator:
+        return True
+    supporter = user.supporter_or_none
+    return (
+        supporter is not None
+        and Shift.objects.filter(
+            session=session, supporter=supporter, status__in=Shift.TEAM_STATUSES
+        ).exists()
+    )
+
+
+def _check_tally_open(session, by) -> None:
+    if not may_tally(by, session):
+        raise TallyError("forbidden")
+    if session.is_cancelled:
+        raise TallyError("session_cancelled")
+    now = timezone.now()
+    if now < session.starts_at - TALLY_OPENS_BEFORE:
+        raise TallyError("too_early")
+    last_day = timezone.localdate(session.starts_at)
+    if timezone.localdate(now) > last_day and not by.is_coordinator:
+        raise TallyError("closed")
+
+
+def record_consultation(
+    session,
+    *,
+    by,
+    topic,
+    device: str,
+    age_band: str = AgeBand.UNKNOWN,
+    language: str = "ja",
+    resolved: bool = True,
+    minutes: int = 15,
+    key=None,
+) -> tuple[Consultation, bool]:
+    """One resident's question at `session`, as statistics (never a name). `key`: the phone's
+    key for this tap; the same key again (a double tap, a resend) is the same entry, `created`
+    False. Two supporters recording at once both count: each entry is its own row."""
+    _check_tally_open(session, by)
+    languages = {code for code, _name in settings.LANGUAGES}
+    if (
+        topic is None
+        or not topic.is_active
+        or device not in Device.values
+        or age_band not in AgeBand.values
+        or language not in languages
+        or not 1 <= minutes <= 240
+    ):
+        raise TallyError("invalid")
+    if key is not None and (existing := _entry_with(key)) is not None:
+        return _same_entry(existing, session)
+    try:
+        with transaction.atomic():  # a savepoint: the loser of a resend race carries on
+            consultation = Consultation.objects.create(
+                session=session,
+                topic=topic,
+                device=device,
+                age_band=age_band,
+                language=language,
+                is_resolved=resolved,
+                minutes=minutes,
+                recorded_by=by,
+                entry_key=key,
+            )
+    except IntegrityError:
+        existing = _entry_with(key) if key else None
+        if existing is None:
+            raise
+        return _same_entry(existing, session)
+    return consultation, True
+
+
+def _entry_with(key):
+    return Consultation.objects.filter(entry_key=key).first()
+
+
+def _same_entry(existing, session):
+    if existing.session_id != session.pk:
+        raise TallyError("invalid", _("This entry key was used for another session."))
+    return existing, False
+
+
+def undo_consultation(consultation, *, by) -> Consultation:
+    """Take an entry back (the tally's undo, a coordinator's correction): it stays, marked
+    undone with who and when, and the figures leave it out. Undoing again changes nothing."""
+    _check_tally_open(consultation.session, by)
+    with transaction.atomic():
+        consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        if consultation.undone_at is None:
+            consultation.undone_at, consultation.undone_by = timezone.now(), by
+            consultation.save(update_fields=["undone_at", "undone_by"])
+    return consultation

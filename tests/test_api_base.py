@@ -69,6 +69,9 @@ PATHS = [
     "/api/dispatch-requests/{request_id}/cancel",
     "/api/dispatch-requests/{request_id}/called-back",
     "/api/dispatch-requests/{request_id}/report",
+    # The consultation tally (issue 11).
+    "/api/sessions/{session_id}/consultations",
+    "/api/sessions/{session_id}/consultations/{consultation_id}/undo",
     # Group visits: invitations (issue 10).
     "/api/dispatch-requests/{request_id}/invitations",
     "/api/dispatch-requests/{request_id}/invitations/take",
