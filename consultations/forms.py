@@ -1,7 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from consultations.models import Topic
+from consultations.models import TALLY_AGE_BANDS, Device, Topic
 from sessions.models import DispatchRequest
 
 
@@ -41,3 +42,34 @@ class VisitReportForm(forms.Form):
         self.fields["attended"].choices = [
             (str(shift.supporter_id), shift.supporter.full_name) for shift in team
         ]
+
+
+class TallyForm(forms.Form):
+    """One resident's question, in a few taps: every choice a large button (radio), the last
+    choices given again for the next resident. `key` is this page's tap: sent twice, one entry."""
+
+    MINUTES = [(5, "5"), (10, "10"), (15, "15"), (20, "20"), (30, "30"), (45, "45"), (60, "60")]
+
+    topic = forms.ModelChoiceField(
+        label=_("What did they ask about?"),
+        queryset=Topic.objects.filter(is_active=True),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    device = forms.ChoiceField(label=_("Device"), choices=Device.choices, widget=forms.RadioSelect)
+    age_band = forms.ChoiceField(
+        label=_("Age"),
+        choices=[(band.value, band.label) for band in TALLY_AGE_BANDS],
+        widget=forms.RadioSelect,
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    resolved = forms.TypedChoiceField(
+        label=_("Solved?"),
+        choices=[("yes", _("Solved")), ("no", _("Not solved"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    minutes = forms.TypedChoiceField(
+        label=_("About how many minutes?"), choices=MINUTES, coerce=int, widget=forms.RadioSelect
+    )
+    key = forms.UUIDField(widget=forms.HiddenInput)

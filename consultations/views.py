@@ -1,13 +1,23 @@
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
 
 from config.errors import ServiceError
-from consultations.forms import VisitReportForm
-from consultations.services import file_visit_report, may_report
-from sessions.models import DispatchRequest, Shift
+from consultations.forms import TallyForm, VisitReportForm
+from consultations.models import Consultation
+from consultations.services import (
+    file_visit_report,
+    may_report,
+    may_tally,
+    record_consultation,
+    undo_consultation,
+)
+from sessions.models import DispatchRequest, Session, Shift
 
 
 @login_required
@@ -58,3 +68,82 @@ def visit_report(request, request_id):
             return redirect("helpdesk_sessions:my_shifts")
     context = {"dispatch_request": dispatch_request, "session": session, "form": form}
     return render(request, "consultations/visit_report.html", context)
+
+
+RECENT_SHOWN = 5
+
+
+@login_required
+def tally(request, session_id):
+    """The consultation tally on a supporter's phone: one resident's question in a few taps,
+    the count always in sight, the last entry undoable. Every tap is a plain form post."""
+    session = get_object_or_404(Session.objects.select_related("venue"), pk=session_id)
+    if not may_tally(request.user, session):
+        raise PermissionDenied
+    mine = Consultation.objects.filter(session=session, recorded_by=request.user)
+    form = TallyForm(request.POST or None, initial=_last_choices(mine, request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            record_consultation(
+                session,
+                by=request.user,
+                topic=data["topic"],
+                device=data["device"],
+                age_band=data["age_band"],
+                language=data["language"],
+                resolved=data["resolved"],
+                minutes=data["minutes"],
+                key=data["key"],
+            )
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, gettext("Recorded. Next resident?"))
+        return redirect("consultations:tally", session_id=session.pk)
+    context = {
+        "session": session,
+        "form": form,
+        "count": Consultation.objects.counted().filter(session=session).count(),
+        "recent": list(mine.select_related("topic").order_by("-recorded_at", "-pk")[:RECENT_SHOWN]),
+    }
+    return render(request, "consultations/tally.html", context)
+
+
+def _last_choices(mine, request) -> dict:
+    """The choices of this supporter's last entry, for the next resident; a new tap's key."""
+    last = mine.counted().order_by("-recorded_at", "-pk").first()
+    initial = {"key": uuid.uuid4(), "language": request.LANGUAGE_CODE, "resolved": "yes"}
+    if last is not None:
+        initial |= {
+            "topic": last.topic_id,
+            "device": last.device,
+            "age_band": last.age_band,
+            "language": last.language,
+            "resolved": "yes" if last.is_resolved else "no",
+            "minutes": last.minutes,
+        }
+    return initial
+
+
+@require_POST
+@login_required
+def tally_undo(request, session_id):
+    """Undo this supporter's last entry on the session (it stays, marked undone)."""
+    session = get_object_or_404(Session, pk=session_id)
+    if not may_tally(request.user, session):
+        raise PermissionDenied
+    last = (
+        Consultation.objects.counted()
+        .filter(session=session, recorded_by=request.user)
+        .order_by("-recorded_at", "-pk")
+        .first()
+    )
+    if last is not None:
+        try:
+            undo_consultation(last, by=request.user)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, gettext("The last entry is undone."))
+    return redirect("consultations:tally", session_id=session.pk)

@@ -273,3 +273,88 @@ def test_a_resend_that_finds_nothing_yet_still_records_one(time_machine, monkeyp
     assert seen == [None, None]  # neither saw the other's entry: both went on to insert
     assert sorted(created for _entry, created in results) == [False, True]
     assert Consultation.objects.filter(session=desk).count() == 1
+
+
+# The tally's page ---------------------------------------------------------------------------
+
+
+def tally_url(session):
+    from django.urls import reverse
+
+    return reverse("consultations:tally", args=[session.pk])
+
+
+def tap(client, desk, line, key=None, **changes):
+    data = {
+        "topic": line.pk,
+        "device": "android",
+        "age_band": "60s",
+        "language": "ja",
+        "resolved": "yes",
+        "minutes": "10",
+        "key": str(key or uuid.uuid4()),
+        **changes,
+    }
+    return client.post(tally_url(desk), data, follow=True)
+
+
+@pytest.fixture
+def helper_client(client, desk):
+    client.force_login(desk.helper.user)
+    return client
+
+
+def test_the_tally_page_is_for_the_sessions_team(client, desk):
+    assert client.get(tally_url(desk)).status_code == 302  # to sign in
+    client.force_login(factories.supporter().user)
+    assert client.get(tally_url(desk)).status_code == 403
+    client.force_login(desk.helper.user)
+    assert client.get(tally_url(desk)).status_code == 200
+
+
+def test_a_tap_records_one_and_the_next_tap_starts_from_the_last_choices(helper_client, desk, line):
+    key = uuid.uuid4()
+    tap(helper_client, desk, line, key=key, device="rakuraku", age_band="80_plus")
+    again = tap(helper_client, desk, line, key=key, device="rakuraku", age_band="80_plus")
+
+    assert Consultation.objects.count() == 1
+    form = again.context["form"]
+    assert (form.initial["device"], form.initial["age_band"]) == ("rakuraku", "80_plus")
+    assert form.initial["key"] != key  # the next resident is a new tap
+    assert again.context["count"] == 1
+
+
+def test_a_bad_tap_changes_nothing(helper_client, desk, line):
+    response = tap(helper_client, desk, line, device="fax")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["device"]
+    assert not Consultation.objects.exists()
+
+
+def test_undo_takes_back_my_last_entry_only(helper_client, desk, line, coordinator):
+    from django.urls import reverse
+
+    record_consultation(desk, by=coordinator, topic=line, device="pc")
+    tap(helper_client, desk, line)
+    tap(helper_client, desk, line, device="tablet")
+
+    helper_client.post(reverse("consultations:tally_undo", args=[desk.pk]))
+
+    undone = Consultation.objects.exclude(undone_at=None).get()
+    assert (undone.device, undone.undone_by) == ("tablet", desk.helper.user)
+    assert Consultation.objects.counted().count() == 2
+
+
+def test_the_tally_page_runs_the_same_queries_for_few_or_many_entries(helper_client, desk, line):
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(count):
+        for _ in range(count):
+            entry(desk, line)
+        helper_client.get(tally_url(desk))
+        with CaptureQueriesContext(connection) as captured:
+            assert helper_client.get(tally_url(desk)).status_code == 200
+        return len(captured)
+
+    assert queries_for(2) == queries_for(20)
