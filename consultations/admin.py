@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from consultations.models import Consultation, SessionReport, Topic
+from consultations.models import Consultation, SessionReport, TallyConfirmation, Topic
 
 
 class RecordedByMixin:
@@ -76,3 +76,21 @@ class SessionReportAdmin(RecordedByMixin, admin.ModelAdmin):
     @admin.display(description=_("kind"), ordering="session__kind")
     def session_kind(self, obj):
         return obj.session.get_kind_display()
+
+
+@admin.register(TallyConfirmation)
+class TallyConfirmationAdmin(admin.ModelAdmin):
+    """Written by `confirm_tally` (which marks the session held): read here, never edited."""
+
+    list_display = ["session", "count", "confirmed_by", "confirmed_at"]
+    list_select_related = ["session__venue", "confirmed_by"]
+    date_hierarchy = "confirmed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

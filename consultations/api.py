@@ -9,6 +9,7 @@ from consultations.models import Consultation, Topic
 from consultations.schemas import ConsultationIn, TallyOut, VisitReportIn, VisitReportOut
 from consultations.services import (
     TallyError,
+    confirm_tally,
     file_visit_report,
     may_tally,
     record_consultation,
@@ -146,4 +147,19 @@ def undo_entry(request, session_id: int, consultation_id: int):
     session = tallied_session(request, session_id)
     consultation = get_object_or_404(Consultation, pk=consultation_id, session=session)
     undo_consultation(consultation, by=request.user)
+    return tally(session)
+
+
+@tally_router.post(
+    "/{session_id}/consultations/confirm",
+    response={200: TallyOut, **TALLY_REFUSALS},
+    summary="Confirm a session's tally",
+    description="After the start, the session's lead or a coordinator confirms the count: the "
+    "session is marked held and who confirmed what count, when, is kept (confirming again "
+    "after a correction updates it). Refusals: `forbidden` (403), `too_early`, "
+    "`session_cancelled` (409).",
+)
+def confirm_entries(request, session_id: int):
+    session = get_object_or_404(Session, pk=session_id)
+    confirm_tally(session, by=request.user)
     return tally(session)

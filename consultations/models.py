@@ -186,3 +186,31 @@ class SessionReport(models.Model):
 
     def __str__(self):
         return _("Report: %(session)s") % {"session": self.session}
+
+
+class TallyConfirmation(models.Model):
+    """The lead (or a coordinator) confirmed a session's tally after it: the count then, who and
+    when. Confirming marks the session held; a later correction confirms again."""
+
+    session = models.OneToOneField(
+        "helpdesk_sessions.Session",
+        on_delete=models.PROTECT,
+        related_name="tally_confirmation",
+        verbose_name=_("session"),
+    )
+    count = models.PositiveIntegerField(_("consultations confirmed"))
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+        null=True,
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"))
+
+    class Meta:
+        verbose_name = _("tally confirmation")
+        verbose_name_plural = _("tally confirmations")
+
+    def __str__(self):
+        return f"{self.session} · {self.count}"

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
 from config.fiscal import FiscalYear
-from consultations.models import AgeBand, Consultation, Device, SessionReport
+from consultations.models import AgeBand, Consultation, Device, SessionReport, TallyConfirmation
 from sessions.models import DispatchRequest, Session, Shift
 from sessions.services import complete_request, mark_attendance, mark_held
 from sessions.services.requests import lock_request
@@ -247,3 +247,33 @@ def undo_consultation(consultation, *, by) -> Consultation:
             consultation.undone_at, consultation.undone_by = timezone.now(), by
             consultation.save(update_fields=["undone_at", "undone_by"])
     return consultation
+
+
+def may_confirm_tally(user, session) -> bool:
+    """The session's lead, or a coordinator."""
+    return getattr(user, "is_authenticated", False) and (
+        user.is_coordinator or is_lead_of(user, session)
+    )
+
+
+def confirm_tally(session, *, by) -> TallyConfirmation:
+    """After the session, its lead (or a coordinator) confirms the count: the session is held
+    (`mark_held`, the one way), and who confirmed what count, when, is kept; confirming again
+    after a correction updates it."""
+    if not (
+        getattr(by, "is_authenticated", False) and (by.is_coordinator or is_lead_of(by, session))
+    ):
+        raise TallyError("forbidden", _("The session's lead or a coordinator confirms its tally."))
+    with transaction.atomic():
+        session = lock_session(session.pk)
+        if session.is_cancelled:
+            raise TallyError("session_cancelled")
+        if not session.has_started:
+            raise TallyError("too_early", _("The tally is confirmed once the session has started."))
+        mark_held(session, by=by)
+        count = Consultation.objects.counted().filter(session=session).count()
+        confirmation, _created = TallyConfirmation.objects.update_or_create(
+            session=session,
+            defaults={"count": count, "confirmed_by": by, "confirmed_at": timezone.now()},
+        )
+    return confirmation

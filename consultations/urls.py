@@ -8,4 +8,5 @@ urlpatterns = [
     path("visits/requests/<int:request_id>/report/", views.visit_report, name="visit_report"),
     path("sessions/<int:session_id>/tally/", views.tally, name="tally"),
     path("sessions/<int:session_id>/tally/undo/", views.tally_undo, name="tally_undo"),
+    path("sessions/<int:session_id>/tally/confirm/", views.tally_confirm, name="tally_confirm"),
 ]

@@ -9,9 +9,11 @@ from django.views.decorators.http import require_POST
 
 from config.errors import ServiceError
 from consultations.forms import TallyForm, VisitReportForm
-from consultations.models import Consultation
+from consultations.models import Consultation, TallyConfirmation
 from consultations.services import (
+    confirm_tally,
     file_visit_report,
+    may_confirm_tally,
     may_report,
     may_tally,
     record_consultation,
@@ -104,6 +106,8 @@ def tally(request, session_id):
     context = {
         "session": session,
         "form": form,
+        "may_confirm": session.has_started and may_confirm_tally(request.user, session),
+        "confirmation": TallyConfirmation.objects.filter(session=session).first(),
         "count": Consultation.objects.counted().filter(session=session).count(),
         "recent": list(mine.select_related("topic").order_by("-recorded_at", "-pk")[:RECENT_SHOWN]),
     }
@@ -124,6 +128,21 @@ def _last_choices(mine, request) -> dict:
             "minutes": last.minutes,
         }
     return initial
+
+
+@require_POST
+@login_required
+def tally_confirm(request, session_id):
+    """The lead confirms the count after the session: the session is held."""
+    session = get_object_or_404(Session, pk=session_id)
+    try:
+        confirmation = confirm_tally(session, by=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        text = gettext("Confirmed: %(count)s consultations. Thank you!")
+        messages.success(request, text % {"count": confirmation.count})
+    return redirect("consultations:tally", session_id=session.pk)
 
 
 @require_POST

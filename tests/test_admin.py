@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.fiscal import TOKYO
+from consultations.models import TallyConfirmation
 from notifications.models import InboundMessage, OptOut, OutboundMessage
 from notifications.services import queue_sms
 from sessions.models import ContactAccess, DispatchInvitation, RequestEvent, Session, Shift
@@ -35,6 +36,7 @@ NO_ADD_PAGE = {
     "helpdesk_sessions.requestevent",
     "helpdesk_sessions.contactaccess",
     "helpdesk_sessions.dispatchinvitation",
+    "consultations.tallyconfirmation",  # confirm_tally writes it (issue 11)
 }
 # Enough for a changelist with its filters and date drill-down, and far below one query a row.
 CHANGELIST_QUERY_BUDGET = 16
@@ -130,6 +132,9 @@ MAKERS = {
     "consultations.topic": lambda: factories.topic(code=f"t{next(_seq)}"),
     "consultations.consultation": lambda: factories.consultation(recorded_by=factories.user()),
     "consultations.sessionreport": lambda: factories.session_report(recorded_by=factories.user()),
+    "consultations.tallyconfirmation": lambda: TallyConfirmation.objects.create(
+        session=factories.session(), count=3, confirmed_at=timezone.now()
+    ),
     "notifications.outboundmessage": make_outbound_message,
     "notifications.optout": make_opt_out,
     "notifications.inboundmessage": make_inbound_message,

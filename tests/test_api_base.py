@@ -72,6 +72,7 @@ PATHS = [
     # The consultation tally (issue 11).
     "/api/sessions/{session_id}/consultations",
     "/api/sessions/{session_id}/consultations/{consultation_id}/undo",
+    "/api/sessions/{session_id}/consultations/confirm",
     # Group visits: invitations (issue 10).
     "/api/dispatch-requests/{request_id}/invitations",
     "/api/dispatch-requests/{request_id}/invitations/take",

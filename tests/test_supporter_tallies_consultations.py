@@ -358,3 +358,68 @@ def test_the_tally_page_runs_the_same_queries_for_few_or_many_entries(helper_cli
         return len(captured)
 
     assert queries_for(2) == queries_for(20)
+
+
+# The lead confirms the count ---------------------------------------------------------------
+
+
+def test_the_lead_confirms_the_count_and_the_session_is_held(desk, line, coordinator):
+    from consultations.models import TallyConfirmation
+    from consultations.services import confirm_tally
+    from sessions.models import Shift
+
+    lead = factories.supporter()
+    factories.shift(session=desk, supporter=lead, role=Shift.Role.LEAD)
+    entry(desk, line)
+    entry(desk, line)
+    with pytest.raises(TallyError) as refusal:
+        confirm_tally(desk, by=desk.helper.user)  # a helper, not the lead
+    assert refusal.value.code == "forbidden"
+
+    confirm_tally(desk, by=lead.user)
+    desk.refresh_from_db()
+    first = TallyConfirmation.objects.get()
+    record_consultation(desk, by=coordinator, topic=line, device="pc")  # a correction later
+    confirm_tally(desk, by=coordinator)
+
+    assert desk.status == "held"
+    assert (first.count, first.confirmed_by) == (2, lead.user)
+    again = TallyConfirmation.objects.get()
+    assert (again.count, again.confirmed_by) == (3, coordinator)
+
+
+def test_a_tally_is_not_confirmed_before_the_session(line, coordinator, time_machine):
+    from consultations.services import confirm_tally
+
+    later = factories.session(starts_at=MONDAY_10AM + timedelta(hours=3))
+
+    with pytest.raises(TallyError) as refusal:
+        confirm_tally(later, by=coordinator)
+
+    assert refusal.value.code == "too_early"
+    later.refresh_from_db()
+    assert later.status == "scheduled"
+
+
+def test_the_lead_confirms_from_the_page_and_through_the_api(client, desk, line):
+    from django.urls import reverse
+
+    from consultations.models import TallyConfirmation
+    from sessions.models import Shift
+
+    lead = factories.supporter()
+    factories.shift(session=desk, supporter=lead, role=Shift.Role.LEAD)
+    entry(desk, line)
+    client.force_login(lead.user)
+    page = client.get(tally_url(desk)).content.decode()
+    assert reverse("consultations:tally_confirm", args=[desk.pk]) in page
+
+    client.post(reverse("consultations:tally_confirm", args=[desk.pk]))
+    assert TallyConfirmation.objects.get().count == 1
+
+    confirmed = client.post(f"/api/sessions/{desk.pk}/consultations/confirm", **bearer(lead.user))
+    refused = client.post(
+        f"/api/sessions/{desk.pk}/consultations/confirm", **bearer(desk.helper.user)
+    )
+    assert (confirmed.status_code, confirmed.json()["count"]) == (200, 1)
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
