@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from consultations.models import Consultation, SessionReport, TallyConfirmation, Topic
+from consultations.models import Consultation, Feedback, SessionReport, TallyConfirmation, Topic
 
 
 class RecordedByMixin:
@@ -85,6 +85,25 @@ class TallyConfirmationAdmin(admin.ModelAdmin):
     list_display = ["session", "count", "confirmed_by", "confirmed_at"]
     list_select_related = ["session__venue", "confirmed_by"]
     date_hierarchy = "confirmed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    """Residents' anonymous answers (give_feedback): counted, never edited."""
+
+    list_display = ["session", "answer", "language", "created_at"]
+    list_filter = ["answer", "language"]
+    list_select_related = ["session__venue"]
+    date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
         return False

@@ -214,3 +214,40 @@ class TallyConfirmation(models.Model):
 
     def __str__(self):
         return f"{self.session} · {self.count}"
+
+
+class Feedback(models.Model):
+    """A resident's answer, anonymous, to "How did it go?" after a session (issue 11): one per
+    device per session, known only by a keyed hash of a random cookie, never by who they are."""
+
+    class Answer(models.TextChoices):
+        GOOD = "good", _("It went well")
+        OK = "ok", _("It was all right")
+        LOST = "lost", _("I did not understand")
+
+    session = models.ForeignKey(
+        "helpdesk_sessions.Session",
+        on_delete=models.PROTECT,
+        related_name="feedback",
+        verbose_name=_("session"),
+    )
+    answer = models.CharField(_("answer"), max_length=10, choices=Answer.choices)
+    device = models.CharField(_("device key"), max_length=64, editable=False)
+    language = models.CharField(
+        _("language"), max_length=10, choices=language_choices, default="ja"
+    )
+    created_at = models.DateTimeField(_("answered at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "created_at"]
+        verbose_name = _("resident feedback")
+        verbose_name_plural = _("resident feedback")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "device"], name="feedback_once_per_device"),
+            models.CheckConstraint(
+                condition=Q(answer__in=["good", "ok", "lost"]), name="feedback_answer_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.session} · {self.get_answer_display()}"

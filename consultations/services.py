@@ -1,6 +1,8 @@
 """Consultations' business rules: visits' reports, and the figures coordinators report to the
 council."""
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,7 +15,14 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
 from config.fiscal import FiscalYear
-from consultations.models import AgeBand, Consultation, Device, SessionReport, TallyConfirmation
+from consultations.models import (
+    AgeBand,
+    Consultation,
+    Device,
+    Feedback,
+    SessionReport,
+    TallyConfirmation,
+)
 from sessions.models import DispatchRequest, Session, Shift
 from sessions.services import complete_request, mark_attendance, mark_held
 from sessions.services.requests import lock_request
@@ -277,3 +286,48 @@ def confirm_tally(session, *, by) -> TallyConfirmation:
             defaults={"count": count, "confirmed_by": by, "confirmed_at": timezone.now()},
         )
     return confirmation
+
+
+# Residents say how it went (issue 11): anonymous, one answer per device per session -----------
+
+FEEDBACK_DAYS = 7  # answers are taken from the start until a week after
+
+
+def device_key(device_id: str) -> str:
+    """What is stored of a device's random cookie: a keyed hash, which names no one."""
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"feedback:{device_id}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def give_feedback(session, answer: str, *, device_id: str, language: str = "ja"):
+    """Keep a resident's answer; the same device answering again changes nothing. Returns
+    (feedback, created)."""
+    if answer not in Feedback.Answer.values or not device_id:
+        raise TallyError("invalid", _("Choose one of the three answers."))
+    now = timezone.now()
+    if (
+        session.is_cancelled
+        or now < session.starts_at - TALLY_OPENS_BEFORE
+        or now > session.ends_at + timedelta(days=FEEDBACK_DAYS)
+    ):
+        raise TallyError("closed", _("This session is not taking answers."))
+    key = device_key(device_id)
+    try:
+        with transaction.atomic():
+            return Feedback.objects.create(
+                session=session, answer=answer, device=key, language=language
+            ), True
+    except IntegrityError:
+        return Feedback.objects.get(session=session, device=key), False
+
+
+def feedback_counts(session) -> dict:
+    """How many residents gave each answer, in one query."""
+    counts = dict(
+        Feedback.objects.filter(session=session)
+        .order_by()
+        .values_list("answer")
+        .annotate(n=Count("pk"))
+    )
+    return {answer: counts.get(answer, 0) for answer in Feedback.Answer.values}

@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.contrib import messages
@@ -5,14 +6,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from config.errors import ServiceError
+from config.public_pages import public_context, public_page
 from consultations.forms import TallyForm, VisitReportForm
-from consultations.models import Consultation, TallyConfirmation
+from consultations.models import Consultation, Feedback, TallyConfirmation
 from consultations.services import (
     confirm_tally,
+    feedback_counts,
     file_visit_report,
+    give_feedback,
     may_confirm_tally,
     may_report,
     may_tally,
@@ -109,6 +114,7 @@ def tally(request, session_id):
         "may_confirm": session.has_started and may_confirm_tally(request.user, session),
         "confirmation": TallyConfirmation.objects.filter(session=session).first(),
         "count": Consultation.objects.counted().filter(session=session).count(),
+        "feedback": feedback_counts(session),
         "recent": list(mine.select_related("topic").order_by("-recorded_at", "-pk")[:RECENT_SHOWN]),
     }
     return render(request, "consultations/tally.html", context)
@@ -166,3 +172,49 @@ def tally_undo(request, session_id):
         else:
             messages.success(request, gettext("The last entry is undone."))
     return redirect("consultations:tally", session_id=session.pk)
+
+
+DEVICE_COOKIE = "digisapo_device"  # a random id, so a phone answers a session's question once
+DEVICE_COOKIE_AGE = 60 * 60 * 24 * 400
+
+
+# A resident's anonymous answer: nothing a signed-in person's cookies could be forged into, so
+# no CSRF token, and the question is one cached page for everyone (as the request form).
+@csrf_exempt
+def feedback(request, session_id):
+    """ "How did it go?" with three large faces, in the resident's language, from the QR card on
+    the desk; one answer per phone per session, and nothing that identifies the person."""
+    if request.method == "POST":
+        return _answer_feedback(request, session_id)
+    return _feedback_question(request, session_id)
+
+
+@public_page
+def _feedback_question(request, session_id):
+    session = get_object_or_404(Session.objects.select_related("venue"), pk=session_id)
+    context = {"session": session, "answers": Feedback.Answer.choices}
+    return render(request, "consultations/feedback.html", public_context(request, context))
+
+
+feedback.is_public_page = True  # the question comes from `_feedback_question`'s cache
+
+
+def _answer_feedback(request, session_id):
+    session = get_object_or_404(Session.objects.select_related("venue"), pk=session_id)
+    device_id = request.COOKIES.get(DEVICE_COOKIE) or secrets.token_urlsafe(24)
+    try:
+        _given, created = give_feedback(
+            session,
+            request.POST.get("answer", ""),
+            device_id=device_id,
+            language=request.LANGUAGE_CODE,
+        )
+    except ServiceError as error:
+        context = {"session": session, "error": error.message}
+        return render(request, "consultations/feedback_thanks.html", context, status=409)
+    context = {"session": session, "already": not created}
+    response = render(request, "consultations/feedback_thanks.html", context)
+    response.set_cookie(
+        DEVICE_COOKIE, device_id, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax"
+    )
+    return response

@@ -1,6 +1,7 @@
 """Coordinators run the programme from the admin: every model, both personas, fixed query counts."""
 
 import itertools
+import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.fiscal import TOKYO
-from consultations.models import TallyConfirmation
+from consultations.models import Feedback, TallyConfirmation
 from notifications.models import InboundMessage, OptOut, OutboundMessage
 from notifications.services import queue_sms
 from sessions.models import ContactAccess, DispatchInvitation, RequestEvent, Session, Shift
@@ -37,6 +38,7 @@ NO_ADD_PAGE = {
     "helpdesk_sessions.contactaccess",
     "helpdesk_sessions.dispatchinvitation",
     "consultations.tallyconfirmation",  # confirm_tally writes it (issue 11)
+    "consultations.feedback",  # residents' anonymous answers (issue 11)
 }
 # Enough for a changelist with its filters and date drill-down, and far below one query a row.
 CHANGELIST_QUERY_BUDGET = 16
@@ -132,6 +134,9 @@ MAKERS = {
     "consultations.topic": lambda: factories.topic(code=f"t{next(_seq)}"),
     "consultations.consultation": lambda: factories.consultation(recorded_by=factories.user()),
     "consultations.sessionreport": lambda: factories.session_report(recorded_by=factories.user()),
+    "consultations.feedback": lambda: Feedback.objects.create(
+        session=factories.session(), answer="good", device=uuid.uuid4().hex
+    ),
     "consultations.tallyconfirmation": lambda: TallyConfirmation.objects.create(
         session=factories.session(), count=3, confirmed_at=timezone.now()
     ),

@@ -44,6 +44,7 @@ PUBLIC_PAGES = [
     "helpdesk_sessions:visits",
     "helpdesk_sessions:request",
     "helpdesk_sessions:request_status",
+    "consultations:feedback",
 ]
 
 
@@ -52,6 +53,8 @@ def page_url(name):
     if name == "helpdesk_sessions:request_status":
         visit = factories.scheduled_visit(starts_at=NOW + timedelta(days=20))
         return reverse(name, args=[visit.status_token])
+    if name == "consultations:feedback":  # a session's question to residents (issue 11)
+        return reverse(name, args=[factories.session(starts_at=NOW).pk])
     return reverse(name)
 
 

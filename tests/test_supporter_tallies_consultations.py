@@ -423,3 +423,55 @@ def test_the_lead_confirms_from_the_page_and_through_the_api(client, desk, line)
     )
     assert (confirmed.status_code, confirmed.json()["count"]) == (200, 1)
     assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+
+
+# Residents say how it went -----------------------------------------------------------------
+
+
+def feedback_url(session):
+    from django.urls import reverse
+
+    return reverse("consultations:feedback", args=[session.pk])
+
+
+def test_a_resident_answers_once_per_phone_and_nothing_identifies_them(client, desk):
+    from django.test import Client
+
+    from consultations.models import Feedback
+    from consultations.services import feedback_counts
+
+    question = client.get(feedback_url(desk))
+    first = client.post(feedback_url(desk), {"answer": "good"})
+    again = client.post(feedback_url(desk), {"answer": "lost"})  # the same phone changes nothing
+    other_phone = Client(enforce_csrf_checks=True).post(feedback_url(desk), {"answer": "lost"})
+
+    assert question.status_code == 200
+    assert "csrftoken" not in question.cookies  # one cached page for everyone
+    assert first.status_code == again.status_code == other_phone.status_code == 200
+    assert "もういただいています" in again.content.decode()  # Japanese, the default
+    assert feedback_counts(desk) == {"good": 1, "ok": 0, "lost": 1}
+    stored = Feedback.objects.order_by("pk").first()
+    assert client.cookies["digisapo_device"].value not in stored.device  # only a keyed hash
+    assert len(stored.device) == 64
+
+
+def test_feedback_is_refused_for_a_wrong_answer_or_a_cancelled_session(client, desk):
+    from consultations.models import Feedback
+
+    bad = client.post(feedback_url(desk), {"answer": "great"})
+    cancelled = factories.session(starts_at=MONDAY_10AM, status="cancelled")
+    off = client.post(feedback_url(cancelled), {"answer": "good"})
+
+    assert bad.status_code == off.status_code == 409
+    assert not Feedback.objects.exists()
+
+
+def test_the_tally_page_shows_the_residents_answers(helper_client, desk):
+    from consultations.services import give_feedback
+
+    give_feedback(desk, "ok", device_id="phone-1")
+    give_feedback(desk, "ok", device_id="phone-2")
+
+    page = helper_client.get(tally_url(desk))
+
+    assert page.context["feedback"] == {"good": 0, "ok": 2, "lost": 0}

@@ -44,3 +44,18 @@ def test_a_supporter_records_five_consultations_and_undoes_one(live_server, page
     assert Consultation.objects.counted().filter(session=desk).count() == 4
     undone = Consultation.objects.exclude(undone_at=None).get()
     assert undone.topic.code == "photos"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resident_answers_the_sessions_question_on_a_phone(live_server, page, pytestconfig):
+    from consultations.models import Feedback
+
+    desk = factories.session(starts_at=timezone.now() - timedelta(minutes=20))
+    check(page, f"/sessions/{desk.pk}/feedback/", live_server)
+
+    page.get_by_role("button", name="よかった").click()
+
+    assert "ありがとうございました" in page.locator("h1").inner_text()
+    output = Path(pytestconfig.getoption("output"))
+    page.screenshot(path=output / "feedback-thanks.png")
+    assert Feedback.objects.get().answer == "good"
