@@ -140,3 +140,30 @@ def test_a_coordinator_adds_a_closure_in_the_admin(coordinator_client):
 
     assert response.status_code == 302
     assert Closure.objects.get().venue == venue
+
+
+@pytest.mark.parametrize(
+    "holiday",
+    [
+        date(2026, 1, 12),  # 成人の日
+        date(2026, 5, 4),  # みどりの日
+        date(2026, 5, 5),  # こどもの日
+        date(2026, 5, 6),  # 振替休日
+        date(2026, 9, 21),  # 敬老の日
+        date(2026, 9, 22),  # 国民の休日
+        date(2026, 9, 23),  # 秋分の日
+    ],
+)
+def test_every_week_on_a_holidays_weekday_skips_the_holiday_alone(db, holiday):
+    """The holidays issue 11 names, from the `holidays` library: the weekly sitting goes ahead
+    the week before and the week after, not on the day."""
+    from datetime import timedelta
+
+    schedule = factories.schedule(weekday=holiday.weekday(), weeks_of_month="1,2,3,4,5")
+    week = timedelta(days=7)
+
+    sessions = generate_helpdesk_sessions(schedule, holiday - week, holiday + week)
+
+    # The Wednesday before 6 May is 29 April, 昭和の日: closed as well.
+    expected = [day for day in (holiday - week, holiday + week) if day != date(2026, 4, 29)]
+    assert local_dates(sessions) == expected
