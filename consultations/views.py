@@ -6,11 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from config.errors import ServiceError
-from config.public_pages import public_context, public_page
+from config.public_pages import public_context, public_form
 from consultations.forms import TallyForm, VisitReportForm
 from consultations.models import Consultation, Feedback, TallyConfirmation
 from consultations.services import (
@@ -178,25 +177,16 @@ DEVICE_COOKIE = "digisapo_device"  # a random id, so a phone answers a session's
 DEVICE_COOKIE_AGE = 60 * 60 * 24 * 400
 
 
-# A resident's anonymous answer: nothing a signed-in person's cookies could be forged into, so
-# no CSRF token, and the question is one cached page for everyone (as the request form).
-@csrf_exempt
+@public_form
 def feedback(request, session_id):
     """ "How did it go?" with three large faces, in the resident's language, from the QR card on
-    the desk; one answer per phone per session, and nothing that identifies the person."""
+    the desk; one answer per phone per session, and nothing that identifies the person. The
+    question is one cached page for everyone (`public_form`)."""
     if request.method == "POST":
         return _answer_feedback(request, session_id)
-    return _feedback_question(request, session_id)
-
-
-@public_page
-def _feedback_question(request, session_id):
     session = get_object_or_404(Session.objects.select_related("venue"), pk=session_id)
     context = {"session": session, "answers": Feedback.Answer.choices}
     return render(request, "consultations/feedback.html", public_context(request, context))
-
-
-feedback.is_public_page = True  # the question comes from `_feedback_question`'s cache
 
 
 def _answer_feedback(request, session_id):

@@ -14,12 +14,11 @@ from django.utils.formats import time_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from config.errors import ServiceError
 from config.fragments import kept_page, kept_value, render_content
-from config.public_pages import public_context, public_page
+from config.public_pages import public_context, public_form, public_page
 from notifications.models import OutboundMessage
 from sessions.calendar import session_file, site_url, with_calendar_sequence
 from sessions.forms import (
@@ -106,22 +105,12 @@ def visits(request):
 # Group-visit requests (issue 10): the form, its confirmation, the status page -----------------
 
 
-# CSRF protects what a signed-in person's cookies may do; an anonymous visitor's POST carries
-# no authority to forge (anyone may send a request, and the honeypot, the rate limit and the
-# fingerprint deal with abuse), so the form needs a token only when someone is signed in. With
-# no token, the anonymous form is one page from the cache for everyone, with no cookie to set:
-# the token's cookie had cost the form a third of its throughput (issue 10's benchmark).
-@csrf_exempt
+# Anonymous visitors post it with no CSRF token: the honeypot, the rate limit and the
+# fingerprint deal with abuse (`public_form`).
+@public_form
 def request_visit(request):
     """The request form, for residents, and for coordinators entering one taken by phone or on
     paper (they choose how it came and tick the consent as read out)."""
-    if request.user.is_authenticated:
-        return _signed_in_request_form(request)
-    return _request_form(request)
-
-
-@public_page
-def _request_form(request):
     coordinator = request.user.is_authenticated and request.user.is_coordinator
     initial = {"preferred_language": request.LANGUAGE_CODE}
     form = DispatchRequestForm(request.POST or None, coordinator=coordinator, initial=initial)
@@ -145,10 +134,6 @@ def _request_form(request):
                 return redirect("helpdesk_sessions:request_sent", token=made.status_token)
     context = {"form": form, "coordinator": coordinator}
     return render(request, "sessions/request_form.html", public_context(request, context))
-
-
-_signed_in_request_form = csrf_protect(_request_form)
-request_visit.is_public_page = True  # anonymous visitors get `_request_form` from the cache
 
 
 def request_sent(request, token):
