@@ -53,3 +53,9 @@ class ErrorOut(Schema):
     code: str
     message: str
     details: list[ErrorDetailOut] | None = None
+
+
+# What a signed-in endpoint that changes something may answer besides success (documented once,
+# spread into each operation's `response`): nobody signed in, the wrong person, no such object, a
+# rule refusing, bad input.
+REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}

@@ -4,7 +4,7 @@ the request's other steps, and a session's consultation tally (issue 11), at /ap
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
-from config.errors import ErrorOut
+from config.errors import REFUSALS
 from consultations.models import Consultation, Topic
 from consultations.schemas import ConsultationIn, TallyOut, VisitReportIn, VisitReportOut
 from consultations.services import (
@@ -22,14 +22,7 @@ reports_router = Router(tags=["group visits"])
 
 @reports_router.post(
     "/{request_id}/report",
-    response={
-        200: VisitReportOut,
-        401: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        422: ErrorOut,
-    },
+    response={200: VisitReportOut, **REFUSALS},
     summary="File a group visit's report",
     description="How many residents came, the topics covered (ids), the devices, notes (no "
     "names) and which supporters of the team came (`attended`: supporter ids; the others on "
@@ -62,8 +55,6 @@ def file_report(request, request_id: int, payload: VisitReportIn):
 # The consultation tally (issue 11), mounted at /api/sessions beside the session's other calls.
 
 tally_router = Router(tags=["consultations"])
-
-TALLY_REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def entry(consultation) -> dict:
@@ -100,7 +91,7 @@ def tallied_session(request, session_id: int):
 
 @tally_router.get(
     "/{session_id}/consultations",
-    response={200: TallyOut, **TALLY_REFUSALS},
+    response={200: TallyOut, **REFUSALS},
     summary="Show a session's tally",
     description="What residents asked at the session (statistics only: no names), newest "
     "first, undone entries marked, and the count. The session's supporters and coordinators.",
@@ -111,7 +102,7 @@ def list_consultations(request, session_id: int):
 
 @tally_router.post(
     "/{session_id}/consultations",
-    response={201: TallyOut, 200: TallyOut, **TALLY_REFUSALS},
+    response={201: TallyOut, 200: TallyOut, **REFUSALS},
     summary="Record a consultation",
     description="One resident's question: topic (id), device, age band, language, resolved, "
     "minutes. With `key` (one per tap) a resend records nothing more and answers 200. From 30 "
@@ -138,7 +129,7 @@ def record_entry(request, session_id: int, payload: ConsultationIn):
 
 @tally_router.post(
     "/{session_id}/consultations/{consultation_id}/undo",
-    response={200: TallyOut, **TALLY_REFUSALS},
+    response={200: TallyOut, **REFUSALS},
     summary="Undo a consultation",
     description="The entry stays, marked undone (who and when), and is no longer counted; "
     "undoing again changes nothing. The session's supporters and coordinators.",
@@ -152,7 +143,7 @@ def undo_entry(request, session_id: int, consultation_id: int):
 
 @tally_router.post(
     "/{session_id}/consultations/confirm",
-    response={200: TallyOut, **TALLY_REFUSALS},
+    response={200: TallyOut, **REFUSALS},
     summary="Confirm a session's tally",
     description="After the start, the session's lead or a coordinator confirms the count: the "
     "session is marked held and who confirmed what count, when, is kept (confirming again "

@@ -160,18 +160,8 @@ class TallyError(ServiceError):
 
 
 def may_tally(user, session) -> bool:
-    """Coordinators, and the supporters on the session's team."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_coordinator:
-        return True
-    supporter = user.supporter_or_none
-    return (
-        supporter is not None
-        and Shift.objects.filter(
-            session=session, supporter=supporter, status__in=Shift.TEAM_STATUSES
-        ).exists()
-    )
+    """Coordinators, and the supporters on the session's team: who sees its roster."""
+    return session.roster_visible_to(user)
 
 
 def _check_tally_open(session, by) -> None:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
-from config.errors import ApiError, ErrorOut
+from config.errors import REFUSALS, ApiError, ErrorOut
 from config.inputs import Pagination
 from config.public_pages import CLOCK_STEP, request_version
 from sessions.models import DispatchInvitation, DispatchRequest, Session, Shift
@@ -203,9 +203,6 @@ def rendered_as_given(view):
         return api.create_response(request, view(request, **kwargs), status=200)
 
     return wrapper
-
-
-SHIFT_REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 @board_router.get(
@@ -408,7 +405,7 @@ def board_item(row: dict, shifts: list) -> dict:
 
 @router.post(
     "/{session_id}/signup",
-    response={201: ShiftOut, **SHIFT_REFUSALS},
+    response={201: ShiftOut, **REFUSALS},
     summary="Sign up for a session",
     description="Takes a place for the caller (a supporter). Refusals: `full` (409: join the "
     "waiting list instead), `overlap` (409), `already`, `started`, `session_cancelled` (409), "
@@ -423,7 +420,7 @@ def sign_up_for_session(request, session_id: int):
 
 @router.post(
     "/{session_id}/waitlist",
-    response={201: ShiftOut, **SHIFT_REFUSALS},
+    response={201: ShiftOut, **REFUSALS},
     summary="Join the waiting list of a full session",
     description="Puts the caller at the end of the line; when a place frees up, the first "
     "in line is offered it by SMS. Refusals as for sign-up, and `not_full` (409) while "
@@ -437,7 +434,7 @@ def join_session_waitlist(request, session_id: int):
 
 @router.post(
     "/{session_id}/cancel",
-    response={200: ShiftOut, **SHIFT_REFUSALS},
+    response={200: ShiftOut, **REFUSALS},
     summary="Cancel my shift on a session",
     description="Gives up the caller's place, offered place or place in line before the "
     "session starts (`started`, 409, after). Within 24 hours of the start the coordinators "
@@ -451,7 +448,7 @@ def cancel_my_shift(request, session_id: int):
 
 @router.post(
     "/{session_id}/accept",
-    response={200: ShiftOut, **SHIFT_REFUSALS},
+    response={200: ShiftOut, **REFUSALS},
     summary="Take the place offered to me",
     description="Takes the place offered from the waiting list; `offer_expired` (409) once "
     "its time has passed, `not_offered` (409) when no place is offered to the caller.",
@@ -511,7 +508,7 @@ def roster_entry(shift: Shift, *, full: bool) -> dict:
 
 @router.post(
     "/{session_id}/roster",
-    response={201: ShiftOut, **SHIFT_REFUSALS},
+    response={201: ShiftOut, **REFUSALS},
     summary="Add a supporter to a session",
     description="Coordinators: puts a supporter on the session with a role; the sign-up "
     "rules apply (`full`, `overlap`, `level`…).",
@@ -525,7 +522,7 @@ def add_to_session_roster(request, session_id: int, payload: RosterChangeIn):
 
 @router.delete(
     "/{session_id}/roster/{supporter_id}",
-    response={200: ShiftOut, **SHIFT_REFUSALS},
+    response={200: ShiftOut, **REFUSALS},
     summary="Take a supporter off a session",
     description="Coordinators: cancels the supporter's place (or place in line); they are "
     "texted and the place is offered to the first in line.",
@@ -539,7 +536,7 @@ def remove_from_session_roster(request, session_id: int, supporter_id: int):
 
 @router.post(
     "/{session_id}/attendance",
-    response={200: ShiftOut, **SHIFT_REFUSALS},
+    response={200: ShiftOut, **REFUSALS},
     summary="Mark a supporter's attendance",
     description="Coordinators: `attended` or `no_show`, from 30 minutes before the start "
     "(`too_early`, 409, before); `not_on_roster` (409) for a supporter without a place.",
@@ -558,8 +555,6 @@ requests_router = Router(tags=["group visits"])
 
 
 # Triage: the coordinators' list and a request's steps -------------------------------------
-
-TRIAGE_REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def request_summary(request) -> dict:
@@ -661,26 +656,19 @@ def triaged(request_id) -> DispatchRequest:
 )
 @paginate(Pagination, page_size=PAGE_SIZE, max_page_size=PAGE_SIZE)
 def list_requests(request, filters: Query[RequestFilters]):
-    requests = triaged_requests()
-    status = filters.status or "open"
-    if status == "open":
-        requests = requests.filter(
-            status__in=[*DispatchRequest.OPEN_STATUSES, DispatchRequest.Status.SCHEDULED]
-        )
-    elif status != "all":
-        requests = requests.filter(status=status)
-    if filters.district is not None:
-        requests = requests.filter(district_id=filters.district)
-    if filters.channel:
-        requests = requests.filter(channel=filters.channel)
-    if filters.month:
-        requests = requests.in_month(date.fromisoformat(f"{filters.month}-01"))
+    month = date.fromisoformat(f"{filters.month}-01") if filters.month else None
+    requests = triaged_requests().filtered(
+        status=filters.status or "",
+        district=filters.district,
+        channel=filters.channel or "",
+        month=month,
+    )
     return LazyRows(requests.by_urgency(), request_summary)
 
 
 @requests_router.get(
     "/{request_id}",
-    response={200: RequestDetailOut, **TRIAGE_REFUSALS},
+    response={200: RequestDetailOut, **REFUSALS},
     auth=coordinator_token_or_session,
     summary="Show a group-visit request",
     description="Everything the group gave, its history and what a coordinator must phone "
@@ -699,7 +687,7 @@ def _step(request_id, change):
 
 @requests_router.post(
     "/{request_id}/accept",
-    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    response={200: RequestSummaryOut, **REFUSALS},
     auth=coordinator_token_or_session,
     summary="Accept a request",
     description="Received → accepted; the group is told (a landline: a call-back task). "
@@ -711,7 +699,7 @@ def accept(request, request_id: int):
 
 @requests_router.post(
     "/{request_id}/decline",
-    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    response={200: RequestSummaryOut, **REFUSALS},
     auth=coordinator_token_or_session,
     summary="Decline a request",
     description="With the reason the group is told. Refusal: `not_open` (409). Coordinators only.",
@@ -722,7 +710,7 @@ def decline(request, request_id: int, payload: ReasonIn):
 
 @requests_router.post(
     "/{request_id}/ask",
-    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    response={200: RequestSummaryOut, **REFUSALS},
     auth=coordinator_token_or_session,
     summary="Ask the group something",
     description="The question is texted to the representative (a landline: a call-back "
@@ -734,7 +722,7 @@ def ask(request, request_id: int, payload: QuestionIn):
 
 @requests_router.post(
     "/{request_id}/schedule",
-    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    response={200: RequestSummaryOut, **REFUSALS},
     auth=coordinator_token_or_session,
     summary="Schedule a request",
     description="Makes the visit's session at the group's place (or the one given) and puts "
@@ -770,7 +758,7 @@ def schedule(request, request_id: int, payload: ScheduleIn):
 
 @requests_router.post(
     "/{request_id}/reschedule",
-    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    response={200: RequestSummaryOut, **REFUSALS},
     auth=coordinator_token_or_session,
     summary="Move a scheduled visit",
     description="The group and the visit's supporters are told; reminders follow the new "
@@ -787,7 +775,7 @@ def reschedule(request, request_id: int, payload: RescheduleIn):
 
 @requests_router.post(
     "/{request_id}/cancel",
-    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    response={200: RequestSummaryOut, **REFUSALS},
     auth=coordinator_token_or_session,
     summary="Cancel a request",
     description="A scheduled visit's session is cancelled with it; the group and the "
@@ -799,7 +787,7 @@ def cancel(request, request_id: int, payload: ReasonIn):
 
 @requests_router.post(
     "/{request_id}/called-back",
-    response={200: RequestSummaryOut, **TRIAGE_REFUSALS},
+    response={200: RequestSummaryOut, **REFUSALS},
     auth=coordinator_token_or_session,
     summary="Mark a landline's call-back done",
     description="The coordinator phoned the representative and told them what `call_back` "
@@ -811,8 +799,6 @@ def called_back(request, request_id: int):
 
 # Invitations: coordinators invite supporters to staff a scheduled visit; a supporter takes a
 # place or declines (the invitation's page and "1" by SMS do the same through the same service).
-
-INVITATION_REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def request_invitations(request_id: int):
@@ -837,7 +823,7 @@ def list_invitations(request, request_id: int):
 
 @requests_router.post(
     "/{request_id}/invitations",
-    response={201: list[InvitationOut], **INVITATION_REFUSALS},
+    response={201: list[InvitationOut], **REFUSALS},
     summary="Invite supporters to a visit",
     description="Coordinators: texts each supporter a link to take a place (or reply 1); the "
     "first to answer fill the places. A supporter invited before is not invited or texted "
@@ -878,7 +864,7 @@ def my_invitation(request, request_id: int) -> DispatchInvitation:
 
 @requests_router.post(
     "/{request_id}/invitations/take",
-    response={200: InvitationOut, **INVITATION_REFUSALS},
+    response={200: InvitationOut, **REFUSALS},
     summary="Take a place on a visit I am invited to",
     description="Supporters: takes a place through the sign-up rules (`overlap`, `started` "
     "409; `level`, `insurance`, `inactive` 403); the first on the visit leads it. `filled` "
@@ -894,7 +880,7 @@ def take_my_invitation(request, request_id: int):
 
 @requests_router.post(
     "/{request_id}/invitations/decline",
-    response={200: InvitationOut, **INVITATION_REFUSALS},
+    response={200: InvitationOut, **REFUSALS},
     summary="Decline an invitation to a visit",
     description="Supporters: says they cannot go (nobody is texted). `filled` or `not_open` "
     "(409) for an invitation no longer open; 404 for a supporter not invited.",

@@ -153,22 +153,13 @@ class RequestFilterForm(forms.Form):
 
     def requests(self):
         """The requests these filters pick (all open ones when the form is unbound or wrong)."""
-        requests = DispatchRequest.objects.all()
         data = self.cleaned_data if self.is_valid() else {}
-        status = data.get("status") or self.OPEN
-        if status == self.OPEN:
-            requests = requests.filter(
-                status__in=[*DispatchRequest.OPEN_STATUSES, DispatchRequest.Status.SCHEDULED]
-            )
-        elif status != "all":
-            requests = requests.filter(status=status)
-        if data.get("district"):
-            requests = requests.filter(district=data["district"])
-        if data.get("channel"):
-            requests = requests.filter(channel=data["channel"])
-        if data.get("month"):
-            requests = requests.in_month(data["month"])
-        return requests
+        return DispatchRequest.objects.filtered(
+            status=data.get("status", ""),
+            district=data.get("district"),
+            channel=data.get("channel", ""),
+            month=data.get("month"),
+        )
 
 
 class ScheduleForm(forms.Form):

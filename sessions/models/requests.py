@@ -36,12 +36,32 @@ class DispatchRequestQuerySet(PublicContentQuerySet):
             status__in=[DispatchRequest.Status.RECEIVED, DispatchRequest.Status.ACCEPTED]
         )
 
+    def filtered(self, *, status="", district=None, channel="", month=None):
+        """The requests pages' and the API's filters: `status` "open" (the default: still to
+        handle, or coming), "all", or one status; a district (object or id); a channel; the
+        month of the visit (`in_month`)."""
+        requests = self
+        status = status or "open"
+        if status == "open":
+            requests = requests.filter(
+                status__in=[*DispatchRequest.OPEN_STATUSES, DispatchRequest.Status.SCHEDULED]
+            )
+        elif status != "all":
+            requests = requests.filter(status=status)
+        if district is not None:
+            requests = requests.filter(district=district)
+        if channel:
+            requests = requests.filter(channel=channel)
+        if month is not None:
+            requests = requests.in_month(month)
+        return requests
+
     def with_staffing(self):
         """With `staffed`: the supporters holding a place on the visit's session."""
-        holding = ("signed_up", "offered", "attended", "no_show")  # Shift.PLACE_HOLDING_STATUSES
-        return self.annotate(
-            staffed=Count("session__shifts", filter=Q(session__shifts__status__in=holding))
-        )
+        from sessions.models.sessions import Shift  # it imports this module
+
+        holding = Q(session__shifts__status__in=Shift.PLACE_HOLDING_STATUSES)
+        return self.annotate(staffed=Count("session__shifts", filter=holding))
 
     def by_urgency(self):
         """Open requests first, the longest waiting first; then visits to come by date; then the
