@@ -1,43 +1,43 @@
 from django.urls import path
 
-from sessions import views
+from sessions.views import public, requests, shifts
 
 app_name = "helpdesk_sessions"
 
 urlpatterns = [
-    path("classes/", views.classes, name="classes"),
-    path("visits/", views.visits, name="visits"),
-    path("visits/requests/", views.requests_list, name="requests"),
-    path("visits/requests/<int:request_id>/", views.request_detail, name="request_detail"),
+    path("classes/", public.classes, name="classes"),
+    path("visits/", public.visits, name="visits"),
+    path("visits/requests/", requests.requests_list, name="requests"),
+    path("visits/requests/<int:request_id>/", requests.request_detail, name="request_detail"),
     path(
         "visits/requests/<int:request_id>/<str:action>/",
-        views.change_request,
+        requests.change_request,
         name="change_request",
     ),
-    path("visits/request/", views.request_visit, name="request"),
-    path("visits/request/sent/<str:token>/", views.request_sent, name="request_sent"),
-    path("visits/status/<str:token>/", views.request_status, name="request_status"),
-    path("visits/status/<str:token>/cancel/", views.cancel_visit_request, name="request_cancel"),
-    path("board/", views.board, name="board"),
-    path("sessions/<int:session_id>/signup/", views.sign_up_for_session, name="sign_up"),
-    path("sessions/<int:session_id>/waitlist/", views.join_session_waitlist, name="waitlist"),
-    path("sessions/<int:session_id>/cancel/", views.cancel_session_shift, name="cancel"),
-    path("offers/<int:shift_id>/", views.offer, name="offer"),
+    path("visits/request/", requests.request_visit, name="request"),
+    path("visits/request/sent/<str:token>/", requests.request_sent, name="request_sent"),
+    path("visits/status/<str:token>/", requests.request_status, name="request_status"),
+    path("visits/status/<str:token>/cancel/", requests.cancel_visit_request, name="request_cancel"),
+    path("board/", shifts.board, name="board"),
+    path("sessions/<int:session_id>/signup/", shifts.sign_up_for_session, name="sign_up"),
+    path("sessions/<int:session_id>/waitlist/", shifts.join_session_waitlist, name="waitlist"),
+    path("sessions/<int:session_id>/cancel/", shifts.cancel_session_shift, name="cancel"),
+    path("offers/<int:shift_id>/", shifts.offer, name="offer"),
     path(
         "visits/invitations/<int:invitation_id>/",
-        views.visit_invitation,
+        shifts.visit_invitation,
         name="visit_invitation",
     ),
-    path("me/shifts/", views.my_shifts, name="my_shifts"),
-    path("sessions/<int:session_id>/roster/", views.roster, name="roster"),
+    path("me/shifts/", shifts.my_shifts, name="my_shifts"),
+    path("sessions/<int:session_id>/roster/", shifts.roster, name="roster"),
     path(
         "sessions/<int:session_id>/roster/<str:action>/",
-        views.change_roster,
+        shifts.change_roster,
         name="change_roster",
     ),
-    path("sessions/<int:session_id>/event.ics", views.session_event, name="event"),
-    path("sessions/<int:session_id>/checkin-qr/", views.checkin_qr, name="checkin_qr"),
-    path("checkin/<str:token>/", views.checkin, name="checkin"),
-    path("venues/checkin-posters/", views.checkin_posters, name="checkin_posters"),
-    path("venues/<int:venue_id>/checkin-poster/", views.checkin_poster, name="checkin_poster"),
+    path("sessions/<int:session_id>/event.ics", shifts.session_event, name="event"),
+    path("sessions/<int:session_id>/checkin-qr/", shifts.checkin_qr, name="checkin_qr"),
+    path("checkin/<str:token>/", shifts.checkin, name="checkin"),
+    path("venues/checkin-posters/", shifts.checkin_posters, name="checkin_posters"),
+    path("venues/<int:venue_id>/checkin-poster/", shifts.checkin_poster, name="checkin_poster"),
 ]

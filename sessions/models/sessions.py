@@ -443,7 +443,7 @@ class ShiftQuerySet(PublicContentQuerySet):
     def viewer_state(self, supporter) -> tuple:
         """What of their own a supporter's board shows, in one query: their shifts on sessions
         to come, as plain values. Viewers with the same shifts (and level) see the same board
-        (sessions.views.board)."""
+        (sessions.views.shifts.board)."""
         shifts = (
             self.active()
             .filter(supporter=supporter, session__starts_at__gt=timezone.now())

@@ -1,0 +1,1 @@
+"""The sessions app's pages, by journey: public information, group-visit requests, shifts."""

@@ -1,0 +1,36 @@
+"""The public pages about the programme: the class list and what a group visit is."""
+
+from django.conf import settings
+from django.shortcuts import render
+
+from config.public_pages import public_context, public_page
+from sessions.models import (
+    DispatchRequest,
+    Session,
+)
+
+
+@public_page
+def classes(request):
+    """Upcoming smartphone classes, open to everyone; registering is by phone for now."""
+    upcoming = (
+        Session.objects.of_kind(Session.Kind.CLASS)
+        .scheduled()
+        .upcoming()
+        .with_seats_taken()
+        .select_related("venue")
+    )
+    return render(request, "sessions/classes.html", public_context(request, {"classes": upcoming}))
+
+
+@public_page
+def visits(request):
+    """What a group visit is, who may ask, what happens after asking; the form is linked."""
+    context = {
+        "min_residents": DispatchRequest.MIN_RESIDENTS,
+        "days_ahead": settings.DISPATCH_MIN_DAYS_AHEAD,
+    }
+    return render(request, "sessions/visits.html", public_context(request, context))
+
+
+# Group-visit requests (issue 10): the form, its confirmation, the status page -----------------
