@@ -34,6 +34,8 @@ Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 # Pages of at most 50 rows: five million rows, far past any list here, and an offset every
 # database takes.
 LAST_PAGE = 100_000
+# Every list's page size, and its largest (the API's description promises 50).
+PAGE_SIZE = 50
 
 
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"

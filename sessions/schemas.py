@@ -141,7 +141,7 @@ class BoardFilters(Schema):
 
 
 class BoardSessionOut(SessionFields):
-    # No resolvers: `sessions.api.board_items` hands over every value ready (issue 9).
+    # No resolvers: `sessions.api.shifts.board_items` hands over every value ready (issue 9).
     staffed: int = Field(description="Places taken (an offered place counts as taken).")
     supporters: list[str] = Field(
         description="Given names of the supporters holding a place, leads first."
