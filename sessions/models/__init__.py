@@ -11,6 +11,7 @@ from sessions.models.requests import (
     new_reference,
 )
 from sessions.models.sessions import (
+    ClassSeries,
     Session,
     SessionQuerySet,
     Shift,
@@ -21,6 +22,7 @@ from sessions.models.sessions import (
 __all__ = [
     "REFERENCE_ALPHABET",
     "ClassRegistration",
+    "ClassSeries",
     "ContactAccess",
     "DispatchInvitation",
     "DispatchRequest",

@@ -201,6 +201,26 @@ def prefetch_next_helpdesk_dates(count: int, within: timedelta | None = None) ->
     return Prefetch("sessions", queryset=sessions, to_attr="next_sessions")
 
 
+class ClassSeries(models.Model):
+    """Classes that belong together, e.g. the five-level course or a monthly LINE class: a
+    resident may register for one date or for every date of the series still to come."""
+
+    title = models.CharField(_("title"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    # The public class list shows each class's series: every write marks those pages stale.
+    objects = PublicContentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name = pgettext_lazy("lesson", "class series")
+        verbose_name_plural = pgettext_lazy("lesson", "class series")
+
+    def __str__(self):
+        return self.title
+
+
 class Session(models.Model):
     """One scheduled activity: a help-desk sitting, a group dispatch or a smartphone class."""
 
@@ -214,6 +234,21 @@ class Session(models.Model):
         # A session called off is 中止 in Japanese, not キャンセル as a shift or a text is.
         CANCELLED = "cancelled", pgettext_lazy("session status", "Cancelled")
         HELD = "held", _("Held")
+
+    class Level(models.IntegerChoices):
+        """The city's five-level smartphone course (FY2021), from first steps to everyday use."""
+
+        INTRODUCTION = 1, pgettext_lazy("class level", "Level 1: first steps (入門編)")
+        BASICS = 2, pgettext_lazy("class level", "Level 2: basics (基礎編)")
+        APPS = 3, pgettext_lazy("class level", "Level 3: apps and messages (応用編)")
+        ONLINE = 4, pgettext_lazy("class level", "Level 4: online services (実践編)")
+        PRACTICAL = 5, pgettext_lazy("class level", "Level 5: practical use (活用編)")
+
+    class Organiser(models.TextChoices):
+        CITY = "city", pgettext_lazy("class organiser", "Maebashi City")
+        KOMINKAN = "kominkan", pgettext_lazy("class organiser", "A community hall (公民館)")
+        COMPANY = "company", pgettext_lazy("class organiser", "A carrier or company")
+        NATIONAL = "national", pgettext_lazy("class organiser", "The national programme")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, db_index=True)
     title = models.CharField(
@@ -267,6 +302,28 @@ class Session(models.Model):
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(5)],
     )
+    class_level = models.PositiveSmallIntegerField(
+        pgettext_lazy("lesson", "class level"),
+        choices=Level.choices,
+        null=True,
+        blank=True,
+        help_text=_("Classes only: the course level, 1 (first steps) to 5 (practical use)."),
+    )
+    organiser = models.CharField(
+        pgettext_lazy("lesson", "organiser"),
+        max_length=10,
+        choices=Organiser.choices,
+        blank=True,
+        help_text=_("Classes only: who runs the class."),
+    )
+    series = models.ForeignKey(
+        ClassSeries,
+        on_delete=models.PROTECT,
+        related_name="classes",
+        verbose_name=pgettext_lazy("lesson", "class series"),
+        null=True,
+        blank=True,
+    )
     language = models.CharField(
         _("language"), max_length=10, choices=language_choices, default="ja"
     )
@@ -314,6 +371,20 @@ class Session(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(min_level__gte=1) & Q(min_level__lte=5), name="session_level_1_to_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(class_level__isnull=True)
+                | (Q(class_level__gte=1) & Q(class_level__lte=5)),
+                name="session_class_level_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(organiser__in=["", "city", "kominkan", "company", "national"]),
+                name="session_organiser_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="class") | (Q(series__isnull=True) & Q(class_level__isnull=True)),
+                name="session_series_and_level_for_classes",
+                violation_error_message=_("Only a class has a course level or a series."),
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=["helpdesk", "dispatch", "class"]), name="session_kind_valid"
