@@ -26,6 +26,7 @@ from sessions.services.registrations import (
     RegistrationError,
     add_registration,
     cancel_registration,
+    offer_freed_seats,
 )
 from sessions.services.requests import (
     RequestError,
@@ -89,6 +90,7 @@ __all__ = [
     "ask_back",
     "bump_calendar_sequence",
     "cancel_registration",
+    "offer_freed_seats",
     "cancel_request",
     "cancel_session",
     "cancel_shift",

@@ -80,7 +80,7 @@ def cancel_registration(registration: ClassRegistration, *, by) -> ClassRegistra
             "Registration %s cancelled by user %s", registration.pk, getattr(by, "pk", None)
         )
         if held_seat:
-            _move_the_line_up(session)
+            offer_freed_seats(session)
     return registration
 
 
@@ -100,8 +100,9 @@ def _last_position(session) -> int:
     return last["last"] or 0
 
 
-def _move_the_line_up(session: Session) -> None:
-    """Give each open seat to the next resident in line, and text them (session locked)."""
+def offer_freed_seats(session: Session) -> None:
+    """Give each open seat to the next resident in line, and text them. The caller holds the
+    session's row lock; whatever frees seats (a cancellation, a larger room) calls this."""
     waiting = ClassRegistration.objects.select_for_update().filter(
         session=session, status=ClassRegistration.Status.WAITLISTED
     )
