@@ -4,6 +4,8 @@ The benchmark itself (gunicorn, wrk, PostgreSQL) is never run by the suite; thes
 relies on, seeded once for the module on a frozen day (2026-11-23, a Monday).
 """
 
+import json
+import uuid
 from datetime import date, datetime, time, timedelta
 from io import StringIO
 
@@ -14,9 +16,12 @@ from django.test import override_settings
 from django.urls import Resolver404, resolve
 
 from config.bench import urls as bench_urls
-from config.bench.pages import FLOOR, PAGES
+from config.bench.pages import FLOOR, PAGES, TALLY
 from config.fiscal import TOKYO
+from consultations.models import Consultation
 from sessions.models import Session
+from supporters.models import User
+from supporters.services import create_api_token
 from tests import factories
 
 TODAY = date(2026, 11, 23)
@@ -112,3 +117,22 @@ def test_each_page_is_compared_with_the_floor_driven_beside_it():
         ("/b", 1500),
     ]
     assert shown[0]["label"] == f"{FLOOR} (3 runs, 1,000 to 2,000)"
+
+
+def test_the_tally_call_it_prints_records_for_the_demo_supporter_now(benched, client):
+    """The one POST driven: the path and body printed are a call the supporter may make now,
+    each fresh key one more consultation, the same key again none (the wrk script's keys)."""
+    path, body = bench_setup("--tally-call").strip().split(" ", 1)
+    _token, key = create_api_token(User.objects.get(username="supporter"), "test")
+    headers = {"authorization": f"Bearer {key}"}
+    entry = {"key": str(uuid.uuid4()), **json.loads(body)}
+
+    first = client.post(path, entry, content_type="application/json", headers=headers)
+    again = client.post(path, entry, content_type="application/json", headers=headers)
+    other = {**entry, "key": "0badc0de-0001-4000-8000-000000000001"}  # post.lua's shape
+    third = client.post(path, other, content_type="application/json", headers=headers)
+
+    assert [first.status_code, again.status_code, third.status_code] == [201, 200, 201]
+    assert Consultation.objects.filter(session_id=path.split("/")[3]).count() == 2
+    assert bench_setup("--tally-call").split(" ", 1)[0] == path  # one session, run after run
+    assert TALLY in [page for _label, page, _who in PAGES]

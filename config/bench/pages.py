@@ -20,7 +20,13 @@ PAGES = [
     ("`/me/shifts/` as a supporter", "/me/shifts/", "cookie"),
     ("`GET /api/board` (token)", "/api/board", "token"),
     ("`GET /api/sessions`", "/api/sessions", None),
+    ("`POST /api/sessions/…/consultations` (the tally, token)", "TALLY", "token"),
 ]
+
+# The tally's record call (issue 11), the one page driven by POST: `bench_setup --tally-call`
+# prints its real path (a help desk whose tally is open, the demo supporter on its team) and its
+# JSON body; each request adds a fresh idempotency key, as each tap on a phone does.
+TALLY = "TALLY"
 
 # The demo login the signed-in pages are measured as.
 USERNAME = "supporter"

@@ -41,10 +41,11 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from config.bench.pages import FLOOR, PAGES, USERNAME
+from config.bench.pages import FLOOR, PAGES, TALLY, USERNAME
 
 ROOT = Path(__file__).resolve().parents[2]
 LUA = Path(__file__).with_name("report.lua")
+POST_LUA = Path(__file__).with_name("post.lua")
 LOG = ROOT / "var" / "bench" / "gunicorn.log"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/digisapo_bench"
 PROXY_HEADER = ("X-Forwarded-Proto", "https")
@@ -171,13 +172,24 @@ def cpu_seconds(master: int) -> tuple[float, float]:
     return workers / tick, database / tick
 
 
-def drive(url: str, headers: dict, seconds: int, connections: int, threads: int) -> dict:
+def drive(
+    url: str, headers: dict, seconds: int, connections: int, threads: int, body: str | None = None
+) -> dict:
+    """wrk on `url` for `seconds`; with `body`, a POST of it with a fresh key per request."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-    command += ["-s", str(LUA)]
+    command += ["-s", str(POST_LUA if body else LUA)]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
+    command.append(url)
+    if body:
+        command += ["--", body, secrets.token_hex(4)]
     done = subprocess.run(
-        [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=True
+        command,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+        env={**os.environ, "BENCH_REPORT_LUA": str(LUA)},
     )
     line = next(line for line in done.stdout.splitlines() if line.startswith("BENCH "))
     figures = {key: int(value) for key, value in (item.split("=") for item in line.split()[1:])}
@@ -259,6 +271,9 @@ def main():
     say(manage(env, "bench_setup", debug=True).strip().splitlines()[-1])
     cookie = manage(env, "bench_setup", "--session-for", USERNAME).strip()
     token = manage(env, "issue_token", USERNAME, "--name", "make bench").strip()
+    tally_path, tally_body = manage(env, "bench_setup", "--tally-call").strip().split(" ", 1)
+    # What each page's path is driven as: its real URL, and the body of a POST.
+    driven = {TALLY: (tally_path, tally_body)}
     auth_headers = {
         None: {},
         "cookie": {"Cookie": f"sessionid={cookie}"},
@@ -299,24 +314,27 @@ def main():
         # One pass over every page first, not counted: each worker fills its caches, and
         # whatever the setup left running (the database writing out the seeded rows) is done
         # before the first measured page, not during it.
-        for _label, path, who in PAGES if warmup else []:
+        for _label, page, who in PAGES if warmup else []:
+            path, body = driven.get(page, (page, None))
             headers = dict([PROXY_HEADER]) | auth_headers[who]
-            drive(base + path, headers, warmup, connections, threads)
+            drive(base + path, headers, warmup, connections, threads, body)
         floor = PAGES[0]
         order = [floor]
         for page in PAGES[1:]:
             order += [page, floor]
-        for label, path, who in order:
+        for label, page, who in order:
+            path, body = driven.get(page, (page, None))
             headers = dict([PROXY_HEADER]) | auth_headers[who]
+            # A POST's check is the GET of the same URL (the tally's listing): it must answer.
             status = status_of(base + path, headers)
             if status != 200:
                 say(f"{path} answered {status}, not 200")
                 rows.append({"label": label, "path": path, "status": status})
                 continue
             if warmup:
-                drive(base + path, headers, warmup, connections, threads)
+                drive(base + path, headers, warmup, connections, threads, body)
             workers_before, database_before = cpu_seconds(server.pid)
-            figures = drive(base + path, headers, seconds, connections, threads)
+            figures = drive(base + path, headers, seconds, connections, threads, body)
             workers_after, database_after = cpu_seconds(server.pid)
             served = figures["requests"] or 1
             figures["cpu_ms"] = (workers_after - workers_before) * 1000 / served
@@ -325,7 +343,7 @@ def main():
             if after != 200:
                 say(f"{path} answered {after} after the run, not 200")
             load = os.getloadavg()[0]
-            rows.append({"label": label, "path": path, "status": after, "load": load, **figures})
+            rows.append({"label": label, "path": page, "status": after, "load": load, **figures})
             say(f"{path}: {figures['rps']:.0f} requests/s")
     finally:
         stop(server)

@@ -5,8 +5,10 @@ schedule is generated for its fiscal year; `--session-for` signs a user in witho
 wrk's cookie); `--server-times` times each benchmarked page through Django's test client.
 """
 
+import json
 import statistics
 import time
+import uuid
 from contextlib import suppress
 from datetime import timedelta
 
@@ -20,13 +22,17 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from config.bench.pages import PAGES, STATUS_TOKEN, USERNAME
-from sessions.models import DispatchRequest, Session
+from config.bench.pages import PAGES, STATUS_TOKEN, TALLY, USERNAME
+from consultations.models import Topic
+from consultations.services import TALLY_OPENS_BEFORE
+from sessions.models import DispatchRequest, Session, Shift
 from sessions.services import generate_helpdesk_sessions
 from supporters.services import create_api_token
 from venues.models import HelpdeskSchedule
 
 AHEAD = timedelta(days=365)
+# The help desk whose tally the benchmark records into, told apart by its title.
+TALLY_TITLE = "make bench: the tally"
 
 
 class Command(BaseCommand):
@@ -48,10 +54,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--requests", type=int, default=20, help="Requests per page for --server-times."
         )
+        parser.add_argument(
+            "--tally-call",
+            action="store_true",
+            help="Print the path and JSON body of a tally record call the demo supporter may "
+            "make now.",
+        )
 
-    def handle(self, *args, session_for, server_times, requests, **options):
+    def handle(self, *args, session_for, server_times, requests, tally_call, **options):
         if session_for:
             self.stdout.write(signed_in_session_key(session_for))
+        elif tally_call:
+            path, body = tally_call_now()
+            self.stdout.write(f"{path} {json.dumps(body)}")
         elif server_times:
             self.write_server_times(requests)
         else:
@@ -83,6 +98,7 @@ class Command(BaseCommand):
         token, key = create_api_token(user, "bench_setup --server-times")
         host = settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "testserver"
         try:
+            tally_path, tally_body = tally_call_now()
             for _label, path, who in PAGES:
                 client = Client(SERVER_NAME=host, HTTP_X_FORWARDED_PROTO="https")
                 if who == "cookie":
@@ -92,9 +108,15 @@ class Command(BaseCommand):
                 for attempt in range(requests + 1):
                     with CaptureQueriesContext(connection) as captured:
                         started = time.perf_counter()
-                        response = client.get(path, headers=headers)
+                        if path == TALLY:  # a fresh key each time, as each tap has
+                            body = {"key": str(uuid.uuid4()), **tally_body}
+                            response = client.post(
+                                tally_path, body, content_type="application/json", headers=headers
+                            )
+                        else:
+                            response = client.get(path, headers=headers)
                         elapsed = time.perf_counter() - started
-                    if response.status_code != 200:
+                    if response.status_code not in (200, 201):
                         raise CommandError(f"{path} answered {response.status_code}, not 200")
                     if attempt:  # the first request warms the template and URL caches
                         times.append(elapsed)
@@ -103,6 +125,45 @@ class Command(BaseCommand):
                 self.stdout.write(f"TIME {path} {median_ms:.1f} {queries}")
         finally:
             token.delete()
+
+
+def tally_call_now() -> tuple[str, dict]:
+    """A tally record call the demo supporter may make now: the path of a help desk whose tally
+    is open (made, with the supporter on its team, unless one still is) and the body."""
+    now = timezone.now()
+    supporter = get_user(USERNAME).supporter
+    session = (
+        Session.objects.filter(
+            title=TALLY_TITLE,
+            starts_at__lte=now + TALLY_OPENS_BEFORE,
+            starts_at__date__gte=timezone.localdate(now),
+        )
+        .order_by("-starts_at")
+        .first()
+    )
+    if session is None:
+        # Starting in 20 minutes: open now (30 minutes before), and until the end of its day.
+        starts_at = now.replace(second=0, microsecond=0) + timedelta(minutes=20)
+        venue = Session.objects.filter(kind=Session.Kind.HELPDESK).first().venue
+        session = Session.objects.create(
+            kind=Session.Kind.HELPDESK,
+            title=TALLY_TITLE,
+            venue=venue,
+            district_id=venue.district_id,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=2),
+        )
+        Shift.objects.create(session=session, supporter=supporter)
+    topic = Topic.objects.filter(is_active=True).order_by("pk").first()
+    body = {
+        "topic": topic.pk,
+        "device": "android",
+        "age_band": "70s",
+        "language": "ja",
+        "resolved": True,
+        "minutes": 10,
+    }
+    return f"/api/sessions/{session.pk}/consultations", body
 
 
 def give_status_token():
