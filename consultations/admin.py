@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from consultations.models import Consultation, Feedback, SessionReport, TallyConfirmation, Topic
+from consultations.models import (
+    Consultation,
+    ConsultationChange,
+    Feedback,
+    SessionReport,
+    TallyConfirmation,
+    Topic,
+)
 
 
 class RecordedByMixin:
@@ -24,10 +31,42 @@ class TopicAdmin(admin.ModelAdmin):
     filter_horizontal = ["skills"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the services write: shown here, never added, changed or deleted."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ConsultationChangeInline(admin.TabularInline):
+    model = ConsultationChange
+    fields = ["changed_at", "changed_by", "kind", "changes"]
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 # Consultations are statistics, never a resident's record (docs/architecture.md, Privacy): this
-# admin shows and searches only the model's fields, none of which names a resident.
+# admin shows and searches only the model's fields, none of which names a resident. The tally
+# (record_consultation, undo) and a coordinator's corrections on the session's records page
+# (correct_consultation, remove_consultation, restore_consultation) write them, keeping who and
+# when: here they are read only, so nothing bypasses that history.
 @admin.register(Consultation)
-class ConsultationAdmin(RecordedByMixin, admin.ModelAdmin):
+class ConsultationAdmin(ReadOnlyAdmin):
     list_display = [
         "session",
         "topic",
@@ -38,21 +77,47 @@ class ConsultationAdmin(RecordedByMixin, admin.ModelAdmin):
         "minutes",
         "recorded_by",
         "recorded_at",
+        "undone_at",
     ]
     list_filter = ["topic", "device", "age_band", "is_resolved", "language", "session__venue"]
     list_select_related = ["session__venue", "topic", "recorded_by"]
     date_hierarchy = "session__starts_at"
     search_fields = ["topic__name", "session__title", "session__venue__name"]
-    autocomplete_fields = ["session", "recorded_by"]
     ordering = ["-session__starts_at", "-recorded_at"]
-    readonly_fields = ["recorded_at"]
     fields = [
         "session",
         "topic",
         ("device", "age_band", "language"),
         ("is_resolved", "minutes"),
         ("recorded_by", "recorded_at"),
+        ("undone_by", "undone_at"),
     ]
+    readonly_fields = [
+        "session",
+        "topic",
+        "device",
+        "age_band",
+        "language",
+        "is_resolved",
+        "minutes",
+        "recorded_by",
+        "recorded_at",
+        "undone_by",
+        "undone_at",
+    ]
+    inlines = [ConsultationChangeInline]
+
+
+@admin.register(ConsultationChange)
+class ConsultationChangeAdmin(ReadOnlyAdmin):
+    """Coordinators' corrections of recorded consultations, with who and when."""
+
+    list_display = ["consultation", "kind", "changed_by", "changed_at"]
+    list_filter = ["kind"]
+    list_select_related = ["consultation__topic", "changed_by"]
+    date_hierarchy = "changed_at"
+    fields = ["consultation", "kind", "changes", "changed_by", "changed_at"]
+    readonly_fields = fields
 
 
 @admin.register(SessionReport)

@@ -2,17 +2,32 @@
 the request's other steps, and a session's consultation tally (issue 11), at /api/sessions."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Status
 
 from config.errors import REFUSALS
-from consultations.models import Consultation, Topic
-from consultations.schemas import ConsultationIn, TallyOut, VisitReportIn, VisitReportOut
+from consultations.models import Consultation, TallyConfirmation, Topic
+from consultations.schemas import (
+    ConsultationHistoryOut,
+    ConsultationIn,
+    CorrectionIn,
+    TallyOut,
+    VisitReportIn,
+    VisitReportOut,
+)
 from consultations.services import (
+    CORRECTION_FORBIDDEN,
     TallyError,
     confirm_tally,
+    correct_consultation,
+    corrected_after_confirmation,
+    feedback_counts,
     file_visit_report,
+    may_correct,
     may_tally,
     record_consultation,
+    remove_consultation,
+    restore_consultation,
     undo_consultation,
 )
 from sessions.models import DispatchRequest, Session
@@ -73,12 +88,17 @@ def entry(consultation) -> dict:
 
 
 def tally(session) -> dict:
-    """The session's entries, newest first, and how many count: two queries."""
+    """The session's entries, newest first, how many count, the residents' answers counted and
+    the confirmation: a fixed number of queries."""
     entries = list(Consultation.objects.filter(session=session).order_by("-recorded_at", "-pk"))
+    confirmation = TallyConfirmation.objects.filter(session=session).first()
     return {
         "session_id": session.pk,
         "count": sum(1 for consultation in entries if consultation.undone_at is None),
         "consultations": [entry(consultation) for consultation in entries],
+        "feedback": feedback_counts(session),
+        "confirmed_count": confirmation.count if confirmation else None,
+        "corrected_after_confirmation": corrected_after_confirmation(session, confirmation),
     }
 
 
@@ -94,7 +114,9 @@ def tallied_session(request, session_id: int):
     response={200: TallyOut, **REFUSALS},
     summary="Show a session's tally",
     description="What residents asked at the session (statistics only: no names), newest "
-    "first, undone entries marked, and the count. The session's supporters and coordinators.",
+    "first, undone entries marked, and the count; the residents' anonymous answers counted "
+    "(`feedback`: `good`, `ok`, `lost`), the confirmed count and whether the records changed "
+    "after it. The session's supporters and coordinators.",
 )
 def list_consultations(request, session_id: int):
     return tally(tallied_session(request, session_id))
@@ -154,3 +176,96 @@ def confirm_entries(request, session_id: int):
     session = get_object_or_404(Session, pk=session_id)
     confirm_tally(session, by=request.user)
     return tally(session)
+
+
+# Coordinators correct a session's records later (issue 11) ------------------------------------
+
+
+def corrected_entry(request, session_id: int, consultation_id: int):
+    session = get_object_or_404(Session, pk=session_id)
+    if not may_correct(request.user):
+        raise TallyError("forbidden", CORRECTION_FORBIDDEN)
+    return session, get_object_or_404(Consultation, pk=consultation_id, session=session)
+
+
+@tally_router.patch(
+    "/{session_id}/consultations/{consultation_id}",
+    response={200: TallyOut, **REFUSALS},
+    summary="Correct a consultation",
+    description="A coordinator changes a recorded consultation's choices, at any time after the "
+    "session (only the fields sent change; a topic by id). The change keeps who, when, and the "
+    "old and new values (`.../history`); a confirmed tally stays confirmed and is shown as "
+    "corrected after. Refusals: `forbidden` (403), `invalid` (422).",
+)
+def correct_entry(request, session_id: int, consultation_id: int, payload: CorrectionIn):
+    session, consultation = corrected_entry(request, session_id, consultation_id)
+    sent = payload.dict(exclude_unset=True)
+    changes = {
+        ("is_resolved" if name == "resolved" else name): value for name, value in sent.items()
+    }
+    if any(value is None for value in changes.values()):
+        raise TallyError("invalid", _("A correction gives each field it sends a value."))
+    if "topic" in changes:
+        changes["topic"] = Topic.objects.filter(pk=changes["topic"]).first()
+    correct_consultation(consultation, changes, by=request.user)
+    return tally(session)
+
+
+@tally_router.post(
+    "/{session_id}/consultations/{consultation_id}/remove",
+    response={200: TallyOut, **REFUSALS},
+    summary="Remove a consultation from the figures",
+    description="A coordinator, at any time: the entry stays, marked undone with who and when, "
+    "and the history keeps the removal; removing again changes nothing. `forbidden` (403).",
+)
+def remove_entry(request, session_id: int, consultation_id: int):
+    session, consultation = corrected_entry(request, session_id, consultation_id)
+    remove_consultation(consultation, by=request.user)
+    return tally(session)
+
+
+@tally_router.post(
+    "/{session_id}/consultations/{consultation_id}/restore",
+    response={200: TallyOut, **REFUSALS},
+    summary="Count a consultation again",
+    description="A coordinator counts an undone or removed entry again; the history keeps who "
+    "had undone it and when. Restoring a counted entry changes nothing. `forbidden` (403).",
+)
+def restore_entry(request, session_id: int, consultation_id: int):
+    session, consultation = corrected_entry(request, session_id, consultation_id)
+    restore_consultation(consultation, by=request.user)
+    return tally(session)
+
+
+@tally_router.get(
+    "/{session_id}/consultations/{consultation_id}/history",
+    response={200: ConsultationHistoryOut, **REFUSALS},
+    summary="Show a consultation's history",
+    description="Who recorded the entry, who undid it, and every correction oldest first (who, "
+    "when, old and new values). Coordinators (403 for others).",
+)
+def entry_history(request, session_id: int, consultation_id: int):
+    _session, consultation = corrected_entry(request, session_id, consultation_id)
+    consultation = (
+        Consultation.objects.select_related("recorded_by", "undone_by")
+        .prefetch_related("changes__changed_by")
+        .get(pk=consultation.pk)
+    )
+    return {
+        "consultation": entry(consultation),
+        "recorded_by": _name(consultation.recorded_by),
+        "undone_by": _name(consultation.undone_by),
+        "changes": [
+            {
+                "kind": change.kind,
+                "changed_at": change.changed_at,
+                "changed_by": _name(change.changed_by),
+                "changes": change.changes,
+            }
+            for change in consultation.changes.all()
+        ],
+    }
+
+
+def _name(user) -> str | None:
+    return None if user is None else str(user)

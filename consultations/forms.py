@@ -1,8 +1,9 @@
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from consultations.models import TALLY_AGE_BANDS, Device, Topic
+from consultations.models import TALLY_AGE_BANDS, AgeBand, Device, Topic
 from sessions.models import DispatchRequest
 
 
@@ -73,3 +74,34 @@ class TallyForm(forms.Form):
         label=_("About how many minutes?"), choices=MINUTES, coerce=int, widget=forms.RadioSelect
     )
     key = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class CorrectionForm(forms.Form):
+    """A coordinator corrects one recorded consultation: every choice, the older records' age
+    bands too (`AgeBand`), the topic it has even when no longer offered."""
+
+    topic = forms.ModelChoiceField(label=_("Topic"), queryset=Topic.objects.none())
+    device = forms.ChoiceField(label=_("Device"), choices=Device.choices)
+    age_band = forms.ChoiceField(label=_("Age"), choices=AgeBand.choices)
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    is_resolved = forms.TypedChoiceField(
+        label=_("Solved?"),
+        choices=[("yes", _("Solved")), ("no", _("Not solved"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=240)
+
+    def __init__(self, *args, consultation, **kwargs):
+        initial = {
+            "topic": consultation.topic_id,
+            "device": consultation.device,
+            "age_band": consultation.age_band,
+            "language": consultation.language,
+            "is_resolved": "yes" if consultation.is_resolved else "no",
+            "minutes": consultation.minutes,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["topic"].queryset = Topic.objects.filter(
+            Q(is_active=True) | Q(pk=consultation.topic_id)
+        )

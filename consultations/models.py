@@ -251,3 +251,45 @@ class Feedback(models.Model):
 
     def __str__(self):
         return f"{self.session} · {self.get_answer_display()}"
+
+
+class ConsultationChange(models.Model):
+    """A coordinator's correction of a recorded consultation, after the session (issue 11): who,
+    when, and what changed (`changes`: `{field: {"old": ..., "new": ...}}`, the topic by id), or
+    that it was removed from the figures or restored to them. Written by the services only."""
+
+    class Kind(models.TextChoices):
+        EDITED = "edited", _("edited")
+        REMOVED = "removed", _("removed")
+        RESTORED = "restored", _("restored")
+
+    consultation = models.ForeignKey(
+        Consultation,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        verbose_name=_("consultation"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    changes = models.JSONField(_("what changed"), default=dict, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
+        null=True,
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["consultation", "changed_at", "id"]
+        verbose_name = _("consultation change")
+        verbose_name_plural = _("consultation changes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["edited", "removed", "restored"]),
+                name="consultation_change_kind_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.consultation_id} · {self.get_kind_display()}"

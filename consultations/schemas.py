@@ -59,7 +59,49 @@ class ConsultationOut(Schema):
     undone: bool
 
 
+class FeedbackCountsOut(Schema):
+    """How many residents gave each answer: counts only, nothing that identifies anyone."""
+
+    good: int = Field(description="It went well (よかった).")
+    ok: int = Field(description="It was all right (ふつう).")
+    lost: int = Field(description="They did not understand (わからなかった).")
+
+
 class TallyOut(Schema):
     session_id: int
     count: int = Field(description="Consultations counted (undone ones left out).")
     consultations: list[ConsultationOut] = Field(description="Newest first, undone included.")
+    feedback: FeedbackCountsOut = Field(description="Residents' anonymous answers, counted.")
+    confirmed_count: int | None = Field(
+        None, description="The count the lead confirmed, when the tally has been confirmed."
+    )
+    corrected_after_confirmation: bool = Field(
+        False, description="The records changed after the tally was confirmed."
+    )
+
+
+class CorrectionIn(Schema):
+    """A coordinator's correction: only the fields sent change."""
+
+    topic: Id | None = None
+    device: TallyDevice | None = None
+    age_band: AgeBand | None = None
+    language: str | None = Field(None, max_length=10)
+    resolved: bool | None = None
+    minutes: int | None = Field(None, ge=1, le=240)
+
+
+class ConsultationChangeOut(Schema):
+    kind: Literal["edited", "removed", "restored"]
+    changed_at: LocalDateTime
+    changed_by: str | None = Field(description="The coordinator's name.")
+    changes: dict = Field(
+        description='What changed: `{field: {"old": ..., "new": ...}}` (the topic by id).'
+    )
+
+
+class ConsultationHistoryOut(Schema):
+    consultation: ConsultationOut
+    recorded_by: str | None
+    undone_by: str | None
+    changes: list[ConsultationChangeOut] = Field(description="Oldest first.")

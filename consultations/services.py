@@ -18,10 +18,12 @@ from config.fiscal import FiscalYear
 from consultations.models import (
     AgeBand,
     Consultation,
+    ConsultationChange,
     Device,
     Feedback,
     SessionReport,
     TallyConfirmation,
+    Topic,
 )
 from sessions.models import DispatchRequest, Session, Shift
 from sessions.services import complete_request, mark_attendance, mark_held
@@ -276,6 +278,138 @@ def confirm_tally(session, *, by) -> TallyConfirmation:
             defaults={"count": count, "confirmed_by": by, "confirmed_at": timezone.now()},
         )
     return confirmation
+
+
+# Coordinators correct a session's records later (issue 11): every change keeps who and when --
+
+# What a correction may change, with how each is checked (the topic is kept by id in the history).
+CORRECTABLE = ("topic", "device", "age_band", "language", "is_resolved", "minutes")
+
+
+def may_correct(user) -> bool:
+    """Coordinators correct a session's records, at any time after."""
+    return getattr(user, "is_authenticated", False) and user.is_coordinator
+
+
+CORRECTION_FORBIDDEN = _("Only a coordinator corrects a session's records.")
+
+
+def _check_may_correct(by) -> None:
+    if not may_correct(by):
+        raise TallyError("forbidden", CORRECTION_FORBIDDEN)
+
+
+def _locked(consultation) -> Consultation:
+    """The session's row first (the lock order), then the consultation's."""
+    lock_session(consultation.session_id)
+    return Consultation.objects.select_for_update().get(pk=consultation.pk)
+
+
+def _check_correction(consultation, changes: dict) -> dict:
+    """The changed fields, `{field: (old, new)}`, once each new value is one the lists offer."""
+    unknown = set(changes) - set(CORRECTABLE)
+    if unknown:
+        raise TallyError(
+            "invalid",
+            _("These records cannot be changed: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))},
+        )
+    languages = {code for code, _name in settings.LANGUAGES}
+    valid = {
+        "topic": lambda topic: (
+            isinstance(topic, Topic) and (topic.is_active or topic.pk == consultation.topic_id)
+        ),
+        "device": lambda value: value in Device.values,
+        "age_band": lambda value: value in AgeBand.values,
+        "language": lambda value: value in languages,
+        "is_resolved": lambda value: isinstance(value, bool),
+        "minutes": lambda value: isinstance(value, int) and 1 <= value <= 240,
+    }
+    if not all(valid[field](value) for field, value in changes.items()):
+        raise TallyError("invalid")
+    changed = {}
+    for field, value in changes.items():
+        old = consultation.topic_id if field == "topic" else getattr(consultation, field)
+        new = value.pk if field == "topic" else value
+        if old != new:
+            changed[field] = (old, new)
+    return changed
+
+
+def correct_consultation(consultation, changes: dict, *, by) -> Consultation:
+    """A coordinator changes a recorded consultation's choices (`changes`: field → new value,
+    fields from CORRECTABLE, the topic a Topic). Unchanged values are left out; a change is kept
+    with who and when and the old and new values. A confirmed session keeps its confirmation;
+    its pages show it was corrected after (`corrected_after_confirmation`)."""
+    _check_may_correct(by)
+    with transaction.atomic():
+        consultation = _locked(consultation)
+        changed = _check_correction(consultation, changes)
+        if not changed:
+            return consultation
+        for field, value in changes.items():
+            if field in changed:
+                setattr(consultation, field, value)
+        consultation.save(update_fields=list(changed))
+        ConsultationChange.objects.create(
+            consultation=consultation,
+            kind=ConsultationChange.Kind.EDITED,
+            changes={field: {"old": old, "new": new} for field, (old, new) in changed.items()},
+            changed_by=by,
+        )
+    return consultation
+
+
+def remove_consultation(consultation, *, by) -> Consultation:
+    """A coordinator takes a consultation out of the figures (it stays, marked undone, with who
+    and when, as the tally's undo does), at any time. Removing again changes nothing."""
+    _check_may_correct(by)
+    with transaction.atomic():
+        consultation = _locked(consultation)
+        if consultation.undone_at is None:
+            consultation.undone_at, consultation.undone_by = timezone.now(), by
+            consultation.save(update_fields=["undone_at", "undone_by"])
+            ConsultationChange.objects.create(
+                consultation=consultation, kind=ConsultationChange.Kind.REMOVED, changed_by=by
+            )
+    return consultation
+
+
+def restore_consultation(consultation, *, by) -> Consultation:
+    """A coordinator counts an undone or removed consultation again; the history keeps who had
+    undone it and when. Restoring a counted one changes nothing."""
+    _check_may_correct(by)
+    with transaction.atomic():
+        consultation = _locked(consultation)
+        if consultation.undone_at is not None:
+            undone = {
+                "undone_at": {"old": consultation.undone_at.isoformat(), "new": None},
+                "undone_by": {"old": consultation.undone_by_id, "new": None},
+            }
+            consultation.undone_at = consultation.undone_by = None
+            consultation.save(update_fields=["undone_at", "undone_by"])
+            ConsultationChange.objects.create(
+                consultation=consultation,
+                kind=ConsultationChange.Kind.RESTORED,
+                changes=undone,
+                changed_by=by,
+            )
+    return consultation
+
+
+def corrected_after_confirmation(session, confirmation) -> bool:
+    """Whether the session's records changed after its tally was confirmed (an entry added,
+    undone, corrected, removed or restored): one query. The confirmation stays as it was."""
+    if confirmation is None:
+        return False
+    after = confirmation.confirmed_at
+    return (
+        Consultation.objects.filter(session=session)
+        .filter(
+            Q(recorded_at__gt=after) | Q(undone_at__gt=after) | Q(changes__changed_at__gt=after)
+        )
+        .exists()
+    )
 
 
 # Residents say how it went (issue 11): anonymous, one answer per device per session -----------

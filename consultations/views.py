@@ -1,19 +1,32 @@
 import secrets
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from config.errors import ServiceError
 from config.public_pages import public_context, public_form
-from consultations.forms import TallyForm, VisitReportForm
-from consultations.models import Consultation, Feedback, TallyConfirmation
+from consultations.forms import CorrectionForm, TallyForm, VisitReportForm
+from consultations.models import (
+    AgeBand,
+    Consultation,
+    ConsultationChange,
+    Device,
+    Feedback,
+    TallyConfirmation,
+    Topic,
+)
 from consultations.services import (
     confirm_tally,
+    correct_consultation,
+    corrected_after_confirmation,
     feedback_counts,
     file_visit_report,
     give_feedback,
@@ -21,9 +34,13 @@ from consultations.services import (
     may_report,
     may_tally,
     record_consultation,
+    remove_consultation,
+    restore_consultation,
     undo_consultation,
 )
+from sessions.calendar import site_url
 from sessions.models import DispatchRequest, Session, Shift
+from supporters.access import coordinator_required
 
 
 @login_required
@@ -107,14 +124,19 @@ def tally(request, session_id):
         else:
             messages.success(request, gettext("Recorded. Next resident?"))
         return redirect("consultations:tally", session_id=session.pk)
+    confirmation = TallyConfirmation.objects.filter(session=session).first()
     context = {
         "session": session,
         "form": form,
         "may_confirm": session.has_started and may_confirm_tally(request.user, session),
-        "confirmation": TallyConfirmation.objects.filter(session=session).first(),
+        "confirmation": confirmation,
+        "corrected": corrected_after_confirmation(session, confirmation),
         "count": Consultation.objects.counted().filter(session=session).count(),
         "feedback": feedback_counts(session),
         "recent": list(mine.select_related("topic").order_by("-recorded_at", "-pk")[:RECENT_SHOWN]),
+        # What the tally's script needs to keep taps on the phone and send them (tally.js).
+        "api_url": reverse("api:list_consultations", args=[session.pk]),
+        "queue_key": f"digisapo:tally:{session.pk}:{request.user.pk}",
     }
     return render(request, "consultations/tally.html", context)
 
@@ -208,3 +230,137 @@ def _answer_feedback(request, session_id):
         DEVICE_COOKIE, device_id, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax"
     )
     return response
+
+
+# Coordinators correct a session's records later (issue 11) ------------------------------------
+
+
+@coordinator_required
+def tally_records(request, session_id):
+    """Every consultation recorded at a session, the undone and removed ones too, with who
+    recorded and who undid it, each one's corrections, and edit, remove and restore. A fixed
+    number of queries whatever the number of records."""
+    session = get_object_or_404(Session.objects.select_related("venue"), pk=session_id)
+    changes = ConsultationChange.objects.select_related("changed_by").order_by("changed_at", "pk")
+    records = list(
+        Consultation.objects.filter(session=session)
+        .select_related("topic", "recorded_by", "undone_by")
+        .prefetch_related(Prefetch("changes", queryset=changes))
+        .order_by("recorded_at", "pk")
+    )
+    topics = {topic.pk: topic.name for topic in Topic.objects.all()}
+    for record in records:
+        record.history = [_described(change, topics) for change in record.changes.all()]
+    confirmation = (
+        TallyConfirmation.objects.select_related("confirmed_by").filter(session=session).first()
+    )
+    context = {
+        "session": session,
+        "records": records,
+        "count": sum(1 for record in records if record.undone_at is None),
+        "confirmation": confirmation,
+        "corrected": corrected_after_confirmation(session, confirmation),
+    }
+    return render(request, "consultations/tally_records.html", context)
+
+
+def _shown(field: str, value, topics: dict) -> str:
+    """One recorded value as the records page words it."""
+    if value is None:
+        return "—"
+    if field == "topic":
+        return topics.get(value, "—")
+    if field == "device":
+        return Device(value).label if value in Device.values else str(value)
+    if field == "age_band":
+        return AgeBand(value).label if value in AgeBand.values else str(value)
+    if field == "language":
+        return dict(settings.LANGUAGES).get(value, value)
+    if field == "is_resolved":
+        return gettext("Solved") if value else gettext("Not solved")
+    return str(value)
+
+
+def _described(change, topics: dict) -> dict:
+    """A change as a line of the history: kind, who, when, and each field's old → new."""
+    fields = []
+    if change.kind == ConsultationChange.Kind.EDITED:
+        for field, values in change.changes.items():
+            label = Consultation._meta.get_field(field).verbose_name
+            old, new = _shown(field, values["old"], topics), _shown(field, values["new"], topics)
+            fields.append({"name": field, "label": label, "old": old, "new": new})
+    return {"change": change, "fields": fields}
+
+
+def _record_of(session_id, consultation_id):
+    return get_object_or_404(
+        Consultation.objects.select_related("session__venue", "topic"),
+        pk=consultation_id,
+        session_id=session_id,
+    )
+
+
+@coordinator_required
+def tally_record_edit(request, session_id, consultation_id):
+    """A coordinator corrects one record's choices; the change keeps who, when, old and new."""
+    consultation = _record_of(session_id, consultation_id)
+    form = CorrectionForm(request.POST or None, consultation=consultation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            correct_consultation(consultation, form.cleaned_data, by=request.user)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, gettext("The record is corrected."))
+            return redirect("consultations:tally_records", session_id=session_id)
+    context = {"session": consultation.session, "consultation": consultation, "form": form}
+    return render(request, "consultations/tally_record_edit.html", context)
+
+
+@require_POST
+@coordinator_required
+def tally_record_remove(request, session_id, consultation_id):
+    """Take a record out of the figures (it stays, with who and when)."""
+    try:
+        remove_consultation(_record_of(session_id, consultation_id), by=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, gettext("The record is removed from the figures."))
+    return redirect("consultations:tally_records", session_id=session_id)
+
+
+@require_POST
+@coordinator_required
+def tally_record_restore(request, session_id, consultation_id):
+    """Count a removed or undone record again."""
+    try:
+        restore_consultation(_record_of(session_id, consultation_id), by=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, gettext("The record counts again."))
+    return redirect("consultations:tally_records", session_id=session_id)
+
+
+# The feedback QR card (issue 11) ---------------------------------------------------------------
+
+
+@login_required
+def feedback_card(request, session_id):
+    """A card to print (A4 for the poster, A6 for the desk) with the QR code to the session's
+    question for residents, in large type, in each of the site's languages."""
+    session = get_object_or_404(Session.objects.select_related("venue"), pk=session_id)
+    if not may_tally(request.user, session):
+        raise PermissionDenied
+    path = reverse("consultations:feedback", args=[session.pk])
+    context = {
+        "session": session,
+        "feedback_url": site_url(request) + path,
+        "answers": Feedback.Answer.choices,
+        "size": "a6" if request.GET.get("size") == "a6" else "a4",
+        "other_languages": [
+            code for code, _name in settings.LANGUAGES if code != request.LANGUAGE_CODE
+        ],
+    }
+    return render(request, "consultations/feedback_card.html", context)

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.fiscal import TOKYO
-from consultations.models import Feedback, TallyConfirmation
+from consultations.models import ConsultationChange, Feedback, TallyConfirmation
 from notifications.models import InboundMessage, OptOut, OutboundMessage
 from notifications.services import queue_sms
 from sessions.models import ContactAccess, DispatchInvitation, RequestEvent, Session, Shift
@@ -39,6 +39,9 @@ NO_ADD_PAGE = {
     "helpdesk_sessions.dispatchinvitation",
     "consultations.tallyconfirmation",  # confirm_tally writes it (issue 11)
     "consultations.feedback",  # residents' anonymous answers (issue 11)
+    # The tally and a coordinator's corrections write them, with who and when (issue 11).
+    "consultations.consultation",
+    "consultations.consultationchange",
 }
 # Enough for a changelist with its filters and date drill-down, and far below one query a row.
 CHANGELIST_QUERY_BUDGET = 16
@@ -133,6 +136,12 @@ MAKERS = {
     ),
     "consultations.topic": lambda: factories.topic(code=f"t{next(_seq)}"),
     "consultations.consultation": lambda: factories.consultation(recorded_by=factories.user()),
+    "consultations.consultationchange": lambda: ConsultationChange.objects.create(
+        consultation=factories.consultation(recorded_by=factories.user()),
+        kind="edited",
+        changes={"minutes": {"old": 15, "new": 20}},
+        changed_by=factories.user(),
+    ),
     "consultations.sessionreport": lambda: factories.session_report(recorded_by=factories.user()),
     "consultations.feedback": lambda: Feedback.objects.create(
         session=factories.session(), answer="good", device=uuid.uuid4().hex

@@ -71,7 +71,11 @@ PATHS = [
     "/api/dispatch-requests/{request_id}/report",
     # The consultation tally (issue 11).
     "/api/sessions/{session_id}/consultations",
+    "/api/sessions/{session_id}/consultations/{consultation_id}",
     "/api/sessions/{session_id}/consultations/{consultation_id}/undo",
+    "/api/sessions/{session_id}/consultations/{consultation_id}/remove",
+    "/api/sessions/{session_id}/consultations/{consultation_id}/restore",
+    "/api/sessions/{session_id}/consultations/{consultation_id}/history",
     "/api/sessions/{session_id}/consultations/confirm",
     # Group visits: invitations (issue 10).
     "/api/dispatch-requests/{request_id}/invitations",

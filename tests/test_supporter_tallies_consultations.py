@@ -475,3 +475,439 @@ def test_the_tally_page_shows_the_residents_answers(helper_client, desk):
     page = helper_client.get(tally_url(desk))
 
     assert page.context["feedback"] == {"good": 0, "ok": 2, "lost": 0}
+
+
+def test_the_tally_call_counts_the_residents_answers_and_names_no_one(client, desk):
+    from consultations.services import give_feedback
+
+    give_feedback(desk, "good", device_id="phone-1")
+    give_feedback(desk, "lost", device_id="phone-2")
+    give_feedback(desk, "lost", device_id="phone-3")
+
+    answer = client.get(f"/api/sessions/{desk.pk}/consultations", **bearer(desk.helper.user))
+
+    assert answer.json()["feedback"] == {"good": 1, "ok": 0, "lost": 2}
+    body = answer.content.decode()
+    assert "phone-1" not in body
+    assert all(feedback.device not in body for feedback in desk.feedback.all())
+
+
+# Coordinators correct the records later --------------------------------------------------------
+
+
+def test_a_coordinator_corrects_a_record_and_the_change_keeps_who_when_and_the_old_values(
+    desk, line, coordinator, time_machine
+):
+    from consultations.models import ConsultationChange
+    from consultations.services import correct_consultation
+
+    consultation, _ = entry(desk, line, minutes=15)
+    photos = factories.topic(code="photos", name="写真")
+    time_machine.move_to(MONDAY_10AM + timedelta(days=3), tick=False)  # days after the session
+
+    correct_consultation(
+        consultation,
+        {"topic": photos, "minutes": 30, "device": "iphone", "is_resolved": False},
+        by=coordinator,
+    )
+
+    consultation.refresh_from_db()
+    assert (consultation.topic, consultation.minutes, consultation.is_resolved) == (
+        photos,
+        30,
+        False,
+    )
+    change = ConsultationChange.objects.get()
+    assert (change.kind, change.changed_by) == ("edited", coordinator)
+    assert change.changed_at == MONDAY_10AM + timedelta(days=3)
+    assert change.changes == {  # the device was already iPhone: not a change
+        "topic": {"old": line.pk, "new": photos.pk},
+        "minutes": {"old": 15, "new": 30},
+        "is_resolved": {"old": True, "new": False},
+    }
+    correct_consultation(consultation, {"minutes": 30}, by=coordinator)  # nothing changes
+    assert ConsultationChange.objects.count() == 1
+
+
+def test_only_a_coordinator_corrects_removes_or_restores(desk, line):
+    from consultations.services import (
+        correct_consultation,
+        remove_consultation,
+        restore_consultation,
+    )
+
+    consultation, _ = entry(desk, line)
+    lead = desk.helper.user
+    for correction in (
+        lambda: correct_consultation(consultation, {"minutes": 5}, by=lead),
+        lambda: remove_consultation(consultation, by=lead),
+        lambda: restore_consultation(consultation, by=lead),
+    ):
+        with pytest.raises(TallyError) as refusal:
+            correction()
+        assert refusal.value.code == "forbidden"
+    consultation.refresh_from_db()
+    assert consultation.minutes == 15
+    assert not consultation.changes.exists()
+
+
+def test_a_correction_with_a_value_off_the_lists_changes_nothing(desk, line, coordinator):
+    from consultations.services import correct_consultation
+
+    consultation, _ = entry(desk, line)
+    retired = factories.topic(code="fax", name="FAX", is_active=False)
+    for changes in (
+        {"device": "fax"},
+        {"age_band": "teen"},
+        {"minutes": 0},
+        {"language": "xx"},
+        {"topic": retired},
+        {"recorded_by": coordinator},
+    ):
+        with pytest.raises(TallyError) as refusal:
+            correct_consultation(consultation, changes, by=coordinator)
+        assert refusal.value.code == "invalid"
+    assert not consultation.changes.exists()
+
+
+def test_removing_and_restoring_keep_the_history_and_the_figures_follow(
+    desk, line, coordinator, time_machine
+):
+    from consultations.services import remove_consultation, restore_consultation
+
+    consultation, _ = entry(desk, line)
+    undo_consultation(consultation, by=desk.helper.user)  # the supporter's undo on the day
+    time_machine.move_to(MONDAY_10AM + timedelta(days=10), tick=False)
+
+    restore_consultation(consultation, by=coordinator)
+    counted_after_restore = Consultation.objects.counted().count()
+    remove_consultation(consultation, by=coordinator)
+    remove_consultation(consultation, by=coordinator)  # again: nothing more
+
+    kinds = list(consultation.changes.values_list("kind", "changed_by"))
+    assert counted_after_restore == 1
+    assert kinds == [("restored", coordinator.pk), ("removed", coordinator.pk)]
+    restored = consultation.changes.get(kind="restored")
+    assert restored.changes["undone_by"] == {"old": desk.helper.user.pk, "new": None}
+    consultation.refresh_from_db()
+    assert consultation.undone_by == coordinator
+    assert not Consultation.objects.counted().exists()
+
+
+def test_a_coordinator_adds_a_missing_consultation_days_after_the_session(
+    client, desk, line, coordinator, time_machine
+):
+    time_machine.move_to(MONDAY_10AM + timedelta(days=5), tick=False)
+    client.force_login(desk.helper.user)
+    late = tap(client, desk, line)
+    client.force_login(coordinator)
+    added = tap(client, desk, line)
+
+    assert "締め切りました" in late.content.decode()  # the supporter: the tally is closed
+    assert Consultation.objects.get().recorded_by == coordinator
+    assert added.context["count"] == 1
+
+
+def test_a_correction_after_confirmation_keeps_it_and_shows_it_was_corrected(
+    client, desk, line, coordinator, time_machine
+):
+    from consultations.models import TallyConfirmation
+    from consultations.services import confirm_tally, correct_consultation
+
+    consultation, _ = entry(desk, line)
+    entry(desk, line)
+    confirm_tally(desk, by=coordinator)
+    client.force_login(coordinator)
+    before = client.get(records_url(desk))
+    time_machine.move_to(MONDAY_10AM + timedelta(days=2), tick=False)
+
+    correct_consultation(consultation, {"device": "android"}, by=coordinator)
+
+    after = client.get(records_url(desk))
+    tally_page = client.get(tally_url(desk))
+    api = client.get(f"/api/sessions/{desk.pk}/consultations").json()
+    assert TallyConfirmation.objects.get().count == 2  # the confirmation stays as it was
+    assert (before.context["corrected"], after.context["corrected"]) == (False, True)
+    assert "確認後に修正あり" in after.content.decode()
+    assert "確認後に修正あり" in tally_page.content.decode()
+    assert (api["confirmed_count"], api["corrected_after_confirmation"]) == (2, True)
+
+
+def records_url(session):
+    from django.urls import reverse
+
+    return reverse("consultations:tally_records", args=[session.pk])
+
+
+def test_the_records_page_is_for_coordinators(client, desk, coordinator):
+    assert client.get(records_url(desk)).status_code == 302  # to sign in
+    client.force_login(desk.helper.user)  # on the team, but not a coordinator
+    assert client.get(records_url(desk)).status_code == 403
+    client.force_login(coordinator)
+    assert client.get(records_url(desk)).status_code == 200
+
+
+def test_a_coordinator_corrects_removes_and_restores_from_the_records_page(
+    client, desk, line, coordinator
+):
+    from django.urls import reverse
+
+    consultation, _ = entry(desk, line)
+    client.force_login(coordinator)
+    args = [desk.pk, consultation.pk]
+    form = client.get(reverse("consultations:tally_record_edit", args=args))
+    data = {
+        "topic": line.pk,
+        "device": "tablet",
+        "age_band": "80_plus",
+        "language": "en",
+        "is_resolved": "no",
+        "minutes": "25",
+    }
+    client.post(reverse("consultations:tally_record_edit", args=args), data)
+    client.post(reverse("consultations:tally_record_remove", args=args))
+    removed = client.get(records_url(desk))
+    client.post(reverse("consultations:tally_record_restore", args=args))
+    page = client.get(records_url(desk))
+
+    assert form.status_code == 200
+    consultation.refresh_from_db()
+    assert (consultation.device, consultation.age_band, consultation.language) == (
+        "tablet",
+        "80_plus",
+        "en",
+    )
+    assert (consultation.is_resolved, consultation.minutes, consultation.undone_at) == (
+        False,
+        25,
+        None,
+    )
+    assert removed.context["count"] == 0
+    assert page.context["count"] == 1
+    history = page.context["records"][0].history
+    assert [line_["change"].kind for line_ in history] == ["edited", "removed", "restored"]
+    fields = {field["name"]: (field["old"], field["new"]) for field in history[0]["fields"]}
+    assert fields["device"] == ("iPhone", "タブレット")
+    assert fields["minutes"] == ("15", "25")
+    text = page.content.decode()
+    assert str(coordinator) in text  # who changed it
+    assert desk.helper.user.get_full_name() in text  # who recorded it
+
+
+def test_the_records_page_runs_the_same_queries_for_few_or_many_records(
+    client, desk, line, coordinator, django_assert_max_num_queries
+):
+    from consultations.services import correct_consultation, remove_consultation
+
+    client.force_login(coordinator)
+
+    def queries_for(count):
+        for minutes in range(1, count + 1):
+            consultation, _ = entry(desk, line)
+            correct_consultation(consultation, {"minutes": minutes + 1}, by=coordinator)
+            remove_consultation(consultation, by=coordinator)
+        client.get(records_url(desk))
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(records_url(desk)).status_code == 200
+        return len(captured)
+
+    few = queries_for(2)
+    with django_assert_max_num_queries(few):
+        assert client.get(records_url(desk)).status_code == 200
+    assert queries_for(20) == few
+
+
+def test_the_tally_page_stays_within_its_queries_however_many_entries(
+    helper_client, desk, line, coordinator, django_assert_max_num_queries
+):
+    from consultations.services import confirm_tally
+
+    for _ in range(3):
+        entry(desk, line)
+    confirm_tally(desk, by=coordinator)
+    helper_client.get(tally_url(desk))
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        helper_client.get(tally_url(desk))
+    for _ in range(30):
+        entry(desk, line)
+
+    with django_assert_max_num_queries(len(captured)):
+        assert helper_client.get(tally_url(desk)).status_code == 200
+
+
+def test_corrections_through_the_api(client, desk, line, coordinator):
+    consultation, _ = entry(desk, line)
+    url = f"/api/sessions/{desk.pk}/consultations/{consultation.pk}"
+    photos = factories.topic(code="photos", name="写真")
+    staff, helper = bearer(coordinator), bearer(desk.helper.user)
+
+    def send(method, path, data=None, headers=staff):
+        body = json.dumps(data or {})
+        return getattr(client, method)(path, body, content_type="application/json", **headers)
+
+    refused = send("patch", url, {"minutes": 40}, headers=helper)
+    corrected = send("patch", url, {"topic": photos.pk, "resolved": False})
+    bad = send("patch", url, {"device": "fax"})
+    empty = send("patch", url, {"minutes": None})
+    removed = send("post", f"{url}/remove")
+    not_theirs = send("post", f"{url}/restore", headers=helper)
+    restored = send("post", f"{url}/restore")
+    history = client.get(f"{url}/history", **staff)
+    hidden = client.get(f"{url}/history", **helper)
+    elsewhere = client.get(
+        f"/api/sessions/{factories.session().pk}/consultations/{consultation.pk}/history", **staff
+    )
+
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    assert corrected.status_code == 200
+    assert corrected.json()["consultations"][0]["topic"] == photos.pk
+    assert corrected.json()["consultations"][0]["resolved"] is False
+    assert (bad.status_code, empty.status_code) == (422, 422)
+    assert removed.json()["count"] == 0
+    assert not_theirs.status_code == 403
+    assert restored.json()["count"] == 1
+    changes = history.json()["changes"]
+    assert [change["kind"] for change in changes] == ["edited", "removed", "restored"]
+    assert changes[0]["changes"] == {
+        "topic": {"old": line.pk, "new": photos.pk},
+        "is_resolved": {"old": True, "new": False},
+    }
+    assert changes[0]["changed_by"] == str(coordinator)
+    assert history.json()["recorded_by"] == str(desk.helper.user)
+    assert (hidden.status_code, elsewhere.status_code) == (403, 404)
+
+
+def test_the_admin_shows_consultations_but_leaves_changes_to_the_services(admin_client, desk, line):
+    from django.urls import reverse
+
+    consultation, _ = entry(desk, line)
+    change_url = reverse("admin:consultations_consultation_change", args=[consultation.pk])
+
+    page = admin_client.get(change_url)
+    admin_client.post(change_url, {"minutes": "99", "device": "pc"})
+
+    assert page.status_code == 200
+    assert admin_client.get(reverse("admin:consultations_consultation_add")).status_code == 403
+    consultation.refresh_from_db()
+    assert (consultation.minutes, consultation.device) == (15, "iphone")
+
+
+# The feedback QR card ---------------------------------------------------------------------------
+
+
+def card_url(session):
+    from django.urls import reverse
+
+    return reverse("consultations:feedback_card", args=[session.pk])
+
+
+def test_the_feedback_card_has_the_qr_code_to_the_question_for_the_team_and_coordinators(
+    client, desk, coordinator
+):
+    assert client.get(card_url(desk)).status_code == 302
+    client.force_login(factories.supporter().user)
+    assert client.get(card_url(desk)).status_code == 403
+    client.force_login(coordinator)
+    assert client.get(card_url(desk)).status_code == 200
+    client.force_login(desk.helper.user)
+
+    card = client.get(card_url(desk))
+    desk_card = client.get(card_url(desk) + "?size=a6")
+
+    text = card.content.decode()
+    assert card.context["feedback_url"] == f"http://testserver/sessions/{desk.pk}/feedback/"
+    assert "<svg" in text
+    assert "きょうはいかがでしたか？" in text
+    assert "読み取って教えてください" in text
+    assert "How did it go today?" in text  # the other language too, smaller
+    assert all(face in text for face in ("よかった", "ふつう", "わからなかった"))
+    assert "site-header" not in text  # a card to print: no navigation
+    assert "feedback-card--a6" in desk_card.content.decode()
+    assert card_url(desk) in helper_tally_page(client, desk)
+
+
+def helper_tally_page(client, desk) -> str:
+    return client.get(tally_url(desk)).content.decode()
+
+
+# Group visits and classes use the same tally ----------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["dispatch", "class"])
+def test_a_visit_or_a_class_team_tallies_like_a_help_desk(client, line, kind, time_machine):
+    from sessions.models import Session
+
+    starts_at = MONDAY_10AM + timedelta(hours=1)
+    if kind == "dispatch":
+        session = factories.scheduled_visit(starts_at=starts_at).session
+    else:
+        session = factories.session(kind=Session.Kind.CLASS, starts_at=starts_at)
+    time_machine.move_to(starts_at + timedelta(minutes=10), tick=False)
+    member, stranger = factories.supporter(), factories.supporter()
+    factories.shift(session=session, supporter=member)
+    body = {"key": str(uuid.uuid4()), "topic": line.pk, "device": "android"}
+    url = f"/api/sessions/{session.pk}/consultations"
+
+    api = client.post(url, json.dumps(body), content_type="application/json", **bearer(member.user))
+    refused = client.post(
+        url, json.dumps(body), content_type="application/json", **bearer(stranger.user)
+    )
+    client.force_login(member.user)
+    page = tap(client, session, line)
+    client.force_login(stranger.user)
+
+    assert api.status_code == 201
+    assert refused.status_code == 403
+    assert page.context["count"] == 2
+    assert client.get(tally_url(session)).status_code == 403
+    assert Consultation.objects.filter(session=session, recorded_by=member.user).count() == 2
+
+
+@pytest.mark.parametrize("kind", ["dispatch", "class"])
+def test_the_team_page_links_the_tally_once_its_window_opens(db, client, kind, time_machine):
+    from django.urls import reverse
+
+    from sessions.models import Session
+
+    if kind == "dispatch":
+        session = factories.scheduled_visit(starts_at=MONDAY_10AM + timedelta(hours=2)).session
+    else:
+        session = factories.session(
+            kind=Session.Kind.CLASS, starts_at=MONDAY_10AM + timedelta(hours=2)
+        )
+    member = factories.supporter()
+    factories.shift(session=session, supporter=member)
+    client.force_login(member.user)
+    roster = reverse("helpdesk_sessions:roster", args=[session.pk])
+
+    before = client.get(roster).content.decode()
+    time_machine.move_to(MONDAY_10AM + timedelta(hours=1, minutes=31), tick=False)
+    during = client.get(roster).content.decode()
+    time_machine.move_to(MONDAY_10AM + timedelta(days=2), tick=False)
+    after = client.get(roster).content.decode()
+
+    assert tally_url(session) not in before
+    assert tally_url(session) in during
+    assert tally_url(session) in after
+
+
+def test_the_coordinators_roster_links_the_tally_and_the_records_once_open(
+    client, coordinator, time_machine
+):
+    from django.urls import reverse
+
+    visit = factories.scheduled_visit(starts_at=MONDAY_10AM + timedelta(hours=2)).session
+    client.force_login(coordinator)
+    roster = reverse("helpdesk_sessions:roster", args=[visit.pk])
+
+    before = client.get(roster).content.decode()
+    time_machine.move_to(MONDAY_10AM + timedelta(hours=3), tick=False)
+    during = client.get(roster).content.decode()
+
+    assert tally_url(visit) not in before
+    assert tally_url(visit) in during
+    assert records_url(visit) in during

@@ -1,5 +1,7 @@
 """Every user-visible string is translated: Japanese (the default) and English are complete."""
 
+import json
+
 import polib
 import pytest
 from django.core.management import call_command
@@ -62,9 +64,10 @@ def test_make_messages_refreshes_every_language_in_the_settings(settings, monkey
     calls = []
     monkeypatch.setattr(refresh_catalogs, "call_command", lambda *a, **kw: calls.append((a, kw)))
     call_command("refresh_catalogs")
-    (makemessages, makemessages_options), (check, check_options) = calls
-    assert makemessages == ("makemessages",)
-    assert makemessages_options["locale"] == ["ja", "en", "pt_BR"]
+    (makemessages, makemessages_options), (scripts, scripts_options), (check, check_options) = calls
+    assert makemessages == scripts == ("makemessages",)
+    assert makemessages_options["locale"] == scripts_options["locale"] == ["ja", "en", "pt_BR"]
+    assert scripts_options["domain"] == "djangojs"  # our scripts' strings (the tally's)
     assert check == ("check_catalogs",)
     assert check_options == {"fill_source": True, "compile": True}
 
@@ -75,3 +78,12 @@ def test_the_makefile_names_no_language_of_its_own():
     makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
     assert "-l ja" not in makefile
     assert "manage.py refresh_catalogs" in makefile
+
+
+def test_the_tallys_script_speaks_japanese_through_the_javascript_catalogue(client):
+    catalogue = client.get("/jsi18n/", headers={"accept-language": "ja"})
+
+    assert catalogue.status_code == 200
+    assert (
+        json.dumps("未送信 %(count)s件") in catalogue.content.decode()
+    )  # as the catalogue writes it

@@ -490,7 +490,14 @@ def _team_page(request, session, dispatch_request):
         shift.role == Shift.Role.LEAD and shift.supporter_id == request.user.supporter_or_none.pk
         for shift in session.team
     )
-    context = {"session": session, "dispatch_request": dispatch_request, "is_lead": is_lead}
+    context = {
+        "session": session,
+        "dispatch_request": dispatch_request,
+        "is_lead": is_lead,
+        # The consultation tally (issue 11) opens with check-in, and stays to be read after.
+        "tally_open": not session.is_cancelled
+        and timezone.now() >= session.starts_at - ATTENDANCE_OPENS_BEFORE,
+    }
     return render(request, "sessions/team.html", context)
 
 

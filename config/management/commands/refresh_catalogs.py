@@ -23,4 +23,15 @@ class Command(BaseCommand):
             ignore_patterns=[".venv", "var"],
             verbosity=options["verbosity"],
         )
+        # Our scripts' strings (the tally's, issue 11), served by Django's JavaScriptCatalog at
+        # /jsi18n/; vendored minified code has none.
+        call_command(
+            "makemessages",
+            locale=locales(),
+            domain="djangojs",
+            no_location=True,
+            no_obsolete=True,
+            ignore_patterns=[".venv", "var", "*.min.js", "staticfiles"],
+            verbosity=options["verbosity"],
+        )
         call_command("check_catalogs", fill_source=True, compile=True)
