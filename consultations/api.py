@@ -87,15 +87,21 @@ def entry(consultation) -> dict:
     }
 
 
-def tally(session) -> dict:
-    """The session's entries, newest first, how many count, the residents' answers counted and
-    the confirmation: a fixed number of queries."""
-    entries = list(Consultation.objects.filter(session=session).order_by("-recorded_at", "-pk"))
+# What the record and undo calls answer with: the newest entries only, so a phone on a slow
+# line gets a small answer of the same size however long the session's list has grown.
+RECENT_SHOWN = 10
+
+
+def tally(session, *, newest: int | None = None, consultation=None) -> dict:
+    """The session's entries (all, or the `newest`), newest first, how many count, the
+    residents' answers counted and the confirmation: a fixed number of queries."""
+    entries = Consultation.objects.filter(session=session).order_by("-recorded_at", "-pk")
     confirmation = TallyConfirmation.objects.filter(session=session).first()
     return {
         "session_id": session.pk,
-        "count": sum(1 for consultation in entries if consultation.undone_at is None),
-        "consultations": [entry(consultation) for consultation in entries],
+        "count": Consultation.objects.filter(session=session).counted().count(),
+        "consultations": [entry(each) for each in entries[:newest]],
+        "consultation": entry(consultation) if consultation else None,
         "feedback": feedback_counts(session),
         "confirmed_count": confirmation.count if confirmation else None,
         "corrected_after_confirmation": corrected_after_confirmation(session, confirmation),
@@ -127,7 +133,8 @@ def list_consultations(request, session_id: int):
     response={201: TallyOut, 200: TallyOut, **REFUSALS},
     summary="Record a consultation",
     description="One resident's question: topic (id), device, age band, language, resolved, "
-    "minutes. With `key` (one per tap) a resend records nothing more and answers 200. From 30 "
+    "minutes. With `key` (one per tap) a resend records nothing more and answers 200, with the "
+    "same `consultation`. The answer lists the newest 10 entries only. From 30 "
     "minutes before the start to the end of the session's day for its supporters "
     "(`too_early`, `closed`: 409); coordinators may correct later. Refusals: `forbidden` "
     "(403), `session_cancelled` (409), `invalid` (422).",
@@ -135,7 +142,7 @@ def list_consultations(request, session_id: int):
 def record_entry(request, session_id: int, payload: ConsultationIn):
     session = tallied_session(request, session_id)
     topic = Topic.objects.filter(pk=payload.topic).first()
-    _consultation, created = record_consultation(
+    consultation, created = record_consultation(
         session,
         by=request.user,
         topic=topic,
@@ -146,7 +153,10 @@ def record_entry(request, session_id: int, payload: ConsultationIn):
         minutes=payload.minutes,
         key=payload.key,
     )
-    return Status(201 if created else 200, tally(session))
+    return Status(
+        201 if created else 200,
+        tally(session, newest=RECENT_SHOWN, consultation=consultation),
+    )
 
 
 @tally_router.post(
@@ -159,8 +169,8 @@ def record_entry(request, session_id: int, payload: ConsultationIn):
 def undo_entry(request, session_id: int, consultation_id: int):
     session = tallied_session(request, session_id)
     consultation = get_object_or_404(Consultation, pk=consultation_id, session=session)
-    undo_consultation(consultation, by=request.user)
-    return tally(session)
+    consultation = undo_consultation(consultation, by=request.user)
+    return tally(session, newest=RECENT_SHOWN, consultation=consultation)
 
 
 @tally_router.post(

@@ -70,7 +70,13 @@ class FeedbackCountsOut(Schema):
 class TallyOut(Schema):
     session_id: int
     count: int = Field(description="Consultations counted (undone ones left out).")
-    consultations: list[ConsultationOut] = Field(description="Newest first, undone included.")
+    consultations: list[ConsultationOut] = Field(
+        description="Newest first, undone included: every entry when listing, the newest 10 "
+        "in the answer to recording or undoing one."
+    )
+    consultation: ConsultationOut | None = Field(
+        None, description="The entry this call recorded or undid (recording and undoing only)."
+    )
     feedback: FeedbackCountsOut = Field(description="Residents' anonymous answers, counted.")
     confirmed_count: int | None = Field(
         None, description="The count the lead confirmed, when the tally has been confirmed."

@@ -205,6 +205,7 @@ def test_the_tally_through_the_api(client, desk, line):
     assert (first.status_code, resent.status_code, second.status_code) == (201, 200, 201)
     assert first.json()["count"] == resent.json()["count"] == 1
     assert first.json()["consultations"][0]["key"] == key
+    assert first.json()["consultation"]["key"] == resent.json()["consultation"]["key"] == key
     assert undone.json()["count"] == 1
     assert [c["undone"] for c in undone.json()["consultations"]] == [True, False]
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid")
@@ -227,6 +228,22 @@ def test_the_tally_call_runs_the_same_queries_for_few_or_many_entries(client, de
         return len(captured)
 
     assert queries_for(2) == queries_for(20)
+
+
+def test_recording_answers_the_newest_ten_whatever_the_sessions_length(client, desk, line):
+    """A supporter's phone on a slow line taps every few minutes: the answer stays small."""
+    url = f"/api/sessions/{desk.pk}/consultations"
+    for _ in range(15):
+        entry(desk, line)
+    key = str(uuid.uuid4())
+    body = {"key": key, "topic": line.pk, "device": "android"}
+
+    answer = client.post(url, body, content_type="application/json", **bearer(desk.helper.user))
+
+    assert answer.json()["count"] == 16
+    assert len(answer.json()["consultations"]) == 10
+    assert answer.json()["consultations"][0]["key"] == answer.json()["consultation"]["key"] == key
+    assert len(client.get(url, **bearer(desk.helper.user)).json()["consultations"]) == 16
 
 
 @pytest.mark.postgres

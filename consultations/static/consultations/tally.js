@@ -185,7 +185,8 @@
   }
 
   function rememberSent(entry, tally) {
-    var found = (tally.consultations || []).filter(function (c) { return c.key === entry.key; });
+    // The answer names the entry it recorded (or found for a resent key): `consultation`.
+    var found = tally.consultation && tally.consultation.key === entry.key ? [tally.consultation] : [];
     if (found.length) {
       sent.push({ id: found[0].id, key: entry.key });
       if (recentList) {
