@@ -20,6 +20,8 @@ from sessions.services import (
     update_class,
 )
 from tests import factories
+from tests.test_admin import admin_url, assert_saved
+from tests.test_admin_goes_through_the_services import change_page_post
 
 pytestmark = pytest.mark.usefixtures("monday_morning")
 
@@ -73,9 +75,9 @@ def form_post(hall, **changes) -> dict:
 
 
 @pytest.fixture
-def full_class(hall, coordinator):
+def full_class(hall):
     """Next Tuesday's LINE class: two seats, both taken, two residents waiting in line."""
-    a_class = create_class(class_data(hall, capacity=2), by=coordinator)
+    a_class = create_class(class_data(hall, capacity=2), by=factories.coordinator())
     for n, status in enumerate([Status.REGISTERED, Status.REGISTERED]):
         factories.class_registration(session=a_class, name=f"席 {n}", status=status)
     for position in (1, 2):
@@ -568,3 +570,47 @@ def test_the_roster_costs_the_same_queries_whatever_the_registrations(
             reverse("helpdesk_sessions:class_roster", args=[a_class.pk])
         )
     assert response.status_code == 200
+
+
+# The admin goes through the same services ---------------------------------------------------------
+
+
+def test_more_places_in_the_admin_go_to_the_waiting_list(staff_client, full_class):
+    response = change_page_post(staff_client, "helpdesk_sessions.session", full_class, capacity=3)
+
+    assert_saved(response)
+    first = full_class.registrations.get(name="待ち 1")
+    assert first.status == Status.REGISTERED
+    assert OutboundMessage.objects.about(first).exists()
+
+
+def test_fewer_places_than_seats_taken_are_refused_in_the_admin(staff_client, full_class):
+    response = change_page_post(staff_client, "helpdesk_sessions.session", full_class, capacity=1)
+
+    assert response.status_code == 200
+    assert "capacity" in response.context["adminform"].form.errors
+    full_class.refresh_from_db()
+    assert full_class.capacity == 2
+
+
+def test_the_admin_shows_a_class_level_organiser_and_series(staff_client, hall):
+    plan = create_series(
+        "5段階講座",
+        "",
+        series_fields(hall),
+        starts=time(10),
+        ends=time(12),
+        dates=[NEXT_TUESDAY],
+        by=factories.coordinator(),
+    )
+    a_class = plan.classes[0]
+
+    page = staff_client.get(admin_url("helpdesk_sessions.session", "change", a_class.pk))
+    series_page = staff_client.get(
+        admin_url("helpdesk_sessions.classseries", "change", plan.series.pk)
+    )
+
+    form = page.context["adminform"].form
+    assert {"class_level", "organiser", "series"} <= set(form.fields)
+    assert series_page.status_code == 200
+    assert "LINE入門" in series_page.content.decode()
