@@ -543,7 +543,7 @@ class ClassForm(ClassFieldsForm):
         return data
 
     def show(self, error) -> None:
-        moved = {"starts_at": "day", "ends_at": "ends"}
+        moved = {"starts_at": "day", "ends_at": "ends", "dates": "day"}
         if error.details:
             error.details = {moved.get(k, k): v for k, v in error.details.items()}
         super().show(error)
