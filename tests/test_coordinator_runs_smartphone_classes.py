@@ -368,7 +368,7 @@ def test_the_roster_lists_residents_the_waiting_list_in_order_and_folds_the_canc
     assert "固定 電話" in page
     assert "こてい でんわ" in page
     assert "027-224-1111" in page
-    assert "027-224-1111 · SMS不可（固定電話）" in page
+    assert "固定電話（SMS不可）" in page
     assert page.index("待ち 1") < page.index("待ち 2")
     assert page.index("<details") < page.index("取消 済")
     assert supporter.full_name in page
@@ -409,6 +409,8 @@ def test_a_tap_at_the_door_marks_a_resident_present_and_htmx_gets_the_row(
     )
     assert 'aria-pressed="true"' in row
     assert "<html" not in row
+    count = '<span class="badge badge--ok" id="attended-count" hx-swap-oob="true">1人出席</span>'
+    assert count in row  # the roster's count follows, out of band
 
 
 def test_without_javascript_the_tap_posts_and_the_roster_comes_back_at_the_row(

@@ -20,6 +20,7 @@ from sessions.models import ClassRegistration, Session, Shift
 from sessions.services import ClassError, create_class, create_series, mark_attended, update_class
 from sessions.services.classes import attendance_open
 from supporters.access import coordinator_required
+from supporters.phones import is_landline
 
 CLASS_DESK_PAGE_SIZE = 30
 
@@ -141,6 +142,8 @@ def class_roster(request, session_id):
         .select_related("supporter")
         .order_by("role", "created_at", "pk")
     )
+    for registration in registrations:
+        registration.is_landline = is_landline(registration.phone)
     seated = [r for r in registrations if r.status in ClassRegistration.SEAT_HOLDING_STATUSES]
     context = {
         "session": session,
@@ -171,8 +174,18 @@ def class_attendance(request, session_id):
     except ServiceError as failed:
         error = failed.message
     if _is_htmx(request):
-        context = {"registration": registration, "session": session, "at_the_door": True}
-        return render(request, "sessions/_class_desk_attendee.html", {**context, "error": error})
+        registration.is_landline = is_landline(registration.phone)
+        attended = session.registrations.filter(status=ClassRegistration.Status.ATTENDED)
+        context = {
+            "registration": registration,
+            "session": session,
+            "at_the_door": True,
+            "error": error,
+            # The roster's count of who came follows each tap (htmx swaps it out of band).
+            "attended": attended.count(),
+            "swap_count": True,
+        }
+        return render(request, "sessions/_class_desk_attendee.html", context)
     if error:
         messages.error(request, error)
     else:
