@@ -64,7 +64,7 @@ def class_new(request):
 @coordinator_required
 def class_edit(request, session_id):
     """Change a class: fewer places than seats taken is refused, more go to the waiting list,
-    new times tell supporters and registrants (through `move_session`)."""
+    new times go to calendars and reminders (through `move_session`)."""
     session = _class_or_404(session_id, Session.objects.select_related("venue", "series"))
     form = ClassForm.for_session(session, request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -11,6 +11,7 @@ from django.utils import timezone
 from sessions.models import ClassRegistration, Session
 from sessions.services import create_class
 from tests import factories
+from tests.browser.test_pages_pass_accessibility_checks import check, sign_in
 from tests.browser.test_supporter_picks_a_shift import signed_in_cookie
 
 SHOTS = Path("/tmp/shots")
@@ -96,3 +97,36 @@ def test_a_coordinator_marks_three_residents_present_at_the_door(live_server, pa
     # The page read afresh shows the same: the marks are the database's, not the browser's.
     page.reload()
     assert page.locator(".attendee--present").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_class_desk_pages_pass_the_accessibility_checks_on_a_phone(live_server, page):
+    coordinator = factories.coordinator(username="kanri")
+    hall = factories.venue(name="城南公民館", is_helpdesk=False)
+    starts = timezone.now() + timedelta(minutes=10)
+    fields = {"class_level": 1, "organiser": "city", "venue": hall, "capacity": 2}
+    a_class = create_class(
+        {
+            **fields,
+            "title": "LINE入門",
+            "starts_at": starts,
+            "ends_at": starts + timedelta(hours=2),
+        },
+        by=coordinator,
+    )
+    factories.class_registration(session=a_class, phone="+81272241111", needs_device=True)
+    factories.class_registration(session=a_class, status=ClassRegistration.Status.ATTENDED)
+    factories.class_registration(
+        session=a_class, status=ClassRegistration.Status.WAITLISTED, waitlist_position=1
+    )
+    factories.class_registration(session=a_class, status=ClassRegistration.Status.CANCELLED)
+    sign_in(page, live_server, coordinator)
+
+    for url in [
+        reverse("helpdesk_sessions:class_desk"),
+        reverse("helpdesk_sessions:class_new"),
+        reverse("helpdesk_sessions:class_series_new"),
+        reverse("helpdesk_sessions:class_edit", args=[a_class.pk]),
+        reverse("helpdesk_sessions:class_roster", args=[a_class.pk]),
+    ]:
+        check(page, url, live_server)
