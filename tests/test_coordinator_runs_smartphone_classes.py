@@ -14,6 +14,7 @@ from sessions.models import ClassRegistration, ClassSeries, Session, Shift
 from sessions.services import (
     ClassError,
     SeriesRule,
+    cancel_session,
     create_class,
     create_series,
     mark_attended,
@@ -334,9 +335,21 @@ def test_new_times_go_through_move_session_and_the_calendars_hear_of_it(coordina
     assert shift.sequence == 1
 
 
-def test_a_cancelled_class_cannot_be_changed(coordinator, full_class):
-    from sessions.services import cancel_session
+def test_a_class_cannot_be_moved_into_the_past(coordinator, full_class):
+    yesterday = at(date(2026, 3, 8), 10)
 
+    with pytest.raises(ClassError) as refused:
+        update_class(
+            full_class,
+            {"starts_at": yesterday, "ends_at": yesterday + timedelta(hours=2)},
+            by=coordinator,
+        )
+
+    assert refused.value.code == "invalid"
+    assert set(refused.value.details) == {"starts_at"}
+
+
+def test_a_cancelled_class_cannot_be_changed(coordinator, full_class):
     cancel_session(full_class, by=coordinator)
 
     with pytest.raises(ClassError) as refused:

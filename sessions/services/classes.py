@@ -207,6 +207,8 @@ def update_class(session: Session, data: dict, *, by) -> Session:
             )
         venue = data.get("venue") or session.venue
         moved = (starts_at, ends_at) != (session.starts_at, session.ends_at)
+        if moved and starts_at <= timezone.now():
+            raise ClassError("invalid", details={"starts_at": [gettext("A class starts later.")]})
         if moved or venue != session.venue:
             reasons = _closure_reasons(venue, [timezone.localdate(starts_at)])
             if reasons:
@@ -231,7 +233,8 @@ def update_class(session: Session, data: dict, *, by) -> Session:
             session = move_session(session, starts_at, ends_at, by=by)
         elif CALENDAR_FIELDS.intersection(changed):
             bump_calendar_sequence(session)
-        if session.capacity > old_capacity:
+        # Seats freed once the class has begun would text the waiting residents too late.
+        if session.capacity > old_capacity and not session.has_started:
             offer_freed_seats(session)
         logger.info(
             "Class %s changed (%s) by user %s",
