@@ -7,11 +7,12 @@ from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from consultations.models import SessionReport
 from sessions.models import (
     ClassRegistration,
+    ClassSeries,
     ContactAccess,
     DispatchInvitation,
     DispatchRequest,
@@ -21,6 +22,7 @@ from sessions.models import (
 )
 from sessions.reminders import refresh_reminders
 from sessions.services import (
+    ClassError,
     SessionError,
     accept_request,
     add_registration,
@@ -34,8 +36,10 @@ from sessions.services import (
     move_session,
     note_contact_seen,
     reinstate_session,
+    update_class,
 )
 from sessions.services import mark_held as mark_session_held
+from sessions.services.classes import check_capacity
 from supporters.admin import (
     PhoneAdminMixin,
     national_phone,
@@ -165,14 +169,40 @@ class SessionAdminForm(forms.ModelForm):
         moved = {"starts_at", "ends_at"} & set(self.changed_data)
         if self.instance.pk is not None and self.instance.is_cancelled and moved:
             self.add_error("starts_at", SessionError("cancelled").message)
+        self._check_class_places(cleaned)
         return cleaned
+
+    def _check_class_places(self, cleaned) -> None:
+        """A class's places change through `update_class` (issue 11): never below the seats
+        taken, and not on a cancelled class."""
+        instance, capacity = self.instance, cleaned.get("capacity")
+        if instance.pk is None or instance.kind != Session.Kind.CLASS or not capacity:
+            return
+        if "capacity" not in self.changed_data:
+            return
+        if instance.is_cancelled:
+            self.add_error("capacity", ClassError("cancelled").message)
+        elif capacity < instance.capacity:
+            try:
+                check_capacity(instance, capacity)
+            except ClassError as error:
+                self.add_error("capacity", error.message)
 
 
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
     form = SessionAdminForm
-    list_display = ["starts", "kind", "title", "place", "status", "staffing"]
-    list_filter = ["status", "kind", TimingFilter, StaffingFilter, "venue", "district"]
+    list_display = ["starts", "kind", "title", "place", "status", "staffing", "class_level"]
+    list_filter = [
+        "status",
+        "kind",
+        TimingFilter,
+        StaffingFilter,
+        "class_level",
+        "organiser",
+        "venue",
+        "district",
+    ]
     list_select_related = ["venue"]
     date_hierarchy = "starts_at"
     search_fields = [
@@ -184,7 +214,7 @@ class SessionAdmin(admin.ModelAdmin):
         "dispatch_request__reference",
         "dispatch_request__group_name",
     ]
-    autocomplete_fields = ["venue", "schedule"]
+    autocomplete_fields = ["venue", "schedule", "series"]
     ordering = ["-starts_at"]
     # The status is the services': cancelled by `cancel_session`, held by `mark_held` (actions).
     readonly_fields = ["status", "created_at", "updated_at"]
@@ -203,6 +233,10 @@ class SessionAdmin(admin.ModelAdmin):
                     "language",
                 ]
             },
+        ),
+        (
+            pgettext_lazy("lesson", "Class"),
+            {"fields": ["class_level", "organiser", "series"]},
         ),
         (_("Record"), {"fields": ["schedule", ("created_at", "updated_at")]}),
     ]
@@ -228,7 +262,14 @@ class SessionAdmin(admin.ModelAdmin):
         if moving:
             starts_at, ends_at = obj.starts_at, obj.ends_at
             obj.starts_at, obj.ends_at = form.initial["starts_at"], form.initial["ends_at"]
+        # A class's places go through `update_class`: more places go to the waiting list.
+        new_places = obj.kind == Session.Kind.CLASS and "capacity" in changed
+        if new_places:
+            capacity, obj.capacity = obj.capacity, form.initial["capacity"]
         super().save_model(request, obj, form, change)
+        if new_places:
+            update_class(obj, {"capacity": capacity}, by=request.user)
+            obj.capacity = capacity
         if moving:
             move_session(obj, starts_at, ends_at, by=request.user)
         elif CALENDAR_FIELDS.intersection(changed):
@@ -620,3 +661,34 @@ class DispatchInvitationAdmin(RecordAdmin):
     list_filter = ["outcome"]
     list_select_related = ["session__venue", "supporter"]
     search_fields = ["supporter__family_name", "supporter__given_name"]
+
+
+class SeriesClassInline(admin.TabularInline):
+    """A series' classes, to read: each is changed on its own page (or the class desk)."""
+
+    model = Session
+    fk_name = "series"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["starts_at", "title", "class_level", "venue", "capacity", "status"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ClassSeries)
+class ClassSeriesAdmin(admin.ModelAdmin):
+    """Series of classes (issue 11). Their classes are made on the class desk, all dates at
+    once (`create_series`, skipping closed days); here the title and description are edited."""
+
+    list_display = ["title", "created_at"]
+    search_fields = ["title"]
+    fields = ["title", "description", "created_at"]
+    readonly_fields = ["created_at"]
+    inlines = [SeriesClassInline]
+
+    def has_delete_permission(self, request, obj=None):
+        # A series with classes keeps them together in the statistics (`on_delete=PROTECT`).
+        return obj is None or not obj.classes.exists()

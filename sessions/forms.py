@@ -7,9 +7,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from config.fiscal import TOKYO
 from config.fragments import cached_fragment
 from config.inputs import DateFilterField
-from sessions.models import DispatchRequest, Session, Shift
+from sessions.models import ClassSeries, DispatchRequest, Session, Shift
+from sessions.services.classes import SeriesRule
 from sessions.services.intake import REQUIRED, earliest_date, offered_topics
 from supporters.models import Supporter
 from venues.models import District, Venue
@@ -412,3 +414,276 @@ def consent_text() -> str:
         "coordinators and the supporters who come see them. They are deleted %(days)d days "
         "after the visit."
     ) % {"days": settings.DISPATCH_PURGE_DAYS}
+
+
+# Smartphone classes: the coordinators' class desk (issue 11) -----------------------------------
+
+
+class ClassFieldsForm(forms.Form):
+    """What every class has, whether made one at a time or as a series."""
+
+    title = forms.CharField(label=_("Title"), max_length=100)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What residents learn and what to bring, in plain words."),
+    )
+    class_level = forms.TypedChoiceField(
+        label=_("Level"), choices=Session.Level.choices, coerce=int, widget=forms.RadioSelect
+    )
+    loaner_devices = forms.TypedChoiceField(
+        label=_("Phones"),
+        choices=[
+            ("false", _("For residents who own a smartphone")),
+            ("true", _("Devices lent: for residents without a smartphone")),
+        ],
+        coerce=lambda value: value == "true",
+        initial="false",
+        widget=forms.RadioSelect,
+    )
+    organiser = forms.ChoiceField(
+        label=_("Organiser"), choices=Session.Organiser.choices, widget=forms.RadioSelect
+    )
+    venue = forms.ModelChoiceField(
+        label=_("Venue"), queryset=Venue.objects.active(), empty_label=_("Choose a venue")
+    )
+    capacity = forms.IntegerField(label=_("Places for residents"), min_value=1, max_value=200)
+    supporters_needed = forms.IntegerField(
+        label=_("Supporters needed"), min_value=0, max_value=20, initial=3
+    )
+    language = forms.ChoiceField(label=_("Language of the class"), initial="ja")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = Session._meta.get_field("language").choices
+
+    def class_fields(self) -> dict:
+        names = ("title", "description", "class_level", "loaner_devices", "organiser", "venue")
+        names += ("capacity", "supporters_needed", "language")
+        return {name: self.cleaned_data[name] for name in names}
+
+    def show(self, error) -> None:
+        """Put the service's per-field messages next to the fields they are about."""
+        if not error.details:
+            self.add_error(None, error.message)
+        for field, messages in (error.details or {}).items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+
+class ClassForm(ClassFieldsForm):
+    """One class: its details, date and times, and the series it belongs to, if any."""
+
+    NO_SERIES, EXISTING, NEW = "none", "existing", "new"
+
+    day = forms.DateField(label=_("Date"), widget=date_input())
+    starts = forms.TimeField(label=_("Starts at"), widget=time_input(), initial="10:00")
+    ends = forms.TimeField(label=_("Ends at"), widget=time_input(), initial="12:00")
+    series_choice = forms.ChoiceField(
+        label=_("Series"),
+        choices=[
+            (NO_SERIES, _("Not part of a series")),
+            (EXISTING, _("Part of an existing series")),
+            (NEW, _("Start a new series")),
+        ],
+        initial=NO_SERIES,
+        widget=forms.RadioSelect,
+    )
+    series = forms.ModelChoiceField(
+        label=_("Existing series"), queryset=ClassSeries.objects.all(), required=False
+    )
+    new_series = forms.CharField(label=_("Title of the new series"), max_length=100, required=False)
+
+    field_order = ["title", "description", "class_level", "loaner_devices", "organiser", "venue"]
+
+    @classmethod
+    def for_session(cls, session, data=None):
+        local_start = timezone.localtime(session.starts_at)
+        initial = {
+            "title": session.title,
+            "description": session.description,
+            "class_level": session.class_level,
+            "loaner_devices": "true" if session.loaner_devices else "false",
+            "organiser": session.organiser,
+            "venue": session.venue_id,
+            "capacity": session.capacity,
+            "supporters_needed": session.supporters_needed,
+            "language": session.language,
+            "day": local_start.date(),
+            "starts": local_start.time(),
+            "ends": timezone.localtime(session.ends_at).time(),
+            "series_choice": cls.EXISTING if session.series_id else cls.NO_SERIES,
+            "series": session.series_id,
+        }
+        return cls(data, initial=initial)
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts"), cleaned.get("ends")
+        if starts and ends and ends <= starts:
+            self.add_error("ends", _("The class must end after it starts."))
+        choice = cleaned.get("series_choice")
+        if choice == self.EXISTING and not cleaned.get("series"):
+            self.add_error("series", _("Choose the series."))
+        if choice == self.NEW and not cleaned.get("new_series", "").strip():
+            self.add_error("new_series", _("Give the new series a title."))
+        return cleaned
+
+    def class_data(self) -> dict:
+        """What `create_class` and `update_class` take."""
+        data = self.class_fields()
+        day = self.cleaned_data["day"]
+        data["starts_at"] = datetime.combine(day, self.cleaned_data["starts"], tzinfo=TOKYO)
+        data["ends_at"] = datetime.combine(day, self.cleaned_data["ends"], tzinfo=TOKYO)
+        choice = self.cleaned_data["series_choice"]
+        data["series"] = self.cleaned_data["series"] if choice == self.EXISTING else None
+        if choice == self.NEW:
+            data["new_series"] = self.cleaned_data["new_series"].strip()
+        return data
+
+    def show(self, error) -> None:
+        moved = {"starts_at": "day", "ends_at": "ends", "dates": "day"}
+        if error.details:
+            error.details = {moved.get(k, k): v for k, v in error.details.items()}
+        super().show(error)
+
+
+class ClassSeriesForm(ClassFieldsForm):
+    """A series of classes made at once: by rule (every week, or the Nth weekday of each month,
+    K times) or as a list of dates; closed days are skipped and said."""
+
+    WEEKLY, MONTHLY, LIST = "weekly", "monthly", "list"
+    WEEKDAYS = [
+        (0, _("Monday")),
+        (1, _("Tuesday")),
+        (2, _("Wednesday")),
+        (3, _("Thursday")),
+        (4, _("Friday")),
+        (5, _("Saturday")),
+        (6, _("Sunday")),
+    ]
+
+    series_title = forms.CharField(
+        label=_("Title of the series"),
+        max_length=100,
+        help_text=_("E.g. “Five-level smartphone course” or “Monthly LINE class”."),
+    )
+    series_description = forms.CharField(
+        label=_("About the series"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    pattern = forms.ChoiceField(
+        label=_("Dates"),
+        choices=[
+            (WEEKLY, _("Every week (or every few weeks) on a weekday")),
+            (MONTHLY, _("The same weekday of each month, e.g. the 2nd Tuesday")),
+            (LIST, _("A list of dates")),
+        ],
+        initial=MONTHLY,
+        widget=forms.RadioSelect,
+    )
+    first = forms.DateField(label=_("From"), required=False, widget=date_input())
+    weekday = forms.TypedChoiceField(
+        label=_("Weekday"), choices=WEEKDAYS, coerce=int, required=False
+    )
+    week_of_month = forms.TypedChoiceField(
+        label=_("Which one of the month"),
+        choices=[(n, _("No. %(n)d") % {"n": n}) for n in range(1, 6)],
+        coerce=int,
+        required=False,
+    )
+    every_weeks = forms.IntegerField(
+        label=_("Every how many weeks"), min_value=1, max_value=8, initial=1, required=False
+    )
+    count = forms.IntegerField(
+        label=_("How many classes"), min_value=1, max_value=24, initial=5, required=False
+    )
+    dates = forms.CharField(
+        label=_("The dates"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One date a line, written 2026-06-09."),
+    )
+    starts = forms.TimeField(label=_("Starts at"), widget=time_input(), initial="10:00")
+    ends = forms.TimeField(label=_("Ends at"), widget=time_input(), initial="12:00")
+    skip_closed = forms.BooleanField(
+        label=_("Skip days the venue is closed"),
+        required=False,
+        initial=True,
+        help_text=_("Unticked, a list with a closed day is refused."),
+    )
+
+    field_order = ["series_title", "series_description"]
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts"), cleaned.get("ends")
+        if starts and ends and ends <= starts:
+            self.add_error("ends", _("The class must end after it starts."))
+        pattern = cleaned.get("pattern")
+        if pattern == self.LIST:
+            cleaned["date_list"] = self._dates(cleaned.get("dates", ""))
+        elif pattern:
+            for name in ("first", "weekday", "count"):
+                if cleaned.get(name) in (None, ""):
+                    self.add_error(name, _("This field is required."))
+            if pattern == self.MONTHLY and cleaned.get("week_of_month") in (None, ""):
+                self.add_error("week_of_month", _("This field is required."))
+        return cleaned
+
+    def _dates(self, text: str) -> list:
+        days = []
+        for line in text.replace(",", "\n").split():
+            try:
+                days.append(date.fromisoformat(line.strip()))
+            except ValueError:
+                self.add_error("dates", _("“%(text)s” is not a date.") % {"text": line[:20]})
+                return []
+        if not days:
+            self.add_error("dates", _("Give at least one date."))
+        return days
+
+    def rule(self) -> SeriesRule | None:
+        data = self.cleaned_data
+        if data["pattern"] == self.LIST:
+            return None
+        return SeriesRule(
+            first=data["first"],
+            count=data["count"],
+            weekday=data["weekday"],
+            week_of_month=data["week_of_month"] if data["pattern"] == self.MONTHLY else None,
+            every_weeks=data.get("every_weeks") or 1,
+        )
+
+
+class ClassDeskFilterForm(forms.Form):
+    """The class desk's filters: a month and who runs the class (a GET form)."""
+
+    month = forms.CharField(
+        label=_("Month"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "month"}),
+        help_text=_("Written 2026-06."),
+    )
+    organiser = forms.ChoiceField(
+        label=_("Organiser"),
+        required=False,
+        choices=[("", _("Every organiser")), *Session.Organiser.choices],
+    )
+
+    def clean_month(self):
+        text = self.cleaned_data["month"].strip()
+        if not text:
+            return None
+        try:
+            first = date.fromisoformat(f"{text}-01")
+        except ValueError:
+            raise forms.ValidationError(_("Write the month as 2026-06.")) from None
+        if not 1900 <= first.year <= 2999:
+            raise forms.ValidationError(_("Write the month as 2026-06."))
+        return first
+
+    def filters(self) -> dict:
+        """Keyword arguments for `Session.objects.class_desk()`; invalid input counts as none."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {"month": data.get("month"), "organiser": data.get("organiser", "")}

@@ -1,6 +1,6 @@
 """What the API shows of sessions: public information only, never a resident's details."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Literal
 
 from django.utils import timezone
@@ -448,3 +448,149 @@ class SuggestionOut(Schema):
     is_free: bool = Field(description="False: another shift at that time (listed after).")
     on_roster: bool = Field(description="Already on this visit (listed last).")
     shifts_this_year: int = Field(description="Places held this fiscal year (April–March).")
+
+
+# Smartphone classes: coordinators (issue 11) ---------------------------------------------------
+
+ClassLevel = Annotated[int, Field(ge=1, le=5, description="1 入門編 … 5 活用編.")]
+Organiser = Literal["city", "kominkan", "company", "national"]
+
+
+class ClassFieldsIn(Schema):
+    description: str = Field("", max_length=5000)
+    class_level: ClassLevel
+    organiser: Organiser = Field(
+        description="`city`, `kominkan` (a 公民館), `company` (a carrier or company), `national`."
+    )
+    loaner_devices: bool = Field(False, description="Devices lent to residents without one.")
+    venue: Id = Field(description="A venue's id (`GET /api/venues`).")
+    capacity: int = Field(ge=1, le=200, description="Places for residents.")
+    supporters_needed: int = Field(3, ge=0, le=20)
+    language: str = Field("ja", max_length=10, description="A language code of the site.")
+
+
+class ClassIn(ClassFieldsIn):
+    title: str = Field(min_length=1, max_length=100)
+    starts_at: AwareDateTime
+    ends_at: AwareDateTime
+    series: Id | None = Field(None, description="An existing series' id.")
+    new_series: str = Field("", max_length=100, description="The title of a new series.")
+
+
+class ClassChangeIn(Schema):
+    """Only the fields sent change."""
+
+    title: str | None = Field(None, min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=5000)
+    class_level: ClassLevel | None = None
+    organiser: Organiser | None = None
+    loaner_devices: bool | None = None
+    venue: Id | None = None
+    capacity: int | None = Field(
+        None, ge=1, le=200, description="Never below the seats taken (`capacity_below_taken`)."
+    )
+    supporters_needed: int | None = Field(None, ge=0, le=20)
+    language: str | None = Field(None, max_length=10)
+    starts_at: AwareDateTime | None = None
+    ends_at: AwareDateTime | None = None
+    series: Id | None = None
+    new_series: str | None = Field(None, max_length=100)
+
+
+class SeriesRuleIn(Schema):
+    first: IsoDate = Field(description="The first day the rule may take.")
+    count: int = Field(ge=1, le=24, description="How many classes.")
+    weekday: int = Field(ge=0, le=6, description="0 Monday … 6 Sunday.")
+    week_of_month: int | None = Field(
+        None, ge=1, le=5, description="The Nth weekday of each month; null: every week."
+    )
+    every_weeks: int = Field(1, ge=1, le=8, description="Weekly: every how many weeks.")
+
+
+class SeriesIn(ClassFieldsIn):
+    title: str = Field(
+        min_length=1, max_length=100, description="The series' and each class's title."
+    )
+    series_description: str = Field("", max_length=5000)
+    starts: time = Field(description="Each class's start, Japan time (`10:00`).")
+    ends: time = Field(description="Each class's end, Japan time.")
+    dates: list[IsoDate] | None = Field(None, max_length=24, description="The dates, or a `rule`.")
+    rule: SeriesRuleIn | None = None
+    skip_closed: bool = Field(
+        True, description="Skip closed days (false: a list with one is refused, `closed`)."
+    )
+    dry_run: bool = Field(False, description="Answer the dates without making anything.")
+
+
+class ClassSeriesRef(Schema):
+    id: int
+    title: str
+
+
+class ClassOut(Schema):
+    id: int
+    title: str
+    description: str
+    status: Status
+    class_level: int | None
+    class_level_label: str
+    organiser: str
+    organiser_label: str
+    loaner_devices: bool
+    venue: VenueRef | None
+    starts_at: LocalDateTime
+    ends_at: LocalDateTime
+    capacity: int
+    supporters_needed: int
+    language: str
+    series: ClassSeriesRef | None
+    seats_taken: int
+    waiting: int
+    attended: int
+
+    @staticmethod
+    def resolve_class_level_label(session) -> str:
+        return session.get_class_level_display() if session.class_level else ""
+
+    @staticmethod
+    def resolve_organiser_label(session) -> str:
+        return session.get_organiser_display()
+
+
+class SkippedDateOut(Schema):
+    date: date
+    reason: str
+
+
+class SeriesOut(Schema):
+    series: ClassSeriesRef | None = Field(description="Null on a dry run.")
+    dates: list[date] = Field(description="The dates made (or, on a dry run, to make).")
+    skipped: list[SkippedDateOut] = Field(description="Days the venue is closed, with why.")
+    classes: list[ClassOut]
+
+
+class ClassRegistrationOut(Schema):
+    id: int
+    reference: str
+    name: str
+    name_kana: str
+    phone: str = Field(description="E.164.")
+    phone_national: str = Field(description="As read out, saying when it is a landline.")
+    is_landline: bool = Field(description="A landline takes no texts: call instead.")
+    language: str
+    needs_device: bool = Field(description="Needs a phone lent (no phone of their own).")
+    status: Literal["registered", "waitlisted", "cancelled", "attended"]
+    waitlist_position: int | None
+    created_at: LocalDateTime
+
+
+class ClassRosterOut(Schema):
+    session: ClassOut = Field(description="The class.")
+    registered: list[ClassRegistrationOut] = Field(description="Seats: registered or attended.")
+    waiting: list[ClassRegistrationOut] = Field(description="The waiting list, first first.")
+    cancelled: int = Field(description="How many cancelled.")
+
+
+class ClassAttendanceIn(Schema):
+    registration: Id
+    attended: bool

@@ -1,11 +1,21 @@
 from django.urls import path
 
-from sessions.views import public, requests, shifts
+from sessions.views import class_desk, public, requests, shifts
 
 app_name = "helpdesk_sessions"
 
 urlpatterns = [
     path("classes/", public.classes, name="classes"),
+    path("classes/manage/", class_desk.class_desk, name="class_desk"),
+    path("classes/manage/new/", class_desk.class_new, name="class_new"),
+    path("classes/manage/series/new/", class_desk.class_series_new, name="class_series_new"),
+    path("classes/manage/<int:session_id>/", class_desk.class_roster, name="class_roster"),
+    path("classes/manage/<int:session_id>/edit/", class_desk.class_edit, name="class_edit"),
+    path(
+        "classes/manage/<int:session_id>/attendance/",
+        class_desk.class_attendance,
+        name="class_attendance",
+    ),
     path("visits/", public.visits, name="visits"),
     path("visits/requests/", requests.requests_list, name="requests"),
     path("visits/requests/<int:request_id>/", requests.request_detail, name="request_detail"),

@@ -20,7 +20,14 @@ from config.fiscal import TOKYO
 from consultations.models import ConsultationChange, Feedback, TallyConfirmation
 from notifications.models import InboundMessage, OptOut, OutboundMessage
 from notifications.services import queue_sms
-from sessions.models import ContactAccess, DispatchInvitation, RequestEvent, Session, Shift
+from sessions.models import (
+    ClassSeries,
+    ContactAccess,
+    DispatchInvitation,
+    RequestEvent,
+    Session,
+    Shift,
+)
 from supporters.models import ApiToken, Availability, Skill, SpokenLanguage, Supporter, User
 from tests import factories
 from tests.versions import settle_public_version
@@ -122,6 +129,7 @@ MAKERS = {
         district=factories.district()
     ),
     "helpdesk_sessions.classregistration": factories.class_registration,
+    "helpdesk_sessions.classseries": lambda: ClassSeries.objects.create(title="5段階講座"),
     "helpdesk_sessions.requestevent": lambda: RequestEvent.objects.create(
         request=factories.dispatch_request(), kind="received"
     ),

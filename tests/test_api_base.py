@@ -60,6 +60,11 @@ PATHS = [
     "/api/notifications/summary",
     # Group visits: the coordinators' triage and the report (issue 10).
     "/api/dispatch-requests",
+    "/api/class-desk",
+    "/api/class-desk/series",
+    "/api/class-desk/{session_id}",
+    "/api/class-desk/{session_id}/roster",
+    "/api/class-desk/{session_id}/attendance",
     "/api/dispatch-requests/{request_id}",
     "/api/dispatch-requests/{request_id}/accept",
     "/api/dispatch-requests/{request_id}/decline",

@@ -133,6 +133,27 @@ PAGES = [
     # Group-visit requests (issue 10): coordinators triage them on their pages and the API.
     ("helpdesk_sessions:requests", {}, "get", None, {**signed_in(403), "coordinator": 200}),
     ("api:list_requests", {}, "get", None, {**signed_in(403, anonymous=401), "coordinator": 200}),
+    # Smartphone classes (issue 11): the coordinators' class desk, its forms and its API; an
+    # empty form comes back with its errors, an empty body is refused with its details.
+    ("helpdesk_sessions:class_desk", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    ("helpdesk_sessions:class_new", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    ("helpdesk_sessions:class_new", {}, "post", {}, {**signed_in(403), "coordinator": 200}),
+    (
+        "helpdesk_sessions:class_series_new",
+        {},
+        "get",
+        None,
+        {**signed_in(403), "coordinator": 200},
+    ),
+    (
+        "helpdesk_sessions:class_series_new",
+        {},
+        "post",
+        {},
+        {**signed_in(403), "coordinator": 200},
+    ),
+    ("api:add_class", {}, "post", {}, {**signed_in(403, anonymous=401), "coordinator": 422}),
+    ("api:add_series", {}, "post", {}, {**signed_in(403, anonymous=401), "coordinator": 422}),
 ]
 
 

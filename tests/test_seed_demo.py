@@ -270,3 +270,18 @@ def test_no_text_of_the_project_points_to_a_file_it_does_not_have():
     ]
     sources.append(root / "README.md")
     assert [path.name for path in sources if "DOMAIN.md" in path.read_text()] == []
+
+
+def test_every_class_has_a_level_and_an_organiser_and_two_series_show(demo):
+    classes = Session.objects.of_kind(Session.Kind.CLASS)
+
+    assert not classes.filter(Q(class_level__isnull=True) | Q(organiser="")).exists()
+    assert set(classes.values_list("organiser", flat=True)) == set(Session.Organiser.values)
+    assert set(classes.values_list("class_level", flat=True)) == {1, 2, 3, 4, 5}
+    course = classes.filter(series__title="スマホ講座 5段階コース").order_by("starts_at")
+    assert [c.class_level for c in course] == [1, 2, 3, 4, 5]
+    assert len({c.venue_id for c in course}) == 1
+    assert all(c.starts_at > NOW for c in course)
+    monthly = classes.filter(series__title="月例LINE教室")
+    assert monthly.filter(status=Session.Status.HELD).exists()
+    assert monthly.filter(starts_at__gt=NOW).exists()

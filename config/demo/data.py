@@ -363,6 +363,37 @@ ENGLISH_CLASS = (
     "LINE for residents from abroad: adding friends, messages, city accounts. In English.",
     False,
 )
+# Each class's course level (1 入門編 … 5 活用編, the city's five-level course), by title.
+CLASS_LEVELS = {
+    "はじめてのスマートフォン": 1,
+    "LINE入門": 2,
+    "LINE basics (English)": 2,
+    "スマホで写真を楽しもう": 3,
+    "スマホの詐欺対策": 3,
+    "Zoomでつながろう": 4,
+    "マイナポータル": 4,
+    "キャッシュレス決済入門": 5,
+    "地図アプリとバスの乗り換え": 5,
+}
+# Who ran the city's 164 classes in FY2021: 61 the 13 公民館, 39 the city (for care-prevention
+# volunteers), 64 the national programme and companies (about half each). Classes lending
+# devices are a carrier's.
+ORGANISER_WEIGHTS = {"kominkan": 61, "city": 39, "national": 32, "company": 32}
+# Series: every LINE入門 is the monthly LINE class; the five-level course comes next, at the
+# hall where the city first held it (FY2021), one level a week.
+MONTHLY_LINE_SERIES = ("月例LINE教室", "毎月開催のLINE入門です。どの回からでも参加できます。")
+FIVE_LEVEL_COURSE = (
+    "スマホ講座 5段階コース",
+    "入門編から活用編まで、5回でスマートフォンを一通り使えるようになる講座です。",
+    "総合福祉会館",
+    [
+        ("スマホ講座 入門編", "電源の入れ方、画面の操作、文字の入力を練習します。"),
+        ("スマホ講座 基礎編", "電話とカメラ、Wi-Fiの設定、アプリの入れ方。"),
+        ("スマホ講座 応用編", "LINEでメッセージと写真を送り、ビデオ通話をしてみます。"),
+        ("スマホ講座 実践編", "マイナポータルや市のホームページなど、オンラインの手続き。"),
+        ("スマホ講座 活用編", "地図、キャッシュレス決済、詐欺への備え。毎日の暮らしで使います。"),
+    ],
+)
 
 TOPIC_WEIGHTS = {
     "line": 24, "settings": 20, "photos": 13, "mynumber": 12, "phone_mail": 9,

@@ -16,11 +16,13 @@ from config.demo.base import (
 )
 from config.demo.data import (
     AFTERNOON,
+    CLASS_LEVELS,
     CLASSES,
     COORDINATOR_NOTES,
     DECLINE_REASONS,
     DISPATCH_CANCELLATIONS,
     ENGLISH_CLASS,
+    FIVE_LEVEL_COURSE,
     FY2024,
     FY2024_DISPATCH_MONTHS,
     FY2024_HELPDESKS_PER_VENUE,
@@ -28,12 +30,14 @@ from config.demo.data import (
     HALLS,
     HELPDESK_CANCELLATIONS,
     LATER_DISPATCH_MONTHS,
+    MONTHLY_LINE_SERIES,
     MORNING,
+    ORGANISER_WEIGHTS,
     PARTICIPANT_TOTALS,
     REQUEST_MESSAGES,
 )
 from consultations.models import Device, Topic
-from sessions.models import DispatchRequest, RequestEvent, Session, Shift
+from sessions.models import ClassSeries, DispatchRequest, RequestEvent, Session, Shift
 from sessions.services import generate_helpdesk_sessions, mark_all_held, purge_due
 
 
@@ -224,10 +228,44 @@ class SessionBuilder(BaseBuilder):
                 session.language = "en"
             sessions.append(session)
             self.upcoming_classes.append(session)
+        self.classify(sessions)
+        sessions += self.five_level_course()
         for session in sessions:
             session.district_id = session.venue.district_id
         _create_and_hold(sessions)
         self.sessions += sessions
+
+    def classify(self, sessions: list[Session]) -> None:
+        """Each class's level and organiser, and the LINE classes' monthly series (issue 11),
+        from a generator of their own: the rest of the demo stays as it was."""
+        rng = self.rng("class-organisers")
+        organisers, weights = zip(*ORGANISER_WEIGHTS.items(), strict=True)
+        title, description = MONTHLY_LINE_SERIES
+        monthly = ClassSeries.objects.create(title=title, description=description)
+        for session in sessions:
+            session.class_level = CLASS_LEVELS[session.title]
+            session.organiser = rng.choices(organisers, weights)[0]
+            if session.loaner_devices:
+                session.organiser = Session.Organiser.COMPANY
+            if session.title == CLASSES[0][0]:
+                session.series, session.organiser = monthly, Session.Organiser.CITY
+
+    def five_level_course(self) -> list[Session]:
+        """The five-level course to come: one level a week on Wednesdays at one hall, the
+        days the hall is closed passed over, all within the bookable weeks."""
+        title, description, hall, levels = FIVE_LEVEL_COURSE
+        series = ClassSeries.objects.create(title=title, description=description)
+        days = _open_days(self.today + timedelta(days=7), self.horizon - timedelta(days=1))
+        wednesdays = [day for day in days if day.weekday() == 2][: len(levels)]
+        rng, course = self.rng("five-level-course"), []
+        for level, (day, (name, about)) in enumerate(zip(wednesdays, levels, strict=True), 1):
+            session = self.smartphone_class(rng, day, (name, about, False), "scheduled")
+            session.starts_at, session.ends_at = _at(day, MORNING[0]), _at(day, MORNING[1])
+            session.capacity = 15
+            session.venue, session.series = self.venues[hall], series
+            session.class_level, session.organiser = level, Session.Organiser.CITY
+            course.append(session)
+        return course
 
     @staticmethod
     def smartphone_class(rng, day: date, course: tuple, status: str) -> Session:

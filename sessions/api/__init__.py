@@ -1,6 +1,13 @@
 """The sessions app's API routers, by journey; config.api mounts them."""
 
+from sessions.api.class_desk import class_desk_router
 from sessions.api.requests import requests_router
 from sessions.api.shifts import board_router, checkin_router, router
 
-__all__ = ["board_router", "checkin_router", "requests_router", "router"]
+__all__ = [
+    "board_router",
+    "checkin_router",
+    "class_desk_router",
+    "requests_router",
+    "router",
+]

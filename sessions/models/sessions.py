@@ -126,6 +126,36 @@ class SessionQuerySet(PublicContentQuerySet):
         taken = ClassRegistration.objects.filter(status__in=ClassRegistration.SEAT_HOLDING_STATUSES)
         return self.annotate(seats_taken=_count_per_session(taken))
 
+    def for_class_desk_row(self):
+        """What the class desk shows of a class (issue 11): `seats_taken`, `waiting` and
+        `attended` counted per row in the one query, with its venue and series."""
+        registrations = ClassRegistration.objects.all()
+        return (
+            self.with_seats_taken()
+            .select_related("venue", "series")
+            .annotate(
+                waiting=_count_per_session(
+                    registrations.filter(status=ClassRegistration.Status.WAITLISTED)
+                ),
+                attended=_count_per_session(
+                    registrations.filter(status=ClassRegistration.Status.ATTENDED)
+                ),
+            )
+        )
+
+    def for_class_desk(self, *, month: date | None = None, organiser: str = ""):
+        """The coordinators' class desk: classes of `month` (else from 60 days back on),
+        soonest first, each with `for_class_desk_row()`."""
+        classes = self.of_kind(Session.Kind.CLASS).for_class_desk_row()
+        if month:
+            following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+            classes = classes.on_dates(month, following - timedelta(days=1))
+        else:
+            classes = classes.on_dates(timezone.localdate() - timedelta(days=60))
+        if organiser:
+            classes = classes.filter(organiser=organiser)
+        return classes.order_by("starts_at", "id")
+
     def open_for_shifts(self):
         """Scheduled, not started yet and taking supporters: what the shift board lists."""
         return self.filter(

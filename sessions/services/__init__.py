@@ -6,6 +6,15 @@ first, then its shifts and supporters (see `rules.lock_session`).
 """
 
 from sessions.services.checkin import CheckIn, CheckInError, check_in, check_in_token
+from sessions.services.classes import (
+    ClassError,
+    SeriesPlan,
+    SeriesRule,
+    create_class,
+    create_series,
+    mark_attended,
+    update_class,
+)
 from sessions.services.intake import IntakeError, submit_request
 from sessions.services.lifecycle import (
     SessionError,
@@ -76,10 +85,13 @@ __all__ = [
     "ATTENDANCE_OPENS_BEFORE",
     "CheckIn",
     "CheckInError",
+    "ClassError",
     "IntakeError",
     "InvitationError",
     "RegistrationError",
     "RequestError",
+    "SeriesPlan",
+    "SeriesRule",
     "SessionError",
     "ShiftError",
     "Suggestion",
@@ -97,6 +109,8 @@ __all__ = [
     "check_in_token",
     "complete_request",
     "confirm_shift",
+    "create_class",
+    "create_series",
     "decline_invitation",
     "decline_request",
     "expire_offers",
@@ -107,6 +121,7 @@ __all__ = [
     "join_waitlist",
     "mark_all_held",
     "mark_attendance",
+    "mark_attended",
     "mark_called_back",
     "mark_held",
     "mark_roster_attendance",
@@ -126,4 +141,5 @@ __all__ = [
     "suggest_supporters",
     "take_invitation",
     "tell_representative",
+    "update_class",
 ]
