@@ -5,8 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from sessions.models import Session
-from sessions.services import generate_helpdesk_sessions
+from sessions.services import ScheduleError, generate_sessions
 from venues.models import Closure, District, HelpdeskSchedule, Venue
 
 # How far ahead the schedule action creates sessions: two months of a twice-monthly desk.
@@ -113,17 +112,12 @@ class HelpdeskScheduleAdmin(admin.ModelAdmin):
     def generate_sessions(self, request, queryset):
         first = timezone.localdate()
         last = first + timedelta(weeks=GENERATE_WEEKS, days=-1)
-        # The service returns every session of the period; count only the ones it added.
-        already = set(
-            Session.objects.filter(schedule__in=queryset)
-            .on_dates(first, last)
-            .values_list("pk", flat=True)
-        )
-        created = sum(
-            session.pk not in already
-            for schedule in queryset
-            for session in generate_helpdesk_sessions(schedule, first, last)
-        )
+        created = 0
+        for schedule in queryset.select_related("venue"):
+            try:
+                created += len(generate_sessions(schedule, first, last, by=request.user).created)
+            except ScheduleError as error:
+                self.message_user(request, f"{schedule.venue}: {error.message}", messages.ERROR)
         self.message_user(
             request,
             ngettext("%(count)d session created.", "%(count)d sessions created.", created)
