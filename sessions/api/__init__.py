@@ -1,6 +1,14 @@
 """The sessions app's API routers, by journey; config.api mounts them."""
 
 from sessions.api.requests import requests_router
+from sessions.api.schedules import call_off_router, schedules_router
 from sessions.api.shifts import board_router, checkin_router, router
 
-__all__ = ["board_router", "checkin_router", "requests_router", "router"]
+__all__ = [
+    "board_router",
+    "call_off_router",
+    "checkin_router",
+    "requests_router",
+    "router",
+    "schedules_router",
+]
