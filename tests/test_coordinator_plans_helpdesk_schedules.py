@@ -21,6 +21,7 @@ from sessions.services import (
 )
 from tests import factories
 from tests.clock import JUNE_MONDAY_10AM
+from tests.test_admin import form_data
 from tests.test_shift_api import bearer
 from venues.models import HelpdeskSchedule
 
@@ -555,3 +556,21 @@ def test_generating_through_the_api_costs_a_fixed_number_of_queries(
         answer = client.post(url, {}, content_type="application/json", **headers)
 
     assert len(answer.json()["created"]) > 30
+
+
+def test_a_rule_changed_in_the_admin_follows_into_the_free_dates_too(
+    coordinator_client, coordinator, schedule
+):
+    taken = session_on(schedule, date(2026, 6, 23))
+    sign_up(factories.supporter(), taken, by=coordinator)
+    url = reverse("admin:venues_helpdeskschedule_change", args=[schedule.pk])
+    data = form_data(coordinator_client.get(url))
+    data.update(start_time="13:30", end_time="15:30")
+
+    saved = coordinator_client.post(url, data, headers={"accept-language": "en"}, follow=True)
+
+    assert "Left as they were, supporters are signed up" in saved.content.decode()
+    moved = session_on(schedule, date(2026, 7, 14))
+    assert timezone.localtime(moved.starts_at).time() == time(13, 30)
+    taken.refresh_from_db()
+    assert timezone.localtime(taken.starts_at).time() == time(10)
