@@ -314,9 +314,10 @@ def change_schedule(schedule: HelpdeskSchedule, *, by=None, **changes) -> Schedu
             Session.objects.bulk_update(
                 result.updated, ["starts_at", "ends_at", "supporters_needed", "updated_at"]
             )
-        # Dates the new rule needs, as far as the schedule had been generated.
-        if horizon >= today:
-            plan = plan_generation(schedule, today, horizon)
+        # Dates the new rule needs, as far as the schedule had been generated (which may be
+        # more than a year ahead: no limit on this range).
+        if horizon >= today and schedule.venue.is_shown_as_helpdesk:
+            plan = plan_generation(schedule, today, horizon, max_days=None)
             result.added = Session.objects.bulk_create(
                 [_new_session(schedule, day) for day in plan.to_add]
             )
