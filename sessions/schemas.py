@@ -481,11 +481,11 @@ class HelpdeskScheduleOut(Schema):
 
     @staticmethod
     def resolve_start_time(schedule) -> str:
-        return schedule.start_time.strftime("%H:%M")
+        return schedule.start_time.isoformat(timespec="minutes")
 
     @staticmethod
     def resolve_end_time(schedule) -> str:
-        return schedule.end_time.strftime("%H:%M")
+        return schedule.end_time.isoformat(timespec="minutes")
 
     @staticmethod
     def resolve_venue_is_helpdesk(schedule) -> bool:
