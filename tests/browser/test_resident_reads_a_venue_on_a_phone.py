@@ -1,6 +1,7 @@
 """A resident on a phone (390×844) finds a help desk (issue 11): the venues, one venue's page
 with a date called off, and the month to print with its QR code; in Japanese, passing axe and
-the size rules, loading nothing from another site. Screenshots go to /tmp/shots/."""
+the size rules, loading nothing from another site. And a coordinator adds a year's dates on a
+tablet with JavaScript off, twice from two tabs. Screenshots go to /tmp/shots/."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from sessions.services import cancel_session, generate_sessions
 from tests import factories
-from tests.browser.test_pages_pass_accessibility_checks import check
+from tests.browser.test_pages_pass_accessibility_checks import check, sign_in
 
 SHOTS = Path("/tmp/shots")
 
@@ -62,3 +63,40 @@ def test_a_resident_opens_the_venues_then_a_venue_then_its_month_to_print(live_s
     assert not page.locator(".site-header").is_visible()
     assert not page.locator(".month-nav").is_visible()
     page.screenshot(path=SHOTS / "venue-print-as-printed.png", full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_coordinator_adds_a_years_dates_on_a_tablet_without_javascript(
+    live_server, browser, page
+):
+    hall = factories.venue(name="南橘公民館", district=factories.district(code="nankitsu"))
+    schedule = factories.schedule(venue=hall, valid_from=date(2024, 4, 1))
+    coordinator = factories.coordinator()
+    sign_in(page, live_server, coordinator)
+    check(page, "/schedules/", live_server)
+    check(page, f"/schedules/{schedule.pk}/generate/?fiscal_year=", live_server)
+
+    tablet = browser.new_context(
+        viewport={"width": 820, "height": 1180}, java_script_enabled=False, locale="ja-JP"
+    )
+    plain = tablet.new_page()
+    sign_in(plain, live_server, coordinator)
+    plain.goto(f"{live_server.url}/schedules/")
+    plain.get_by_role("link", name="開催日を追加").click()
+    plain.get_by_role("button", name="日付を表示").click()  # the current fiscal year
+    assert "除いた日" in plain.locator("main").inner_text()
+    plain.screenshot(path=SHOTS / "schedule-preview.png", full_page=True)
+    second_tab = tablet.new_page()  # the same preview open twice: a double submit
+    second_tab.goto(plain.url)
+    plain.get_by_role("button", name="を追加する").click()
+
+    assert "開催日を追加しました" in plain.locator("main").inner_text()
+    added = schedule.sessions.count()
+    assert added > 0
+    plain.screenshot(path=SHOTS / "schedule-detail.png", full_page=True)
+    second_tab.get_by_role("button", name="を追加する").click()
+    assert "すべての開催日がすでにあります" in second_tab.locator("main").inner_text()
+    assert schedule.sessions.count() == added
+    plain.go_back()  # back to the preview, asked again: nothing is left to add
+    assert "追加する日はありません" in plain.locator("main").inner_text()
+    tablet.close()
