@@ -574,3 +574,18 @@ def test_a_rule_changed_in_the_admin_follows_into_the_free_dates_too(
     assert timezone.localtime(moved.starts_at).time() == time(13, 30)
     taken.refresh_from_db()
     assert timezone.localtime(taken.starts_at).time() == time(10)
+
+
+def test_a_help_desk_with_a_schedule_in_force_cannot_be_unmarked_in_the_admin(
+    coordinator_client, schedule
+):
+    url = reverse("admin:venues_venue_change", args=[schedule.venue.pk])
+    data = form_data(coordinator_client.get(url))
+    data.pop("is_helpdesk")
+
+    page = coordinator_client.post(url, data, headers={"accept-language": "en"})
+
+    assert page.status_code == 200
+    assert "still has help-desk schedules in force" in page.content.decode()
+    schedule.venue.refresh_from_db()
+    assert schedule.venue.is_helpdesk

@@ -44,6 +44,12 @@ class District(models.Model):
         return self.name
 
 
+STILL_SCHEDULED_MESSAGE = _(
+    "This venue still has help-desk schedules in force, whose dates residents would no longer "
+    "see. End them first (“valid until”), then change the venue."
+)
+
+
 class VenueQuerySet(PublicContentQuerySet):
     def active(self):
         return self.filter(is_active=True)
@@ -116,6 +122,16 @@ class Venue(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        # The other side of `HelpdeskSchedule.clean` (issue 11): a venue whose schedules still
+        # run cannot stop being a help desk, or their dates would vanish from the public pages.
+        if self.pk and not self.is_shown_as_helpdesk:
+            running = self.schedules.current_or_upcoming(timezone.localdate())
+            if running.exists():
+                field = "is_helpdesk" if not self.is_helpdesk else "is_active"
+                raise ValidationError({field: STILL_SCHEDULED_MESSAGE})
 
     @property
     def is_shown_as_helpdesk(self) -> bool:
