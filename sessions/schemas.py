@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from config.inputs import Id, IsoDate
 from config.schemas import LocalDateTime
@@ -455,6 +456,16 @@ class SuggestionOut(Schema):
 Week = Annotated[int, Field(ge=1, le=5)]
 
 
+def wall_clock(value: time) -> time:
+    """A time of day in Japan, `HH:MM`: an offset would be stored nowhere (TimeField)."""
+    if value.tzinfo is not None:
+        raise PydanticCustomError("time_parsing", "Give a time of day without an offset")
+    return value
+
+
+WallClock = Annotated[time, AfterValidator(wall_clock)]
+
+
 class HelpdeskScheduleOut(Schema):
     id: int
     venue: VenueRef
@@ -497,8 +508,8 @@ class HelpdeskScheduleFields(Schema):
     weeks_of_month: list[Week] = Field(
         min_length=1, max_length=5, description="Which of the month's weekdays, e.g. [2, 4]."
     )
-    start_time: time = Field(description="Japan time, `HH:MM`.")
-    end_time: time = Field(description="Japan time, `HH:MM`; after the start.")
+    start_time: WallClock = Field(description="Japan time, `HH:MM`.")
+    end_time: WallClock = Field(description="Japan time, `HH:MM`; after the start.")
     supporters_needed: int = Field(2, ge=1, le=20)
     valid_from: IsoDate
     valid_until: IsoDate | None = None
@@ -511,8 +522,8 @@ class HelpdeskScheduleIn(HelpdeskScheduleFields):
 class HelpdeskSchedulePatch(Schema):
     weekday: int | None = Field(None, ge=0, le=6)
     weeks_of_month: list[Week] | None = Field(None, min_length=1, max_length=5)
-    start_time: time | None = None
-    end_time: time | None = None
+    start_time: WallClock | None = None
+    end_time: WallClock | None = None
     supporters_needed: int | None = Field(None, ge=1, le=20)
     valid_from: IsoDate | None = None
     valid_until: IsoDate | None = Field(None, description="`null` for no end.")

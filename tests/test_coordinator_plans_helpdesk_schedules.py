@@ -589,3 +589,15 @@ def test_a_help_desk_with_a_schedule_in_force_cannot_be_unmarked_in_the_admin(
     assert "still has help-desk schedules in force" in page.content.decode()
     schedule.venue.refresh_from_db()
     assert schedule.venue.is_helpdesk
+
+
+def test_the_api_refuses_a_time_with_an_offset(client, coordinator, schedule):
+    answer = client.patch(
+        f"/api/schedules/{schedule.pk}",
+        {"start_time": "09:00+09:00"},
+        content_type="application/json",
+        **bearer(coordinator),
+    )
+
+    assert (answer.status_code, answer.json()["code"]) == (422, "invalid")
+    assert answer.json()["details"][0]["field"] == "start_time"
