@@ -111,11 +111,14 @@ def test_a_date_called_off_shows_as_cancelled_with_its_reason_until_the_day_has_
     assert "6月23日 (火)" in after
 
 
-def test_an_inactive_or_unknown_venue_has_no_page(client, venue):
+def test_an_inactive_or_unknown_venue_has_no_page_and_only_a_help_desk_a_month(client, venue):
     retired = factories.venue(is_active=False)
 
     assert client.get(reverse("helpdesk_sessions:venue", args=[retired.pk])).status_code == 404
     assert client.get(reverse("helpdesk_sessions:venue", args=[99999])).status_code == 404
+    hall = factories.venue(is_helpdesk=False)
+    assert client.get(reverse("helpdesk_sessions:venue", args=[hall.pk])).status_code == 200
+    assert client.get(reverse("helpdesk_sessions:venue_print", args=[hall.pk])).status_code == 404
 
 
 def test_the_print_page_is_the_months_dates_on_a4_with_a_qr_code_to_the_venue(client, venue):

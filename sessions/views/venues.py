@@ -76,8 +76,9 @@ def venue_print(request, venue_id):
     month = _month(request.GET.get("month", ""))
     following = (month + timedelta(days=32)).replace(day=1)
     previous = (month - timedelta(days=1)).replace(day=1)
+    # Only a help desk has a month of dates to print.
     found = get_object_or_404(
-        Venue.objects.active().prefetch_related(_schedules_in_force()), pk=venue_id
+        Venue.objects.helpdesks().prefetch_related(_schedules_in_force()), pk=venue_id
     )
     dates = (
         Session.objects.at(found)
