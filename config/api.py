@@ -17,7 +17,14 @@ from config.errors import ApiError, ServiceError
 from config.inputs import ApiParser, NullCharacterError, null_character_error
 from consultations.api import reports_router, tally_router
 from notifications.api import router as notifications_router
-from sessions.api import board_router, checkin_router, class_desk_router, requests_router
+from sessions.api import (
+    board_router,
+    call_off_router,
+    checkin_router,
+    class_desk_router,
+    requests_router,
+    schedules_router,
+)
 from sessions.api import router as sessions_router
 from supporters.api import broadcasts_router, invitations_router
 from supporters.api import router as supporters_router
@@ -275,6 +282,8 @@ def error_message(error: dict) -> str:
 api.add_router("", venues_router)
 api.add_router("/sessions", sessions_router)
 api.add_router("/sessions", tally_router)
+api.add_router("/sessions", call_off_router)
+api.add_router("/schedules", schedules_router)
 api.add_router("", checkin_router)
 api.add_router("", board_router)
 api.add_router("/dispatch-requests", requests_router)

@@ -7,14 +7,15 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from config.fiscal import TOKYO
+from config.fiscal import TOKYO, FiscalYear
 from config.fragments import cached_fragment
 from config.inputs import DateFilterField
 from sessions.models import ClassSeries, DispatchRequest, Session, Shift
 from sessions.services.classes import SeriesRule
 from sessions.services.intake import REQUIRED, earliest_date, offered_topics
+from sessions.services.schedules import generation_range
 from supporters.models import Supporter
-from venues.models import District, Venue
+from venues.models import District, HelpdeskSchedule, Venue
 
 # The board shows two weeks at a time unless asked for other dates: a year of sessions stays fast.
 BOARD_WINDOW = timedelta(days=14)
@@ -687,3 +688,86 @@ class ClassDeskFilterForm(forms.Form):
         """Keyword arguments for `Session.objects.class_desk()`; invalid input counts as none."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         return {"month": data.get("month"), "organiser": data.get("organiser", "")}
+
+
+# Help-desk schedules (issue 11) ---------------------------------------------------------------
+
+
+class HelpdeskScheduleForm(forms.ModelForm):
+    """A venue's recurring help-desk rule. The model refuses a venue that is not an active help
+    desk (`HelpdeskSchedule.clean`); the list offers only those."""
+
+    class Meta:
+        model = HelpdeskSchedule
+        fields = [
+            "venue",
+            "weekday",
+            "weeks_of_month",
+            "start_time",
+            "end_time",
+            "supporters_needed",
+            "valid_from",
+            "valid_until",
+        ]
+        widgets = {
+            "start_time": time_input(),
+            "end_time": time_input(),
+            "valid_from": date_input(),
+            "valid_until": date_input(),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["venue"].queryset = Venue.objects.helpdesks()
+        if self.instance.pk:
+            # A rule moves with its venue's sessions; a schedule elsewhere is a new schedule.
+            self.fields["venue"].disabled = True
+            self.fields["venue"].queryset = Venue.objects.all()
+
+
+class GenerateForm(forms.Form):
+    """Which dates to generate: a fiscal year (the current one from today) or given dates."""
+
+    DATES = "dates"
+
+    fiscal_year = forms.ChoiceField(label=_("Period"), widget=forms.RadioSelect, required=False)
+    date_from = DateFilterField(label=_("From"), required=False, widget=date_input())
+    date_to = DateFilterField(label=_("To"), required=False, widget=date_input())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = FiscalYear.current()
+        following = FiscalYear(current.start_year + 1)
+        self.fields["fiscal_year"].choices = [
+            (
+                str(current.start_year),
+                _("%(year)s, from today to 31 March") % {"year": current.label},
+            ),
+            (str(following.start_year), following.label),
+            (self.DATES, _("The dates below")),
+        ]
+        self.fields["fiscal_year"].initial = str(current.start_year)
+
+    def clean(self):
+        cleaned = super().clean()
+        choice = cleaned.get("fiscal_year") or self.DATES
+        first, last = cleaned.get("date_from"), cleaned.get("date_to")
+        if choice != self.DATES and not (first or last):
+            cleaned["range"] = generation_range(fiscal_year=FiscalYear(int(choice)))
+        elif not (first and last):
+            self.add_error("date_to", _("Give both dates, or choose a fiscal year."))
+        elif last < first:
+            self.add_error("date_to", _("The end date must not be before the start date."))
+        else:
+            cleaned["range"] = (first, last)
+        return cleaned
+
+
+class CallOffForm(forms.Form):
+    """Why one help-desk date is called off: texted to the supporters on it, shown as 中止."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("For example: heavy snow, the hall is closed for repairs."),
+    )

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from config.inputs import Id, IsoDate
 from config.schemas import LocalDateTime
@@ -558,8 +559,12 @@ class ClassOut(Schema):
 
 
 class SkippedDateOut(Schema):
+    """A date left out because the venue is closed (`venues.closures.ClosedDay`): a class
+    series' and a help-desk generation's alike."""
+
     date: date
-    reason: str
+    reason: Literal["holiday", "new_year", "closure"]
+    detail: str = Field(description="The holiday's name, or the closure's reason.")
 
 
 class SeriesOut(Schema):
@@ -594,3 +599,148 @@ class ClassRosterOut(Schema):
 class ClassAttendanceIn(Schema):
     registration: Id
     attended: bool
+
+
+# Help-desk schedules (issue 11) ---------------------------------------------------------------
+
+Week = Annotated[int, Field(ge=1, le=5)]
+
+
+def wall_clock(value: time) -> time:
+    """A time of day in Japan, `HH:MM`: an offset would be stored nowhere (TimeField)."""
+    if value.tzinfo is not None:
+        raise PydanticCustomError("time_parsing", "Give a time of day without an offset")
+    return value
+
+
+WallClock = Annotated[time, AfterValidator(wall_clock)]
+
+
+class HelpdeskScheduleOut(Schema):
+    id: int
+    venue: VenueRef
+    weekday: int = Field(description="0 = Monday … 6 = Sunday.")
+    weekday_name: str = Field(description="The weekday's name in the request's language.")
+    weeks_of_month: list[int] = Field(description="Which of the month's weekdays, e.g. [2, 4].")
+    start_time: str = Field(description="Japan time, `HH:MM`.")
+    end_time: str = Field(description="Japan time, `HH:MM`.")
+    supporters_needed: int
+    valid_from: date
+    valid_until: date | None
+    in_words: str = Field(description="The rule in plain words: `第2・第4火曜日 10:00–12:00`.")
+    venue_is_helpdesk: bool = Field(
+        description="The venue is an active help desk: residents see its dates."
+    )
+
+    @staticmethod
+    def resolve_weekday_name(schedule) -> str:
+        return str(schedule.get_weekday_display())
+
+    @staticmethod
+    def resolve_weeks_of_month(schedule) -> list[int]:
+        return schedule.week_ordinals
+
+    @staticmethod
+    def resolve_start_time(schedule) -> str:
+        return schedule.start_time.isoformat(timespec="minutes")
+
+    @staticmethod
+    def resolve_end_time(schedule) -> str:
+        return schedule.end_time.isoformat(timespec="minutes")
+
+    @staticmethod
+    def resolve_venue_is_helpdesk(schedule) -> bool:
+        return schedule.venue.is_shown_as_helpdesk
+
+
+class HelpdeskScheduleFields(Schema):
+    weekday: int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday.")
+    weeks_of_month: list[Week] = Field(
+        min_length=1, max_length=5, description="Which of the month's weekdays, e.g. [2, 4]."
+    )
+    start_time: WallClock = Field(description="Japan time, `HH:MM`.")
+    end_time: WallClock = Field(description="Japan time, `HH:MM`; after the start.")
+    supporters_needed: int = Field(2, ge=1, le=20)
+    valid_from: IsoDate
+    valid_until: IsoDate | None = None
+
+
+class HelpdeskScheduleIn(HelpdeskScheduleFields):
+    venue: Id = Field(description="An active help-desk venue (else `not_helpdesk`, 409).")
+
+
+class HelpdeskSchedulePatch(Schema):
+    weekday: int | None = Field(None, ge=0, le=6)
+    weeks_of_month: list[Week] | None = Field(None, min_length=1, max_length=5)
+    start_time: WallClock | None = None
+    end_time: WallClock | None = None
+    supporters_needed: int | None = Field(None, ge=1, le=20)
+    valid_from: IsoDate | None = None
+    valid_until: IsoDate | None = Field(None, description="`null` for no end.")
+
+
+class ChangedSessionOut(Schema):
+    id: int
+    date: date
+    starts_at: LocalDateTime
+    ends_at: LocalDateTime
+    status: Status
+    supporters_needed: int
+
+    @staticmethod
+    def resolve_date(session) -> date:
+        return timezone.localdate(session.starts_at)
+
+
+class RemovedSessionOut(ChangedSessionOut):
+    deleted: bool = Field(
+        description="Deleted; false when the session had history (a cancelled shift) and was "
+        "cancelled instead."
+    )
+
+    @staticmethod
+    def resolve_deleted(session) -> bool:
+        return getattr(session, "was_deleted", False)
+
+
+class ScheduleChangeOut(Schema):
+    schedule: HelpdeskScheduleOut
+    changed: list[str] = Field(description="The fields whose value changed.")
+    updated: list[ChangedSessionOut] = Field(
+        description="Sessions to come with nobody on them, given the new times or supporters."
+    )
+    removed: list[RemovedSessionOut] = Field(
+        description="Sessions to come with nobody on them whose date no longer fits the rule."
+    )
+    added: list[ChangedSessionOut] = Field(
+        description="Dates the new rule needs, up to the last date generated before."
+    )
+    left_alone: list[ChangedSessionOut] = Field(
+        description="Sessions to come with supporters signed up that the rule would change: "
+        "left as they were, for a coordinator to deal with (roster, call-off)."
+    )
+
+
+class GenerateIn(Schema):
+    first: IsoDate | None = Field(
+        None, alias="from", description="Default: today, in the current fiscal year."
+    )
+    last: IsoDate | None = Field(
+        None, alias="to", description="Default: 31 March ending the current fiscal year."
+    )
+    dry_run: bool = Field(False, description="Only say what would be created.")
+
+
+class GenerateOut(Schema):
+    dry_run: bool
+    first: date = Field(alias="from")
+    last: date = Field(alias="to")
+    created: list[date] = Field(description="Dates created, or that would be with `dry_run`.")
+    existing: list[date] = Field(description="Dates the schedule already has a session on.")
+    skipped: list[SkippedDateOut]
+
+
+class CallOffIn(Schema):
+    reason: str = Field(
+        min_length=1, max_length=200, description="Texted to the supporters; shown as 中止."
+    )

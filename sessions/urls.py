@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions.views import class_desk, public, requests, shifts
+from sessions.views import class_desk, public, requests, schedules, shifts, venues
 
 app_name = "helpdesk_sessions"
 
@@ -50,4 +50,17 @@ urlpatterns = [
     path("checkin/<str:token>/", shifts.checkin, name="checkin"),
     path("venues/checkin-posters/", shifts.checkin_posters, name="checkin_posters"),
     path("venues/<int:venue_id>/checkin-poster/", shifts.checkin_poster, name="checkin_poster"),
+    # Help-desk schedules and the public venue pages (issue 11).
+    path("venues/", venues.venues, name="venues"),
+    path("venues/<int:venue_id>/", venues.venue, name="venue"),
+    path("venues/<int:venue_id>/print/", venues.venue_print, name="venue_print"),
+    path("schedules/", schedules.schedules, name="schedules"),
+    path("schedules/new/", schedules.schedule_new, name="schedule_new"),
+    path("schedules/<int:schedule_id>/", schedules.schedule, name="schedule"),
+    path(
+        "schedules/<int:schedule_id>/generate/",
+        schedules.schedule_generate,
+        name="schedule_generate",
+    ),
+    path("sessions/<int:session_id>/call-off/", schedules.call_off, name="call_off"),
 ]

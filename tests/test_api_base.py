@@ -91,6 +91,11 @@ PATHS = [
     # Group visits (issue 10): supporters' usual availability, suggestions for a visit.
     "/api/me/availability",
     "/api/dispatch-requests/{request_id}/suggestions",
+    # Help-desk schedules (issue 11).
+    "/api/schedules",
+    "/api/schedules/{schedule_id}",
+    "/api/schedules/{schedule_id}/generate",
+    "/api/sessions/{session_id}/call-off",
 ]
 
 

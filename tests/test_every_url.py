@@ -152,8 +152,33 @@ PAGES = [
         {},
         {**signed_in(403), "coordinator": 200},
     ),
+    # Help-desk schedules (issue 11): the venues' pages are public, the schedules coordinators'.
+    ("helpdesk_sessions:venues", {}, "get", None, everyone(200)),
+    ("helpdesk_sessions:schedules", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    ("helpdesk_sessions:schedule_new", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    (
+        "helpdesk_sessions:schedule_new",
+        {},
+        "post",
+        {},
+        {**signed_in(403), "coordinator": 200},
+    ),
     ("api:add_class", {}, "post", {}, {**signed_in(403, anonymous=401), "coordinator": 422}),
     ("api:add_series", {}, "post", {}, {**signed_in(403, anonymous=401), "coordinator": 422}),
+    (
+        "api:list_schedules",
+        {},
+        "get",
+        None,
+        {**signed_in(403, anonymous=401), "coordinator": 200},
+    ),
+    (
+        "api:create_helpdesk_schedule",
+        {},
+        "post",
+        {},
+        {**signed_in(403, anonymous=401), "coordinator": 422},
+    ),
 ]
 
 

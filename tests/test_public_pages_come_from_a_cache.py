@@ -45,6 +45,9 @@ PUBLIC_PAGES = [
     "helpdesk_sessions:request",
     "helpdesk_sessions:request_status",
     "consultations:feedback",
+    "helpdesk_sessions:venues",
+    "helpdesk_sessions:venue",
+    "helpdesk_sessions:venue_print",
 ]
 
 
@@ -55,6 +58,11 @@ def page_url(name):
         return reverse(name, args=[visit.status_token])
     if name == "consultations:feedback":  # a session's question to residents (issue 11)
         return reverse(name, args=[factories.session(starts_at=NOW).pk])
+    if name in ("helpdesk_sessions:venue", "helpdesk_sessions:venue_print"):  # issue 11
+        venue = factories.venue()
+        factories.schedule(venue=venue)
+        factories.session(venue=venue, starts_at=NOW + timedelta(days=3))
+        return reverse(name, args=[venue.pk])
     return reverse(name)
 
 

@@ -5,8 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from sessions.models import Session
-from sessions.services import generate_helpdesk_sessions
+from sessions.services import ScheduleError, change_schedule, generate_sessions
+from sessions.services.schedules import CHANGEABLE_FIELDS
 from venues.models import Closure, District, HelpdeskSchedule, Venue
 
 # How far ahead the schedule action creates sessions: two months of a twice-monthly desk.
@@ -102,6 +102,27 @@ class HelpdeskScheduleAdmin(admin.ModelAdmin):
     ordering = ["venue__name_kana", "weekday", "start_time"]
     actions = ["generate_sessions"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A rule's sessions stay at its venue: a schedule elsewhere is a new schedule.
+        return ["venue"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        """A changed rule goes through `change_schedule`, as on the schedules page: the
+        sessions to come with nobody on them follow it; those with sign-ups are named."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        changes = {
+            name: form.cleaned_data[name] for name in CHANGEABLE_FIELDS if name in form.changed_data
+        }
+        result = change_schedule(obj, by=request.user, **changes)
+        if result.left_alone:
+            left = ", ".join(str(session) for session in result.left_alone)
+            self.message_user(
+                request,
+                _("Left as they were, supporters are signed up: %(sessions)s") % {"sessions": left},
+                messages.WARNING,
+            )
+
     def has_generate_permission(self, request):
         return request.user.has_perm("helpdesk_sessions.add_session")
 
@@ -113,17 +134,12 @@ class HelpdeskScheduleAdmin(admin.ModelAdmin):
     def generate_sessions(self, request, queryset):
         first = timezone.localdate()
         last = first + timedelta(weeks=GENERATE_WEEKS, days=-1)
-        # The service returns every session of the period; count only the ones it added.
-        already = set(
-            Session.objects.filter(schedule__in=queryset)
-            .on_dates(first, last)
-            .values_list("pk", flat=True)
-        )
-        created = sum(
-            session.pk not in already
-            for schedule in queryset
-            for session in generate_helpdesk_sessions(schedule, first, last)
-        )
+        created = 0
+        for schedule in queryset.select_related("venue"):
+            try:
+                created += len(generate_sessions(schedule, first, last, by=request.user).created)
+            except ScheduleError as error:
+                self.message_user(request, f"{schedule.venue}: {error.message}", messages.ERROR)
         self.message_user(
             request,
             ngettext("%(count)d session created.", "%(count)d sessions created.", created)

@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import time_format
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from config.public_pages import PublicContentQuerySet
 
@@ -42,6 +42,12 @@ class District(models.Model):
 
     def __str__(self):
         return self.name
+
+
+STILL_SCHEDULED_MESSAGE = _(
+    "This venue still has help-desk schedules in force, whose dates residents would no longer "
+    "see. End them first (“valid until”), then change the venue."
+)
 
 
 class VenueQuerySet(PublicContentQuerySet):
@@ -117,6 +123,21 @@ class Venue(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        super().clean()
+        # The other side of `HelpdeskSchedule.clean` (issue 11): a venue whose schedules still
+        # run cannot stop being a help desk, or their dates would vanish from the public pages.
+        if self.pk and not self.is_shown_as_helpdesk:
+            running = self.schedules.current_or_upcoming(timezone.localdate())
+            if running.exists():
+                field = "is_helpdesk" if not self.is_helpdesk else "is_active"
+                raise ValidationError({field: STILL_SCHEDULED_MESSAGE})
+
+    @property
+    def is_shown_as_helpdesk(self) -> bool:
+        """Residents see its help-desk dates: an active help-desk venue (`helpdesks()`)."""
+        return self.is_helpdesk and self.is_active
+
     @property
     def openstreetmap_url(self) -> str:
         """A link to the venue on openstreetmap.org (a link only: pages never load from it)."""
@@ -129,6 +150,20 @@ class Venue(models.Model):
 week_ordinals_validator = RegexValidator(
     r"^[1-5](,[1-5])*$", _("Give week numbers 1–5 separated by commas, for example 2,4.")
 )
+
+
+NOT_A_HELPDESK_MESSAGE = _(
+    "This venue is not an active help-desk venue, so residents would never see its sessions. "
+    "Mark it as a help-desk venue (and active) first."
+)
+
+WEEK_ORDINALS = {
+    1: pgettext_lazy("week of the month", "1st"),
+    2: pgettext_lazy("week of the month", "2nd"),
+    3: pgettext_lazy("week of the month", "3rd"),
+    4: pgettext_lazy("week of the month", "4th"),
+    5: pgettext_lazy("week of the month", "5th"),
+}
 
 
 class HelpdeskScheduleQuerySet(PublicContentQuerySet):
@@ -214,6 +249,43 @@ class HelpdeskSchedule(models.Model):
             raise ValidationError(
                 {"valid_until": _("“Valid until” must not be before “valid from”.")}
             )
+        # Refused rather than warned about (issue 11): a schedule at a venue that is not an
+        # active help desk made sessions no resident ever saw, since the public pages list help
+        # desks only. A schedule that has ended may stay on a venue that is no longer one.
+        still_running = self.valid_until is None or self.valid_until >= timezone.localdate()
+        if self.venue_id and still_running and not self.venue.is_shown_as_helpdesk:
+            raise ValidationError({"venue": NOT_A_HELPDESK_MESSAGE})
+
+    @property
+    def is_upcoming(self) -> bool:
+        """Not in force yet: it starts after today."""
+        return self.valid_from > timezone.localdate()
+
+    @property
+    def in_words(self) -> str:
+        """The rule as residents read it: "第2・第4火曜日 10:00–12:00", "毎週木曜日 13:30–15:30"."""
+        weekday = self.get_weekday_display()
+        ordinals = self.week_ordinals
+        if ordinals == [1, 2, 3, 4, 5]:
+            days = pgettext("help-desk days", "Every %(weekday)s") % {"weekday": weekday}
+        else:
+            names = [str(WEEK_ORDINALS[n]) for n in ordinals]
+            weeks = names[0]
+            if len(names) > 1:
+                listed = pgettext("weeks of the month", ", ").join(names[:-1])
+                weeks = pgettext("weeks of the month", "%(listed)s and %(last)s") % {
+                    "listed": listed,
+                    "last": names[-1],
+                }
+            days = pgettext("help-desk days", "%(weeks)s %(weekday)s of the month") % {
+                "weeks": weeks,
+                "weekday": weekday,
+            }
+        return gettext("%(days)s, %(start)s–%(end)s") % {
+            "days": days,
+            "start": time_format(self.start_time, "SHORT_TIME_FORMAT"),
+            "end": time_format(self.end_time, "SHORT_TIME_FORMAT"),
+        }
 
     @property
     def week_ordinals(self) -> list[int]:

@@ -13,6 +13,7 @@ PAGES = [
     ('bare "ok" view (floor)', FLOOR, None),
     ("`/` home, anonymous", "/", None),
     ("`/classes/`", "/classes/", None),
+    ("`/venues/` (the help desks, issue 11)", "/venues/", None),
     ("`/visits/`", "/visits/", None),
     ("`/visits/request/` (the request form)", "/visits/request/", None),
     ("`/visits/status/…/` (a request's status)", f"/visits/status/{STATUS_TOKEN}/", None),

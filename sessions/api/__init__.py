@@ -2,12 +2,15 @@
 
 from sessions.api.class_desk import class_desk_router
 from sessions.api.requests import requests_router
+from sessions.api.schedules import call_off_router, schedules_router
 from sessions.api.shifts import board_router, checkin_router, router
 
 __all__ = [
     "board_router",
+    "call_off_router",
     "checkin_router",
     "class_desk_router",
     "requests_router",
     "router",
+    "schedules_router",
 ]

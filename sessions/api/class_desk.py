@@ -125,7 +125,10 @@ def add_series(request, payload: SeriesIn):
     body = {
         "series": plan.series,
         "dates": plan.dates,
-        "skipped": [{"date": day, "reason": reason} for day, reason in plan.skipped],
+        "skipped": [
+            {"date": day, "reason": closed.reason, "detail": closed.detail}
+            for day, closed in plan.skipped
+        ],
         "classes": classes,
     }
     return Status(200 if payload.dry_run else 201, body)

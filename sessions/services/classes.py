@@ -30,8 +30,7 @@ from sessions.services.rules import (
     check_is_coordinator,
     lock_session,
 )
-from venues.closures import closed_days, is_new_year_closure
-from venues.models import Closure
+from venues.closures import ClosedDay, closed_days_with_reasons
 
 logger = logging.getLogger(__name__)
 
@@ -111,29 +110,19 @@ def _series_of(data: dict):
     return data.get("series")
 
 
-def _closure_reasons(venue, days) -> dict[date, str]:
-    """Why `venue` is closed on each of `days` that it is closed, in words."""
+def _closure_reasons(venue, days) -> dict[date, ClosedDay]:
+    """Why `venue` is closed on each of `days` that it is closed (`venues.closures`)."""
     if not days:
         return {}
-    closed = closed_days(venue, min(days), max(days)) & set(days)
-    recorded = list(Closure.objects.affecting(venue).overlapping(min(days), max(days)))
-    reasons = {}
-    for day in closed:
-        own = next((c for c in recorded if c.starts_on <= day <= c.ends_on), None)
-        if own is not None:
-            reasons[day] = own.reason
-        elif is_new_year_closure(day):
-            reasons[day] = gettext("New Year closure")
-        else:
-            reasons[day] = gettext("National holiday")
-    return reasons
+    closed = closed_days_with_reasons(venue, min(days), max(days))
+    return {day: closed[day] for day in days if day in closed}
 
 
 def _closed_error(reasons: dict[date, str]) -> ClassError:
     listed = ", ".join(
         gettext("%(date)s (%(reason)s)")
-        % {"date": date_format(day, "SHORT_DATE_FORMAT"), "reason": reason}
-        for day, reason in sorted(reasons.items())
+        % {"date": date_format(day, "SHORT_DATE_FORMAT"), "reason": closed.in_words}
+        for day, closed in sorted(reasons.items())
     )
     message = gettext("The venue is closed on %(dates)s.") % {"dates": listed}
     return ClassError("closed", message, details={"dates": [message]})
@@ -288,7 +277,7 @@ class SeriesPlan:
 
     series: ClassSeries | None
     dates: list[date]
-    skipped: list[tuple[date, str]] = field(default_factory=list)
+    skipped: list[tuple[date, ClosedDay]] = field(default_factory=list)
     classes: list[Session] = field(default_factory=list)
 
 
