@@ -126,6 +126,24 @@ class SessionQuerySet(PublicContentQuerySet):
         taken = ClassRegistration.objects.filter(status__in=ClassRegistration.SEAT_HOLDING_STATUSES)
         return self.annotate(seats_taken=_count_per_session(taken))
 
+    def with_waiting(self):
+        """Annotate `waiting`: residents on a class's waiting list (issue 11)."""
+        waiting = ClassRegistration.objects.filter(status=ClassRegistration.Status.WAITLISTED)
+        return self.annotate(waiting=_count_per_session(waiting))
+
+    def class_list(self):
+        """Classes still to come, with what the public list shows, in one query: seats taken,
+        the waiting list's length, the venue and the series (issue 11)."""
+        return (
+            self.of_kind(Session.Kind.CLASS)
+            .scheduled()
+            .upcoming()
+            .with_seats_taken()
+            .with_waiting()
+            .select_related("venue", "series")
+            .order_by("starts_at", "pk")
+        )
+
     def open_for_shifts(self):
         """Scheduled, not started yet and taking supporters: what the shift board lists."""
         return self.filter(
