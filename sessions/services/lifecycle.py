@@ -165,8 +165,8 @@ def _tell_of_cancellation(session: Session) -> None:
         text(shift.supporter.user.phone, shift.supporter.user.language, shift)
         for shift in active.select_related("supporter__user")
     ]
-    taking_part = [ClassRegistration.Status.REGISTERED, ClassRegistration.Status.WAITLISTED]
-    registrations = ClassRegistration.objects.filter(session=session, status__in=taking_part)
+    registrations = ClassRegistration.objects.filter(session=session).taking_part()
+    cancel_pending(registrations, purpose=OutboundMessage.Purpose.WAITLIST_OFFER)
     texts += [text(r.phone, r.language, r) for r in registrations]
     scheduled = DispatchRequest.objects.filter(
         session=session, status=DispatchRequest.Status.SCHEDULED
