@@ -17,7 +17,7 @@ from config.errors import ApiError, ServiceError
 from config.inputs import ApiParser, NullCharacterError, null_character_error
 from consultations.api import reports_router, tally_router
 from notifications.api import router as notifications_router
-from sessions.api import board_router, checkin_router, requests_router
+from sessions.api import board_router, checkin_router, classes_router, requests_router
 from sessions.api import router as sessions_router
 from supporters.api import broadcasts_router, invitations_router
 from supporters.api import router as supporters_router
@@ -278,6 +278,7 @@ api.add_router("/sessions", tally_router)
 api.add_router("", checkin_router)
 api.add_router("", board_router)
 api.add_router("/dispatch-requests", requests_router)
+api.add_router("/classes", classes_router)
 api.add_router("/dispatch-requests", reports_router)
 api.add_router("/me", supporters_router)
 api.add_router("/invitations", invitations_router)

@@ -448,3 +448,94 @@ class SuggestionOut(Schema):
     is_free: bool = Field(description="False: another shift at that time (listed after).")
     on_roster: bool = Field(description="Already on this visit (listed last).")
     shifts_this_year: int = Field(description="Places held this fiscal year (April–March).")
+
+
+# Smartphone classes: residents (issue 11) -----------------------------------------------------
+
+
+class ClassSeriesRef(Schema):
+    id: int
+    title: str
+
+
+class ClassOut(Schema):
+    id: int
+    title: str
+    description: str
+    status: Status
+    starts_at: LocalDateTime = Field(description="ISO 8601, Japan time (+09:00).")
+    ends_at: LocalDateTime = Field(description="ISO 8601, Japan time (+09:00).")
+    venue: VenueRef | None
+    place_name: str = Field(description="Where the class is held: the venue's name.")
+    address: str
+    map_url: str = Field(description="The venue on openstreetmap.org; empty when unknown.")
+    level: int | None = Field(description="The city's course level, 1 (入門編) to 5 (活用編).")
+    level_label: str = Field(description="The level in words (`Accept-Language`).")
+    loaner_devices: bool = Field(description="Phones are lent at the class.")
+    organiser: str = Field(description="`city`, `kominkan`, `company`, `national` or empty.")
+    series: ClassSeriesRef | None
+    capacity: int
+    seats_left: int = Field(description="Seats still open; 0 when full.")
+    waiting: int = Field(description="Residents on the waiting list.")
+
+    @staticmethod
+    def resolve_place_name(session) -> str:
+        return session.place_label
+
+    @staticmethod
+    def resolve_address(session) -> str:
+        return session.address or (session.venue.address if session.venue else "")
+
+    @staticmethod
+    def resolve_map_url(session) -> str:
+        return session.venue.openstreetmap_url if session.venue else ""
+
+    @staticmethod
+    def resolve_level(session) -> int | None:
+        return session.class_level
+
+    @staticmethod
+    def resolve_level_label(session) -> str:
+        return str(session.get_class_level_display() or "")
+
+    @staticmethod
+    def resolve_seats_left(session) -> int:
+        return session.seats_left()
+
+
+class ClassRegistrationIn(Schema):
+    name: str = Field("", description="The resident's name.")
+    kana: str = Field("", description="The name in hiragana or katakana (optional).")
+    phone: str = Field(
+        "", description="A mobile or a landline, as people write it (090-1234-5678, +81…)."
+    )
+    language: str = Field("", description="A language code of the site (`ja`, `en`…).")
+    own_phone: bool | None = Field(
+        None, description="Brings their own smartphone (false: needs one lent)."
+    )
+    consent: bool = Field(False, description="Agrees to the handling of their details.")
+    series: bool = Field(
+        False, description="Register for every coming date of the class's series, all or none."
+    )
+
+
+class ClassRegistrationOut(Schema):
+    status: Literal["registered", "offered", "waitlisted", "cancelled", "attended"]
+    status_label: str = Field(description="The status in words (`Accept-Language`).")
+    position: int | None = Field(description="The place in line from 1; null unless waiting.")
+    reference: str = Field(description="The code to quote when calling about the place.")
+    status_url: str | None = Field(description="The secret status page (absolute), as texted.")
+    class_id: int
+    starts_at: LocalDateTime
+    ends_at: LocalDateTime
+    place: str
+    offer_expires_at: LocalDateTime | None = Field(
+        description="A seat offered by text: take it by then (`accept`)."
+    )
+    can_cancel: bool
+
+
+class ClassRegistrationCreatedOut(ClassRegistrationOut):
+    series: list[ClassRegistrationOut] = Field(
+        description="With `series`: the registration for each date, the asked one first."
+    )

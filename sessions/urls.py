@@ -1,11 +1,29 @@
 from django.urls import path
 
-from sessions.views import public, requests, shifts
+from sessions.views import classes, public, requests, shifts
 
 app_name = "helpdesk_sessions"
 
 urlpatterns = [
-    path("classes/", public.classes, name="classes"),
+    path("classes/", classes.classes, name="classes"),
+    path("classes/<int:session_id>/", classes.class_detail, name="class_detail"),
+    path("classes/<int:session_id>/register/", classes.class_register, name="class_register"),
+    path(
+        "classes/registrations/<str:token>/",
+        classes.class_registration,
+        name="class_registration",
+    ),
+    path("classes/registrations/<str:token>/sent/", classes.class_sent, name="class_sent"),
+    path(
+        "classes/registrations/<str:token>/accept/",
+        classes.accept_class_seat,
+        name="class_registration_accept",
+    ),
+    path(
+        "classes/registrations/<str:token>/cancel/",
+        classes.cancel_class_registration,
+        name="class_registration_cancel",
+    ),
     path("visits/", public.visits, name="visits"),
     path("visits/requests/", requests.requests_list, name="requests"),
     path("visits/requests/<int:request_id>/", requests.request_detail, name="request_detail"),
