@@ -229,7 +229,7 @@ def test_a_full_class_puts_the_resident_on_the_waiting_list_with_their_position(
     assert registration.status == Status.WAITLISTED
     assert registration.place_in_line() == 3
     [text] = outbox(registration, Purpose.CONFIRMATION)
-    assert "number 3 on the waiting list" in text.body
+    assert "キャンセル待ち3番目" in text.body
     page = client.get(
         reverse("helpdesk_sessions:class_registration", args=[registration.status_token])
     )
@@ -382,7 +382,7 @@ def test_a_resident_registers_for_every_coming_date_of_a_series_each_decided_by_
         (full, Status.WAITLISTED),
     ]
     [text] = OutboundMessage.objects.filter(to="+819012345678", purpose=Purpose.CONFIRMATION)
-    assert "Registered for 2 dates of" in text.body
+    assert "2回の申込を受付" in text.body
     sent = client.get(response["Location"]).content.decode()
     assert "Your other dates in this series" in sent
 
@@ -435,7 +435,7 @@ def test_cancelling_after_a_confirmation_step_offers_the_seat_to_the_first_in_li
     assert second.place_in_line() == 1
     [offer] = outbox(first, Purpose.WAITLIST_OFFER)
     assert offer.body.endswith(f"\nhttp://testserver/classes/registrations/{first.status_token}/")
-    assert "Reply 1" in offer.body
+    assert "5/13 (水) 9:00までに1を返信" in offer.body  # in the registrant's language
     assert outbox(leaving, Purpose.REMINDER)[0].status == OutboundMessage.Status.CANCELLED
 
 
@@ -498,7 +498,7 @@ def test_the_offered_resident_takes_the_seat_by_replying_1(client, hall, twilio)
     first.refresh_from_db()
     assert first.status == Status.REGISTERED
     assert InboundMessage.objects.get().action == "took_class_seat"
-    [taken] = [m for m in outbox(first, Purpose.CONFIRMATION) if "Your seat is booked" in m.body]
+    [taken] = [m for m in outbox(first, Purpose.CONFIRMATION) if "席を確保しました" in m.body]
     assert first.reference in taken.body
 
 
