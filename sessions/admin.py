@@ -33,6 +33,7 @@ from sessions.services import (
     mark_attendance,
     move_session,
     note_contact_seen,
+    record_call_answer,
     reinstate_session,
 )
 from sessions.services import mark_held as mark_session_held
@@ -538,16 +539,29 @@ class ClassRegistrationAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelA
         "needs_device",
         "created_at",
     ]
-    list_filter = ["status", "needs_device", "language", "session__venue"]
+    list_filter = ["status", "needs_device", "language", "session__venue", "call_back_since"]
     list_select_related = ["session__venue"]
     date_hierarchy = "session__starts_at"
     search_fields = ["reference", "name", "name_kana", "phone", "session__title"]
     autocomplete_fields = ["session"]
     ordering = ["-session__starts_at", "status", "waitlist_position", "created_at"]
     # Seats and the waiting list are the services': a new registration gets a seat or a place
-    # in line from `add_registration`, and cancelling moves the line up.
-    readonly_fields = ["reference", "status", "waitlist_position", "created_at", "updated_at"]
-    actions = ["cancel"]
+    # in line from `add_registration`, and cancelling moves the line up. Offers, calls, consent
+    # and the purge are theirs too (issue 11).
+    readonly_fields = [
+        "reference",
+        "status",
+        "waitlist_position",
+        "offer_expires_at",
+        "call_back_since",
+        "called_back_at",
+        "consent_at",
+        "entered_by",
+        "purged_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["cancel", "took_seat_on_the_phone", "declined_seat_on_the_phone"]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
@@ -569,6 +583,25 @@ class ClassRegistrationAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelA
         description_plural=_("Cancel selected registrations"),
         done=ngettext_lazy(
             "%(count)d registration cancelled.", "%(count)d registrations cancelled.", "count"
+        ),
+    )
+
+    # A landline offered a seat waits for a coordinator's call (`ClassRegistration.objects
+    # .to_call()`): the answer goes through the service, which passes a declined seat on.
+    took_seat_on_the_phone = service_action(
+        lambda registration, by: record_call_answer(registration, accepted=True, by=by),
+        description=_("Phoned: takes the offered seat"),
+        description_plural=_("Phoned: take the offered seats"),
+        done=ngettext_lazy(
+            "%(count)d offered seat taken.", "%(count)d offered seats taken.", "count"
+        ),
+    )
+    declined_seat_on_the_phone = service_action(
+        lambda registration, by: record_call_answer(registration, accepted=False, by=by),
+        description=_("Phoned: declines the offered seat"),
+        description_plural=_("Phoned: decline the offered seats"),
+        done=ngettext_lazy(
+            "%(count)d offered seat passed on.", "%(count)d offered seats passed on.", "count"
         ),
     )
 

@@ -491,3 +491,24 @@ def test_a_registration_is_not_cancelled_once_the_class_began(full_class, time_m
         cancel_registration(registration, by=None)
 
     assert refusal.value.code == "started"
+
+
+def test_a_coordinator_records_a_landline_answer_to_an_offered_seat(staff_client, full_class):
+    leaving, _staying, first_in_line, second = full_class.registrations.order_by("pk")
+    first_in_line.phone = "+81272241111"  # a landline: offered by a call, not a text
+    first_in_line.save(update_fields=["phone"])
+    cancel_registration(leaving, by=None)
+    first_in_line.refresh_from_db()
+    assert first_in_line.call_back_since is not None
+
+    response = post_action(
+        staff_client,
+        "helpdesk_sessions.classregistration",
+        "declined_seat_on_the_phone",
+        [first_in_line],
+    )
+
+    assert messages_of(response) == ["1 offered seat passed on."]
+    assert registrations(full_class)[2:] == [("cancelled", None), ("offered", None)]
+    second.refresh_from_db()
+    assert texts(second, Purpose.WAITLIST_OFFER) == [(Status.PENDING,)]
