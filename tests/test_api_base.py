@@ -82,6 +82,13 @@ PATHS = [
     # Group visits (issue 10): supporters' usual availability, suggestions for a visit.
     "/api/me/availability",
     "/api/dispatch-requests/{request_id}/suggestions",
+    # Smartphone classes: residents (issue 11).
+    "/api/classes",
+    "/api/classes/{class_id}",
+    "/api/classes/{class_id}/registrations",
+    "/api/classes/registrations/{token}",
+    "/api/classes/registrations/{token}/cancel",
+    "/api/classes/registrations/{token}/accept",
 ]
 
 
@@ -171,6 +178,12 @@ def test_openapi_marks_public_endpoints_open_and_personal_ones_locked(openapi):
         ("/api/dispatch-requests", "post"),
         ("/api/dispatch-requests/status/{token}", "get"),
         ("/api/dispatch-requests/status/{token}/cancel", "post"),
+        ("/api/classes", "get"),
+        ("/api/classes/{class_id}", "get"),
+        ("/api/classes/{class_id}/registrations", "post"),
+        ("/api/classes/registrations/{token}", "get"),
+        ("/api/classes/registrations/{token}/cancel", "post"),
+        ("/api/classes/registrations/{token}/accept", "post"),
     ]:
         assert "security" not in paths[public][method]
         assert "Public" in paths[public][method]["description"]

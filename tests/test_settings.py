@@ -116,6 +116,7 @@ def test_debug_is_off_when_nothing_turns_it_on_and_then_a_secret_key_is_required
         "from django.conf import settings; print(settings.DEBUG)",
         DJANGO_SECRET_KEY=PRODUCTION_ENV["DJANGO_SECRET_KEY"],
         DIGISAPO_PUBLIC_URL=PRODUCTION_ENV["DIGISAPO_PUBLIC_URL"],
+        DIGISAPO_PARTICIPANT_KEY_SECRET=PRODUCTION_ENV["DIGISAPO_PARTICIPANT_KEY_SECRET"],
     )
     assert with_key.stdout.strip() == "False", with_key.stderr
 
