@@ -711,3 +711,37 @@ def test_expire_class_offers_leaves_open_offers_alone(hall):
     assert expire_class_offers() == 0
     first.refresh_from_db()
     assert first.status == Status.OFFERED
+
+
+def test_a_larger_room_offers_the_new_seats_to_the_line_in_order(hall):
+    """What the coordinators' class page does when capacity rises: offer_freed_seats, locked."""
+    from django.db import transaction
+
+    from sessions.services import offer_freed_seats
+    from sessions.services.rules import lock_session
+
+    session, _seated, (first, second) = full_class(hall, waiting=("090-2000-0001", "090-2000-0002"))
+    Session.objects.filter(pk=session.pk).update(capacity=3)
+
+    with transaction.atomic():
+        offered = offer_freed_seats(lock_session(session.pk))
+
+    assert [r.pk for r in offered] == [first.pk]
+    second.refresh_from_db()
+    assert second.status == Status.WAITLISTED
+
+
+def test_the_status_page_costs_a_fixed_number_of_queries(
+    client, hall, django_assert_max_num_queries
+):
+    series = ClassSeries.objects.create(title="5回講座")
+    classes = [a_class(hall, days=3 + 7 * n, series=series) for n in range(4)]
+    made, _created = register_for_class(data(), classes[0], series=True)
+    url = reverse("helpdesk_sessions:class_registration", args=[made[0].status_token])
+    public_version()
+
+    # The public content version, the registration with its class, the other dates.
+    with django_assert_max_num_queries(3):
+        response = client.get(url)
+
+    assert response.context["others"] == made[1:]
