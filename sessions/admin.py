@@ -31,6 +31,7 @@ from sessions.services import (
     cancel_shift,
     decline_request,
     mark_attendance,
+    mark_registrant_called,
     move_session,
     note_contact_seen,
     record_call_answer,
@@ -561,7 +562,12 @@ class ClassRegistrationAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelA
         "created_at",
         "updated_at",
     ]
-    actions = ["cancel", "took_seat_on_the_phone", "declined_seat_on_the_phone"]
+    actions = [
+        "cancel",
+        "took_seat_on_the_phone",
+        "declined_seat_on_the_phone",
+        "told_on_the_phone",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
@@ -603,6 +609,14 @@ class ClassRegistrationAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelA
         done=ngettext_lazy(
             "%(count)d offered seat passed on.", "%(count)d offered seats passed on.", "count"
         ),
+    )
+
+    # A landline whose class was called off: the coordinator phoned them.
+    told_on_the_phone = service_action(
+        mark_registrant_called,
+        description=_("Phoned: told them the class is off"),
+        description_plural=_("Phoned: told them the class is off"),
+        done=ngettext_lazy("%(count)d call recorded.", "%(count)d calls recorded.", "count"),
     )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

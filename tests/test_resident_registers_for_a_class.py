@@ -19,8 +19,10 @@ from sessions.models.requests import participant_key_of
 from sessions.services import (
     RegistrationError,
     cancel_registration,
+    cancel_session,
     expire_class_offers,
     mark_class_attendance,
+    mark_registrant_called,
     purge_registrations_due,
     record_call_answer,
     register_for_class,
@@ -620,8 +622,6 @@ def test_an_offered_seat_given_up_goes_to_the_next(hall):
 
 
 def test_a_class_called_off_texts_those_offered_a_seat_too(hall):
-    from sessions.services import cancel_session
-
     session, (one, _two), (first, _second) = full_class(hall)
     cancel_registration(one, by=None)
 
@@ -745,3 +745,36 @@ def test_the_status_page_costs_a_fixed_number_of_queries(
         response = client.get(url)
 
     assert response.context["others"] == made[1:]
+
+
+def test_a_landline_registrant_of_a_class_called_off_is_a_call_for_the_coordinators(
+    hall, coordinator
+):
+    session, (one, _two), (landline, _mobile) = full_class(
+        hall, waiting=("027-224-1111", "090-2000-0002")
+    )
+    seated_landline = registered(a_class(hall, days=12), "027-231-2222", name="固定 電話")
+    cancel_registration(one, by=None)  # the landline is offered the seat: a call already
+    other = seated_landline.session
+
+    cancel_session(session, by=None)
+    cancel_session(other, by=None)
+
+    assert set(ClassRegistration.objects.to_call()) == {landline, seated_landline}
+    mark_registrant_called(landline, by=coordinator)
+    mark_registrant_called(seated_landline, by=coordinator)
+    landline.refresh_from_db()
+    assert landline.status == Status.CANCELLED  # the seat offered went with the class
+    assert list(ClassRegistration.objects.to_call()) == []
+
+
+def test_an_offered_seat_is_answered_not_merely_marked_called(hall, coordinator):
+    _session, (one, _two), (landline, _mobile) = full_class(
+        hall, waiting=("027-224-1111", "090-2000-0002")
+    )
+    cancel_registration(one, by=None)
+
+    with pytest.raises(RegistrationError) as refused:
+        mark_registrant_called(landline, by=coordinator)
+
+    assert refused.value.code == "offered"

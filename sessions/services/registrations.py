@@ -52,7 +52,7 @@ KANA = re.compile(r"^[\u3041-\u309f\u30a0-\u30ff\uff66-\uff9f\u3000 ・ー]+$")
 class RegistrationError(ServiceError):
     """A registration change the rules refuse. `code`: not_a_class, session_cancelled, started,
     not_registered, invalid (with `details`, per field), rate_limited, not_offered,
-    offer_expired, not_yet, purged."""
+    offer_expired, not_yet, purged, offered."""
 
     MESSAGES = {
         "not_a_class": _("Residents register for smartphone classes only."),
@@ -70,6 +70,7 @@ class RegistrationError(ServiceError):
         ),
         "not_yet": _("Attendance can be marked from 30 minutes before the class."),
         "purged": _("This registration's personal data has been removed."),
+        "offered": _("A seat is offered: record whether they take it."),
     }
 
 
@@ -560,6 +561,28 @@ def record_call_answer(registration: ClassRegistration, *, accepted: bool, by) -
             "accepted" if accepted else "declined",
             getattr(by, "pk", None),
         )
+    return registration
+
+
+def mark_registrant_called(registration: ClassRegistration, *, by) -> ClassRegistration:
+    """A coordinator phoned a landline registrant about what a text would have told them (their
+    class called off): the call task is done. A seat offered is answered by
+    `record_call_answer` instead."""
+    with transaction.atomic():
+        _session, registration = lock_registration(registration)
+        if registration.call_back_since is None:
+            return registration
+        if registration.status == Status.OFFERED and not registration.session.is_cancelled:
+            raise RegistrationError("offered")
+        registration.call_back_since = None
+        registration.called_back_at = timezone.now()
+        if registration.status == Status.OFFERED:
+            # The seat offered went with the class.
+            registration.status = Status.CANCELLED
+        registration.save(
+            update_fields=["status", "call_back_since", "called_back_at", "updated_at"]
+        )
+        logger.info("Registration %s: called by user %s", registration.pk, getattr(by, "pk", None))
     return registration
 
 
