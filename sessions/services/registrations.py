@@ -84,9 +84,10 @@ def register_for_class(
     consent) for `session`, or with `series` for every coming date of its series, all or
     nothing. Each class gives a seat while it has one, else a place at the end of its line.
 
-    Returns `(registrations, created)`, the one for `session` first. The same phone for the
-    same class again (a double tap, a reload) is the registration already made: `created`
-    False, nothing new written or texted.
+    Returns `(registrations, created)`, the one for `session` first. The same phone and name
+    for the same class again (a double tap, a reload) is the registration already made:
+    `created` False, nothing new written or texted. Another name on a phone already holding a
+    place is refused (`invalid`, on `phone`): one place per phone per class.
     """
     fields = _checked(data, entered_by=entered_by)
     with transaction.atomic():
