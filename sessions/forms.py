@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config.fragments import cached_fragment
 from config.inputs import DateFilterField
@@ -519,3 +520,26 @@ def class_consent_text() -> str:
         "you about it and to count who came. Only the city's coordinators and the class's "
         "supporters see them. They are deleted %(days)d days after the class."
     ) % {"days": settings.CLASS_PERSONAL_DATA_DAYS}
+
+
+class ClassFilterForm(forms.Form):
+    """The public class list's filters: a GET form, so the page works without JavaScript."""
+
+    level = forms.TypedChoiceField(
+        label=pgettext_lazy("class level", "Level"),
+        choices=[("", _("All levels")), *Session.Level.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    lent = forms.BooleanField(label=_("Only classes where phones are lent"), required=False)
+
+    def classes(self, classes):
+        """`classes` narrowed to what was chosen (everything when nothing valid was)."""
+        if not self.is_valid():
+            return classes
+        if self.cleaned_data["level"]:
+            classes = classes.filter(class_level=self.cleaned_data["level"])
+        if self.cleaned_data["lent"]:
+            classes = classes.filter(loaner_devices=True)
+        return classes

@@ -453,6 +453,13 @@ class SuggestionOut(Schema):
 # Smartphone classes: residents (issue 11) -----------------------------------------------------
 
 
+class ClassFilters(Schema):
+    level: int | None = Field(None, ge=1, le=5, description="Only classes of this level (1–5).")
+    loaner_devices: bool | None = Field(
+        None, description="true: only classes where phones are lent; false: only the others."
+    )
+
+
 class ClassSeriesRef(Schema):
     id: int
     title: str

@@ -82,6 +82,19 @@ def test_the_list_is_public_paged_and_shows_seats_left_and_the_waiting_list(clie
     assert "phone" not in str(body)
 
 
+def test_the_list_filters_by_level_and_phones_lent(client, db):
+    lent = a_class(days=3, loaner_devices=True, class_level=Session.Level.INTRODUCTION)
+    a_class(days=4, class_level=Session.Level.INTRODUCTION)
+    a_class(days=5, loaner_devices=True, class_level=Session.Level.APPS)
+
+    body = client.get("/api/classes", {"level": 1, "loaner_devices": "true"}).json()
+    refused = client.get("/api/classes", {"level": 6})
+
+    assert [item["id"] for item in body["items"]] == [lent.pk]
+    assert refused.status_code == 422
+    assert refused.json()["details"][0]["field"] == "level"
+
+
 def test_the_list_reads_a_fixed_number_of_queries(client, db, django_assert_max_num_queries):
     for n in range(8):
         taken(a_class(days=n + 2), f"090-1000-{n:04}")

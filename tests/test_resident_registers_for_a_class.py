@@ -778,3 +778,20 @@ def test_an_offered_seat_is_answered_not_merely_marked_called(hall, coordinator)
         mark_registrant_called(landline, by=coordinator)
 
     assert refused.value.code == "offered"
+
+
+def test_the_class_list_filters_by_level_and_phones_lent_without_javascript(
+    client, hall, django_assert_max_num_queries
+):
+    first_steps = a_class(hall, title="はじめての一歩", loaner_devices=True)
+    a_class(hall, title="写真の整理", class_level=Session.Level.APPS)
+    a_class(hall, title="マイナポータル", class_level=Session.Level.ONLINE, loaner_devices=True)
+    public_version()
+
+    with django_assert_max_num_queries(2):
+        response = client.get(reverse("helpdesk_sessions:classes"), {"level": 1, "lent": "on"})
+    everything = client.get(reverse("helpdesk_sessions:classes"), {"level": "9"})
+
+    assert list(response.context["classes"]) == [first_steps]
+    assert 'method="get"' in response.content.decode()
+    assert len(everything.context["classes"]) == 3  # a level that is none: no filter

@@ -6,13 +6,14 @@ a whole number: a token is never read as a class.
 """
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Status
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from config.errors import ErrorOut
 from config.inputs import PAGE_SIZE, Id, Pagination
 from sessions.models import ClassRegistration, Session
 from sessions.schemas import (
+    ClassFilters,
     ClassOut,
     ClassRegistrationCreatedOut,
     ClassRegistrationIn,
@@ -101,12 +102,18 @@ def accept_class_seat(request, token: str):
     auth=None,
     summary="List smartphone classes",
     description="Public: no authentication. Classes still to come, by start time, with the "
-    "seats left and the waiting list's length; paged: `?page=` (from 1) and `?page_size=` "
+    "seats left and the waiting list's length, by `level` and `loaner_devices` if asked; "
+    "paged: `?page=` (from 1) and `?page_size=` "
     f'(at most {PAGE_SIZE}, the default); the response is `{{"items": [...], "count": N}}`.',
 )
 @paginate(Pagination, page_size=PAGE_SIZE, max_page_size=PAGE_SIZE)
-def list_classes(request):
-    return Session.objects.class_list()
+def list_classes(request, filters: Query[ClassFilters]):
+    classes = Session.objects.class_list()
+    if filters.level is not None:
+        classes = classes.filter(class_level=filters.level)
+    if filters.loaner_devices is not None:
+        classes = classes.filter(loaner_devices=filters.loaner_devices)
+    return classes
 
 
 @classes_router.get(

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import ServiceError
 from config.public_pages import public_context, public_form, public_page
-from sessions.forms import ClassRegistrationForm
+from sessions.forms import ClassFilterForm, ClassRegistrationForm
 from sessions.models import ClassRegistration, Session, new_reference
 from sessions.services import (
     RegistrationError,
@@ -28,7 +28,8 @@ from sessions.services.registrations import count_registration_from, is_rate_lim
 def classes(request):
     """Upcoming smartphone classes, open to everyone: when, where (with a map link), the
     level in plain words, whether phones are lent, seats left or the waiting list."""
-    context = {"classes": Session.objects.class_list()}
+    filters = ClassFilterForm(request.GET or None)
+    context = {"classes": filters.classes(Session.objects.class_list()), "filters": filters}
     return render(request, "sessions/class_list.html", public_context(request, context))
 
 
