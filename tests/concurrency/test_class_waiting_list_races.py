@@ -9,12 +9,20 @@ and the line moves up in its order.
 """
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from sessions.models import ClassRegistration, Session
-from sessions.services import accept_class_offer, cancel_registration, register_for_class
+from sessions.services import (
+    RegistrationError,
+    accept_class_offer,
+    cancel_registration,
+    expire_class_offers,
+    register_for_class,
+)
 from sessions.services import registrations as registration_rules
 from tests import factories
 
@@ -161,3 +169,23 @@ def test_the_same_resident_posting_twice_at_once_gets_one_place():
     assert sum(created for _made, created in results) == 1
     assert len({made[0].pk for made, _created in results}) == 1
     assert ClassRegistration.objects.filter(session=session).count() == 1
+
+
+def test_an_offer_taken_as_it_lapses_passes_on_once():
+    """The resident taps the link just as the worker finds the offer lapsed: one of them
+    passes it to the next in line, once; nobody is offered the seat twice."""
+    session, seated, line = full_class(capacity=1, waiting=3)
+    cancel_registration(seated[0], by=None)
+    ClassRegistration.objects.filter(pk=line[0].pk).update(
+        offer_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    offered = ClassRegistration.objects.get(pk=line[0].pk)
+
+    results = run_together(
+        [lambda: accept_class_offer(offered, by=None), lambda: expire_class_offers()]
+    )
+
+    assert isinstance(results[0], RegistrationError)
+    assert results[0].code == "offer_expired"
+    assert statuses(line) == [Status.CANCELLED, Status.OFFERED, Status.WAITLISTED]
+    assert seats_held(session) == 1
