@@ -22,6 +22,7 @@ from sessions.api import (
     call_off_router,
     checkin_router,
     class_desk_router,
+    classes_router,
     requests_router,
     schedules_router,
 )
@@ -288,6 +289,7 @@ api.add_router("", checkin_router)
 api.add_router("", board_router)
 api.add_router("/dispatch-requests", requests_router)
 api.add_router("/class-desk", class_desk_router)
+api.add_router("/classes", classes_router)
 api.add_router("/dispatch-requests", reports_router)
 api.add_router("/me", supporters_router)
 api.add_router("/invitations", invitations_router)

@@ -257,6 +257,9 @@ ACCOUNT_RATE_LIMITS = {
     # Group-visit requests from the public form and API (issue 10): a few a network may send
     # in an hour, counted only when a request is made; coordinators are not limited.
     "dispatch_request": "5/h/ip",
+    # Class registrations from the public form and API (issue 11), likewise; a family on one
+    # line registers a few people for a few classes.
+    "class_registration": "10/h/ip",
 }
 # Behind a reverse proxy every request comes from the proxy's address: count the proxies that
 # append to X-Forwarded-For, or the per-address limits above apply to everyone at once.
@@ -354,6 +357,23 @@ SHIFT_LATE_CANCEL_HOURS = env_int("DIGISAPO_SHIFT_LATE_CANCEL_HOURS", 24)
 # (or after the request was declined or cancelled), as the consent text says.
 DISPATCH_MIN_DAYS_AHEAD = env_int("DIGISAPO_DISPATCH_MIN_DAYS_AHEAD", 14)
 DISPATCH_PURGE_DAYS = env_int("DIGISAPO_DISPATCH_PURGE_DAYS", 180)
+
+# Smartphone classes (issue 11). A seat freed for the first in line is offered by text for this
+# many hours (never past the class's start); registrants' names and phones are removed this many
+# days after the class. Each registration keeps a participant key, an HMAC of the phone number
+# with this secret, to count distinct people after that: changing the secret splits everyone
+# counted before from everyone after, so it is set once and kept.
+CLASS_OFFER_HOURS = env_int("DIGISAPO_CLASS_OFFER_HOURS", 24)
+CLASS_PERSONAL_DATA_DAYS = env_int("DIGISAPO_CLASS_PERSONAL_DATA_DAYS", 180)
+_DEV_PARTICIPANT_KEY_SECRET = "development-only-participant-key-secret"
+PARTICIPANT_KEY_SECRET = env_str(
+    "DIGISAPO_PARTICIPANT_KEY_SECRET", _DEV_PARTICIPANT_KEY_SECRET if DEBUG else ""
+)
+if not PARTICIPANT_KEY_SECRET:
+    raise ImproperlyConfigured(
+        "DIGISAPO_PARTICIPANT_KEY_SECRET must be set when DJANGO_DEBUG is off "
+        "(the participant keys of class registrations are hashed with it)"
+    )
 
 # Mail (allauth's password resets): the console in development, SMTP in production.
 _EMAIL_BACKEND = env_str(

@@ -33,8 +33,10 @@ from sessions.services import (
     cancel_shift,
     decline_request,
     mark_attendance,
+    mark_registrant_called,
     move_session,
     note_contact_seen,
+    record_call_answer,
     reinstate_session,
     update_class,
 )
@@ -579,16 +581,34 @@ class ClassRegistrationAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelA
         "needs_device",
         "created_at",
     ]
-    list_filter = ["status", "needs_device", "language", "session__venue"]
+    list_filter = ["status", "needs_device", "language", "session__venue", "call_back_since"]
     list_select_related = ["session__venue"]
     date_hierarchy = "session__starts_at"
     search_fields = ["reference", "name", "name_kana", "phone", "session__title"]
     autocomplete_fields = ["session"]
     ordering = ["-session__starts_at", "status", "waitlist_position", "created_at"]
     # Seats and the waiting list are the services': a new registration gets a seat or a place
-    # in line from `add_registration`, and cancelling moves the line up.
-    readonly_fields = ["reference", "status", "waitlist_position", "created_at", "updated_at"]
-    actions = ["cancel"]
+    # in line from `add_registration`, and cancelling moves the line up. Offers, calls, consent
+    # and the purge are theirs too (issue 11).
+    readonly_fields = [
+        "reference",
+        "status",
+        "waitlist_position",
+        "offer_expires_at",
+        "call_back_since",
+        "called_back_at",
+        "consent_at",
+        "entered_by",
+        "purged_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = [
+        "cancel",
+        "took_seat_on_the_phone",
+        "declined_seat_on_the_phone",
+        "told_on_the_phone",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
@@ -611,6 +631,33 @@ class ClassRegistrationAdmin(RemindersOnSaveMixin, PhoneAdminMixin, admin.ModelA
         done=ngettext_lazy(
             "%(count)d registration cancelled.", "%(count)d registrations cancelled.", "count"
         ),
+    )
+
+    # A landline offered a seat waits for a coordinator's call (`ClassRegistration.objects
+    # .to_call()`): the answer goes through the service, which passes a declined seat on.
+    took_seat_on_the_phone = service_action(
+        lambda registration, by: record_call_answer(registration, accepted=True, by=by),
+        description=_("Phoned: takes the offered seat"),
+        description_plural=_("Phoned: take the offered seats"),
+        done=ngettext_lazy(
+            "%(count)d offered seat taken.", "%(count)d offered seats taken.", "count"
+        ),
+    )
+    declined_seat_on_the_phone = service_action(
+        lambda registration, by: record_call_answer(registration, accepted=False, by=by),
+        description=_("Phoned: declines the offered seat"),
+        description_plural=_("Phoned: decline the offered seats"),
+        done=ngettext_lazy(
+            "%(count)d offered seat passed on.", "%(count)d offered seats passed on.", "count"
+        ),
+    )
+
+    # A landline whose class was called off: the coordinator phoned them.
+    told_on_the_phone = service_action(
+        mark_registrant_called,
+        description=_("Phoned: told them the class is off"),
+        description_plural=_("Phoned: told them the class is off"),
+        done=ngettext_lazy("%(count)d call recorded.", "%(count)d calls recorded.", "count"),
     )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

@@ -12,15 +12,19 @@ class SessionsConfig(AppConfig):
         from notifications.replies import register_reply_handler
         from sessions.replies import (
             ACTIONS,
+            CLASS_ACTIONS,
             REQUEST_ACTIONS,
+            answer_class_offer,
             answer_representative,
             answer_shift_reply,
         )
 
         # Supporters answer reminders, offers and invitations with 1 or 2 (issue 8:
-        # notifications is a leaf); then groups' representatives (issue 10), whose number a
-        # supporter's never is.
+        # notifications is a leaf); then class registrants offered a seat (issue 11), whose 1
+        # is theirs only when no supporter has that number; then groups' representatives
+        # (issue 10), whose number a supporter's never is.
         register_reply_handler(answer_shift_reply, actions=ACTIONS)
+        register_reply_handler(answer_class_offer, actions=CLASS_ACTIONS)
         register_reply_handler(answer_representative, actions=REQUEST_ACTIONS)
         from sessions.services.membership import on_supporter_leaving
         from supporters.signals import supporter_leaving

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config.fiscal import TOKYO, FiscalYear
 from config.fragments import cached_fragment
@@ -771,3 +772,133 @@ class CallOffForm(forms.Form):
         max_length=200,
         help_text=_("For example: heavy snow, the hall is closed for repairs."),
     )
+
+
+# Smartphone classes: residents (issue 11) -------------------------------------------------------
+
+
+class ClassRegistrationForm(forms.Form):
+    """A resident's registration for a class, and a coordinator's for one taken by phone. It
+    reads the input; the rules are `sessions.services.registrations.register_for_class`'s, whose
+    messages `show` puts next to their fields."""
+
+    DATES_THIS = "this"
+    DATES_SERIES = "series"
+    OWN_PHONE_YES = "yes"
+    OWN_PHONE_NO = "no"
+
+    dates = forms.ChoiceField(
+        label=_("Which dates?"),
+        choices=[
+            (DATES_THIS, _("This date only")),
+            (DATES_SERIES, _("Every coming date of this series")),
+        ],
+        initial=DATES_THIS,
+        widget=forms.RadioSelect,
+    )
+    name = forms.CharField(label=_("Your name"), max_length=100)
+    kana = forms.CharField(
+        label=_("Your name in kana"),
+        required=False,
+        max_length=200,
+        help_text=_("For example: まえばし はなこ"),
+    )
+    phone = forms.CharField(
+        label=_("Phone number"),
+        help_text=_(
+            "A mobile or a landline. We text a mobile the reference and a link to see or "
+            "cancel your place; if a seat opens for you, a landline gets a call."
+        ),
+        widget=forms.TextInput(
+            attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "090-1234-5678"}
+        ),
+    )
+    own_phone = forms.ChoiceField(
+        label=_("Do you bring your own smartphone?"),
+        choices=[
+            (OWN_PHONE_YES, _("Yes, I bring my own smartphone")),
+            (OWN_PHONE_NO, _("No, I need one lent at the class")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    language = forms.ChoiceField(label=_("Language for our messages"), choices=settings.LANGUAGES)
+    consent = forms.BooleanField(label=_("I agree to this use of my details."), required=False)
+    # A trap for bots, hidden from people: a filled one is answered as if sent, and not kept.
+    website = forms.CharField(label=_("Leave this field empty"), required=False)
+
+    def __init__(self, *args, session, coordinator: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.session = session
+        if session.series_id is None:
+            del self.fields["dates"]
+        if not session.loaner_devices:
+            self.fields["own_phone"].help_text = _(
+                "This class is for residents who bring their own smartphone."
+            )
+        self.fields["consent"].help_text = class_consent_text()
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        if coordinator:
+            self.fields["consent"].label = _(
+                "I read the text on the handling of personal details out on the phone and the "
+                "resident agreed."
+            )
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+    @property
+    def series(self) -> bool:
+        return self.cleaned_data.get("dates") == self.DATES_SERIES
+
+    def registration_data(self) -> dict:
+        """The cleaned input under the API's keys, for `register_for_class`."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "kana": data["kana"],
+            "phone": data["phone"],
+            "language": data["language"],
+            "own_phone": data["own_phone"] == self.OWN_PHONE_YES,
+            "consent": bool(data["consent"]),
+        }
+
+    def show(self, error) -> None:
+        """Put the service's per-field messages next to the fields they are about."""
+        names = {"series": "dates"}
+        for field, messages in (error.details or {}).items():
+            name = names.get(field, field)
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+def class_consent_text() -> str:
+    """What a registrant agrees to: the purpose of keeping their details, and for how long."""
+    return _(
+        "We use your name and phone number only for this class: to keep your place, to tell "
+        "you about it and to count who came. Only the city's coordinators and the class's "
+        "supporters see them. They are deleted %(days)d days after the class."
+    ) % {"days": settings.CLASS_PERSONAL_DATA_DAYS}
+
+
+class ClassFilterForm(forms.Form):
+    """The public class list's filters: a GET form, so the page works without JavaScript."""
+
+    level = forms.TypedChoiceField(
+        label=pgettext_lazy("class level", "Level"),
+        choices=[("", _("All levels")), *Session.Level.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    lent = forms.BooleanField(label=_("Only classes where phones are lent"), required=False)
+
+    def classes(self, classes):
+        """`classes` narrowed to what was chosen (everything when nothing valid was)."""
+        if not self.is_valid():
+            return classes
+        if self.cleaned_data["level"]:
+            classes = classes.filter(class_level=self.cleaned_data["level"])
+        if self.cleaned_data["lent"]:
+            classes = classes.filter(loaner_devices=True)
+        return classes

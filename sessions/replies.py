@@ -1,8 +1,9 @@
 """Answers by text, registered with the outbox's reply handlers in `SessionsConfig.ready()`.
 
 Supporters: 1 takes an offered place, else a place on the group visit they were last invited
-to, else confirms the reminded shift; 2 cancels the reminded shift. A group's representative:
-any text is noted on their request for the coordinators.
+to, else confirms the reminded shift; 2 cancels the reminded shift. A class registrant offered
+a freed seat: 1 takes it (asked after the supporters' handler, so a supporter's 1 stays theirs).
+A group's representative: any text is noted on their request for the coordinators.
 """
 
 from django.contrib.contenttypes.models import ContentType
@@ -12,10 +13,19 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.models import OutboundMessage
 from notifications.replies import NO_ACTION, Claim
-from sessions.models import DispatchInvitation, DispatchRequest, RequestEvent, Session, Shift
+from sessions.models import (
+    ClassRegistration,
+    DispatchInvitation,
+    DispatchRequest,
+    RequestEvent,
+    Session,
+    Shift,
+)
 from sessions.services import (
     InvitationError,
+    RegistrationError,
     ShiftError,
+    accept_class_offer,
     cancel_shift,
     confirm_shift,
     take_invitation,
@@ -37,6 +47,7 @@ CANCELLED = "cancelled"
 ACCEPTED_OFFER = "accepted_offer"
 TOOK_VISIT = "took_visit"
 REQUEST_REPLY = "request_reply"
+TOOK_CLASS_SEAT = "took_class_seat"
 ACTIONS = {
     CONFIRMED: _("Confirmed a shift"),
     CANCELLED: _("Cancelled a shift"),
@@ -45,6 +56,9 @@ ACTIONS = {
 }
 REQUEST_ACTIONS = {
     REQUEST_REPLY: _("Noted on the group visit request"),
+}
+CLASS_ACTIONS = {
+    TOOK_CLASS_SEAT: _("Took an offered class seat"),
 }
 
 
@@ -175,3 +189,39 @@ def answer_representative(message) -> Claim | None:
     language = request.preferred_language
     reply = render_sms("reply_request_noted", language, reference=request.reference)
     return Claim(REQUEST_REPLY, reply, language)
+
+
+def answer_class_offer(message) -> Claim | None:
+    """1 from a number a class seat was offered to by text (the offer still open, or lapsed
+    before the answer came): the seat is taken through the registration rules, or the reply
+    says why not. Anything else, or any other number, is not ours."""
+    if message.keyword != CONFIRM or not message.from_number:
+        return None
+    registration = (
+        ClassRegistration.objects.filter(
+            phone=message.from_number,
+            offer_expires_at__isnull=False,
+            status__in=[ClassRegistration.Status.OFFERED, ClassRegistration.Status.CANCELLED],
+            session__starts_at__gt=timezone.now(),
+            purged_at__isnull=True,
+        )
+        .select_related("session__venue")
+        # An open offer first, else the latest that lapsed.
+        .order_by("-status", "offer_expires_at", "pk")
+        .first()
+    )
+    if registration is None:
+        return None
+    language = registration.language
+    try:
+        accept_class_offer(registration, by=None)
+    except RegistrationError as error:
+        template = (
+            "reply_class_offer_lapsed"
+            if error.code == "offer_expired"
+            else "reply_class_offer_refused"
+        )
+        reply = render_sms(template, language, reference=registration.reference)
+        return Claim(NO_ACTION, reply, language)
+    # The confirmation text goes out with the seat (`accept_class_offer`): no second reply.
+    return Claim(TOOK_CLASS_SEAT, None, language)

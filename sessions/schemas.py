@@ -528,7 +528,7 @@ class ClassSeriesRef(Schema):
     title: str
 
 
-class ClassOut(Schema):
+class ClassDeskOut(Schema):
     id: int
     title: str
     description: str
@@ -571,10 +571,10 @@ class SeriesOut(Schema):
     series: ClassSeriesRef | None = Field(description="Null on a dry run.")
     dates: list[date] = Field(description="The dates made (or, on a dry run, to make).")
     skipped: list[SkippedDateOut] = Field(description="Days the venue is closed, with why.")
-    classes: list[ClassOut]
+    classes: list[ClassDeskOut]
 
 
-class ClassRegistrationOut(Schema):
+class ClassRosterEntryOut(Schema):
     id: int
     reference: str
     name: str
@@ -590,9 +590,9 @@ class ClassRegistrationOut(Schema):
 
 
 class ClassRosterOut(Schema):
-    session: ClassOut = Field(description="The class.")
-    registered: list[ClassRegistrationOut] = Field(description="Seats: registered or attended.")
-    waiting: list[ClassRegistrationOut] = Field(description="The waiting list, first first.")
+    session: ClassDeskOut = Field(description="The class.")
+    registered: list[ClassRosterEntryOut] = Field(description="Seats: registered or attended.")
+    waiting: list[ClassRosterEntryOut] = Field(description="The waiting list, first first.")
     cancelled: int = Field(description="How many cancelled.")
 
 
@@ -743,4 +743,97 @@ class GenerateOut(Schema):
 class CallOffIn(Schema):
     reason: str = Field(
         min_length=1, max_length=200, description="Texted to the supporters; shown as 中止."
+    )
+
+
+# Smartphone classes: residents (issue 11) -----------------------------------------------------
+
+
+class ClassFilters(Schema):
+    level: int | None = Field(None, ge=1, le=5, description="Only classes of this level (1–5).")
+    loaner_devices: bool | None = Field(
+        None, description="true: only classes where phones are lent; false: only the others."
+    )
+
+
+class ClassOut(Schema):
+    id: int
+    title: str
+    description: str
+    status: Status
+    starts_at: LocalDateTime = Field(description="ISO 8601, Japan time (+09:00).")
+    ends_at: LocalDateTime = Field(description="ISO 8601, Japan time (+09:00).")
+    venue: VenueRef | None
+    place_name: str = Field(description="Where the class is held: the venue's name.")
+    address: str
+    map_url: str = Field(description="The venue on openstreetmap.org; empty when unknown.")
+    level: int | None = Field(description="The city's course level, 1 (入門編) to 5 (活用編).")
+    level_label: str = Field(description="The level in words (`Accept-Language`).")
+    loaner_devices: bool = Field(description="Phones are lent at the class.")
+    organiser: str = Field(description="`city`, `kominkan`, `company`, `national` or empty.")
+    series: ClassSeriesRef | None
+    capacity: int
+    seats_left: int = Field(description="Seats still open; 0 when full.")
+    waiting: int = Field(description="Residents on the waiting list.")
+
+    @staticmethod
+    def resolve_place_name(session) -> str:
+        return session.place_label
+
+    @staticmethod
+    def resolve_address(session) -> str:
+        return session.address or (session.venue.address if session.venue else "")
+
+    @staticmethod
+    def resolve_map_url(session) -> str:
+        return session.venue.openstreetmap_url if session.venue else ""
+
+    @staticmethod
+    def resolve_level(session) -> int | None:
+        return session.class_level
+
+    @staticmethod
+    def resolve_level_label(session) -> str:
+        return str(session.get_class_level_display() or "")
+
+    @staticmethod
+    def resolve_seats_left(session) -> int:
+        return session.seats_left()
+
+
+class ClassRegistrationIn(Schema):
+    name: str = Field("", description="The resident's name.")
+    kana: str = Field("", description="The name in hiragana or katakana (optional).")
+    phone: str = Field(
+        "", description="A mobile or a landline, as people write it (090-1234-5678, +81…)."
+    )
+    language: str = Field("", description="A language code of the site (`ja`, `en`…).")
+    own_phone: bool | None = Field(
+        None, description="Brings their own smartphone (false: needs one lent)."
+    )
+    consent: bool = Field(False, description="Agrees to the handling of their details.")
+    series: bool = Field(
+        False, description="Register for every coming date of the class's series, all or none."
+    )
+
+
+class ClassRegistrationOut(Schema):
+    status: Literal["registered", "offered", "waitlisted", "cancelled", "attended"]
+    status_label: str = Field(description="The status in words (`Accept-Language`).")
+    position: int | None = Field(description="The place in line from 1; null unless waiting.")
+    reference: str = Field(description="The code to quote when calling about the place.")
+    status_url: str | None = Field(description="The secret status page (absolute), as texted.")
+    class_id: int
+    starts_at: LocalDateTime
+    ends_at: LocalDateTime
+    place: str
+    offer_expires_at: LocalDateTime | None = Field(
+        description="A seat offered by text: take it by then (`accept`)."
+    )
+    can_cancel: bool
+
+
+class ClassRegistrationCreatedOut(ClassRegistrationOut):
+    series: list[ClassRegistrationOut] = Field(
+        description="With `series`: the registration for each date, the asked one first."
     )

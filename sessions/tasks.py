@@ -1,4 +1,5 @@
-"""Background work for shifts: waiting-list offers left unanswered pass to the next in line.
+"""Background work: waiting-list offers left unanswered pass to the next in line (supporters'
+shifts and residents' class seats alike), and personal data is removed when due.
 
 Like the SMS outbox (notifications.tasks) this needs no cron: each offer schedules a run of
 `expire_due_offers` at its deadline (`run_after`), and each run schedules the next one for the
@@ -13,7 +14,12 @@ from django.tasks import task
 
 from config.tasks import schedule_once
 from sessions.models import Shift
-from sessions.services import expire_offers
+from sessions.services import expire_class_offers, expire_offers
+from sessions.services.registrations import (
+    next_class_offer_deadline,
+    next_registration_purge_at,
+    purge_registrations_due,
+)
 from sessions.services.requests import next_purge_at, purge_due
 
 logger = logging.getLogger(__name__)
@@ -21,15 +27,22 @@ logger = logging.getLogger(__name__)
 
 @task()
 def expire_due_offers() -> int:
-    """Pass lapsed offers on, then schedule the next run for the next deadline."""
+    """Pass lapsed offers on (shifts, then class seats), then schedule the next run for the
+    next deadline."""
     try:
-        return expire_offers()
+        return expire_offers() + expire_class_offers()
     finally:
         schedule_offer_expiry(next_offer_deadline())
 
 
 def next_offer_deadline() -> datetime | None:
-    return Shift.objects.open_offers().aggregate(first=Min("offer_expires_at"))["first"]
+    shifts = Shift.objects.open_offers().aggregate(first=Min("offer_expires_at"))["first"]
+    return _earliest(shifts, next_class_offer_deadline())
+
+
+def _earliest(*moments) -> datetime | None:
+    known = [moment for moment in moments if moment is not None]
+    return min(known) if known else None
 
 
 def schedule_offer_expiry(at: datetime | None):
@@ -41,12 +54,16 @@ def schedule_offer_expiry(at: datetime | None):
 
 @task()
 def purge_personal_data() -> int:
-    """Remove representatives' details that are due, then schedule the next run for when the
-    next request falls due (sessions.services.requests.purge_due)."""
+    """Remove representatives' and class registrants' details that are due, then schedule the
+    next run for when the next falls due (`purge_due`, `purge_registrations_due`)."""
     try:
-        return purge_due()
+        return purge_due() + purge_registrations_due()
     finally:
-        schedule_purge(next_purge_at())
+        schedule_purge(next_personal_data_purge_at())
+
+
+def next_personal_data_purge_at() -> datetime | None:
+    return _earliest(next_purge_at(), next_registration_purge_at())
 
 
 def schedule_purge(at: datetime | None):

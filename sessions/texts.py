@@ -45,11 +45,6 @@ TEMPLATES = {
     "reply_cannot_change": _(
         "This shift can no longer be changed by text. Please call the office."
     ),
-    # Translators: SMS to a resident on a class's waiting list when a seat opens for them.
-    "class_seat_opened": _(
-        "A seat opened: you are registered for %(title)s, %(date)s %(time)s at %(place)s. "
-        "Ref %(reference)s"
-    ),
     # Translators: one SMS to a supporter who withdrew or paused, for all their coming shifts
     # that were cancelled; %(date)s %(time)s %(place)s is the first of them.
     "shifts_called_off": ngettext_lazy(
@@ -125,6 +120,45 @@ TEMPLATES = {
     "reply_visit_refused": _("Group visit %(date)s %(time)s: %(reason)s"),
     # Translators: SMS to the supporters of a group visit that moved.
     "visit_moved": _("The group visit moved to %(date)s %(time)s at %(place)s."),
+    # Smartphone classes (issue 11). To a registrant, in their language; the status page's link
+    # follows on its own line where the text says so. A landline gets none of these.
+    # Translators: SMS to a resident who registered for a class; the status page's link follows.
+    "class_registered": _(
+        "Registered: %(title)s %(date)s %(time)s at %(place)s. Ref %(reference)s. See or cancel:"
+    ),
+    # Translators: SMS to a resident who registered for every coming date of a class series;
+    # %(date)s %(time)s is the first date; the status page's link follows.
+    "class_series_registered": ngettext_lazy(
+        "Registered for %(count)s date of %(title)s from %(date)s %(time)s. Ref %(reference)s. "
+        "See or cancel:",
+        "Registered for %(count)s dates of %(title)s from %(date)s %(time)s. Ref "
+        "%(reference)s. See or cancel:",
+        "count",
+    ),
+    # Translators: SMS to a resident who joined a full class's waiting list; the status page's
+    # link follows.
+    "class_waitlisted": _(
+        "%(title)s %(date)s is full: you are number %(position)s on the waiting list. We text "
+        "you if a seat opens. Ref %(reference)s:"
+    ),
+    # Translators: SMS to the first resident on a class's waiting list when a seat opens; the
+    # link to take it follows on its own line.
+    "class_seat_offered": _(
+        "A seat opened: %(title)s %(date)s %(time)s. Reply 1 or open the link by %(deadline)s "
+        "to take it:"
+    ),
+    # Translators: SMS (or reply to 1) when a resident takes a seat offered to them.
+    "class_seat_taken": _(
+        "Your seat is booked: %(title)s %(date)s %(time)s at %(place)s. Ref %(reference)s"
+    ),
+    # Translators: reply to 1 from a resident whose offered seat was not taken in time.
+    "reply_class_offer_lapsed": _(
+        "Sorry, the time to take the seat has passed. Please call the office. Ref %(reference)s"
+    ),
+    # Translators: reply to 1 from a resident when the offered seat can no longer be taken.
+    "reply_class_offer_refused": _(
+        "Sorry, this seat can no longer be taken by text. Please call the office."
+    ),
 }
 
 REMINDER_TEMPLATES = (
@@ -140,9 +174,9 @@ def render_sms(template: str, language: str, **context) -> str:
     return texts.render_sms(TEMPLATES[template], language, **context)
 
 
-def render_registration_sms(template: str, registration) -> str:
+def render_registration_sms(template: str, registration, **context) -> str:
     """A text to a class registrant about their class, in their language: its time, place,
-    name (the title, else the kind) and the registration's reference."""
+    name (the title, else the kind) and the registration's reference, and `context`."""
     session = registration.session
     return render_sms(
         template,
@@ -151,4 +185,5 @@ def render_registration_sms(template: str, registration) -> str:
         place=session.place_label,
         title=session.title or session.get_kind_display(),
         reference=registration.reference,
+        **context,
     )

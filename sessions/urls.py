@@ -1,11 +1,10 @@
 from django.urls import path
 
-from sessions.views import class_desk, public, requests, schedules, shifts, venues
+from sessions.views import class_desk, classes, public, requests, schedules, shifts, venues
 
 app_name = "helpdesk_sessions"
 
 urlpatterns = [
-    path("classes/", public.classes, name="classes"),
     path("classes/manage/", class_desk.class_desk, name="class_desk"),
     path("classes/manage/new/", class_desk.class_new, name="class_new"),
     path("classes/manage/series/new/", class_desk.class_series_new, name="class_series_new"),
@@ -15,6 +14,25 @@ urlpatterns = [
         "classes/manage/<int:session_id>/attendance/",
         class_desk.class_attendance,
         name="class_attendance",
+    ),
+    path("classes/", classes.classes, name="classes"),
+    path("classes/<int:session_id>/", classes.class_detail, name="class_detail"),
+    path("classes/<int:session_id>/register/", classes.class_register, name="class_register"),
+    path(
+        "classes/registrations/<str:token>/",
+        classes.class_registration,
+        name="class_registration",
+    ),
+    path("classes/registrations/<str:token>/sent/", classes.class_sent, name="class_sent"),
+    path(
+        "classes/registrations/<str:token>/accept/",
+        classes.accept_class_seat,
+        name="class_registration_accept",
+    ),
+    path(
+        "classes/registrations/<str:token>/cancel/",
+        classes.cancel_class_registration,
+        name="class_registration_cancel",
     ),
     path("visits/", public.visits, name="visits"),
     path("visits/requests/", requests.requests_list, name="requests"),

@@ -316,21 +316,22 @@ def registrations(session) -> list[tuple[str, int | None]]:
     return list(rows)
 
 
-def test_cancelling_a_registration_gives_the_seat_to_the_first_in_line(staff_client, full_class):
+def test_cancelling_a_registration_offers_the_seat_to_the_first_in_line(staff_client, full_class):
     leaving, _staying, first_in_line, _second = full_class.registrations.order_by("pk")
 
     response = post_action(staff_client, "helpdesk_sessions.classregistration", "cancel", [leaving])
 
     assert messages_of(response) == ["1 registration cancelled."]
+    # Issue 11: the seat is held for them until they take it (by the text's link or reply 1).
     assert registrations(full_class) == [
         ("cancelled", None),
         ("registered", None),
-        ("registered", None),
+        ("offered", None),
         ("waitlisted", 2),
     ]
     assert texts(leaving, Purpose.REMINDER) == [(Status.CANCELLED,)]
-    assert texts(first_in_line, Purpose.CONFIRMATION) == [(Status.PENDING,)]
-    assert texts(first_in_line, Purpose.REMINDER) == [(Status.PENDING,)]
+    assert texts(first_in_line, Purpose.WAITLIST_OFFER) == [(Status.PENDING,)]
+    assert texts(first_in_line, Purpose.REMINDER) == []
 
 
 def test_the_first_in_line_is_texted_the_class_its_time_and_their_reference(full_class):
@@ -342,9 +343,10 @@ def test_the_first_in_line_is_texted_the_class_its_time_and_their_reference(full
 
     cancel_registration(leaving, by=None)
 
-    text = OutboundMessage.objects.about(first_in_line).get(purpose=Purpose.CONFIRMATION)
-    assert text.body.startswith("A seat opened: you are registered for LINE, 6/4 (Thu) 10:00 at ")
-    assert text.body.endswith(f"Ref {first_in_line.reference}")
+    text = OutboundMessage.objects.about(first_in_line).get(purpose=Purpose.WAITLIST_OFFER)
+    assert text.body.startswith("A seat opened: LINE 6/4 (Thu) 10:00. Reply 1 or open the link by")
+    first_in_line.refresh_from_db()
+    assert text.body.endswith(f"/classes/registrations/{first_in_line.status_token}/")
 
 
 def test_a_registration_entered_for_a_full_class_joins_the_line(staff_client, full_class):
@@ -489,3 +491,24 @@ def test_a_registration_is_not_cancelled_once_the_class_began(full_class, time_m
         cancel_registration(registration, by=None)
 
     assert refusal.value.code == "started"
+
+
+def test_a_coordinator_records_a_landline_answer_to_an_offered_seat(staff_client, full_class):
+    leaving, _staying, first_in_line, second = full_class.registrations.order_by("pk")
+    first_in_line.phone = "+81272241111"  # a landline: offered by a call, not a text
+    first_in_line.save(update_fields=["phone"])
+    cancel_registration(leaving, by=None)
+    first_in_line.refresh_from_db()
+    assert first_in_line.call_back_since is not None
+
+    response = post_action(
+        staff_client,
+        "helpdesk_sessions.classregistration",
+        "declined_seat_on_the_phone",
+        [first_in_line],
+    )
+
+    assert messages_of(response) == ["1 offered seat passed on."]
+    assert registrations(full_class)[2:] == [("cancelled", None), ("offered", None)]
+    second.refresh_from_db()
+    assert texts(second, Purpose.WAITLIST_OFFER) == [(Status.PENDING,)]

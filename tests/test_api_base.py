@@ -96,6 +96,13 @@ PATHS = [
     "/api/schedules/{schedule_id}",
     "/api/schedules/{schedule_id}/generate",
     "/api/sessions/{session_id}/call-off",
+    # Smartphone classes: residents (issue 11).
+    "/api/classes",
+    "/api/classes/{class_id}",
+    "/api/classes/{class_id}/registrations",
+    "/api/classes/registrations/{token}",
+    "/api/classes/registrations/{token}/cancel",
+    "/api/classes/registrations/{token}/accept",
 ]
 
 
@@ -185,6 +192,12 @@ def test_openapi_marks_public_endpoints_open_and_personal_ones_locked(openapi):
         ("/api/dispatch-requests", "post"),
         ("/api/dispatch-requests/status/{token}", "get"),
         ("/api/dispatch-requests/status/{token}/cancel", "post"),
+        ("/api/classes", "get"),
+        ("/api/classes/{class_id}", "get"),
+        ("/api/classes/{class_id}/registrations", "post"),
+        ("/api/classes/registrations/{token}", "get"),
+        ("/api/classes/registrations/{token}/cancel", "post"),
+        ("/api/classes/registrations/{token}/accept", "post"),
     ]:
         assert "security" not in paths[public][method]
         assert "Public" in paths[public][method]["description"]

@@ -124,7 +124,7 @@ def test_changing_the_places_follows_the_seats_taken(client, as_coordinator, ful
         1,
     )
     first = full_class.registrations.get(name="待ち 1")
-    assert first.status == Status.REGISTERED
+    assert first.status == Status.OFFERED  # the new seat is offered: theirs once they say yes
 
 
 def test_new_times_move_the_class(client, as_coordinator, full_class):

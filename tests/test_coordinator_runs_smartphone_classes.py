@@ -311,10 +311,11 @@ def test_more_places_go_to_the_first_in_line_who_is_texted(coordinator_client, f
 
     assert response.status_code == 302
     first, second = full_class.registrations.filter(name__startswith="待ち").order_by("name")
-    assert (first.status, second.status) == (Status.REGISTERED, Status.WAITLISTED)
+    # Offered, theirs once they answer (registrations.offer_freed_seats); the next one waits.
+    assert (first.status, second.status) == (Status.OFFERED, Status.WAITLISTED)
     assert (
         OutboundMessage.objects.about(first)
-        .filter(purpose=OutboundMessage.Purpose.CONFIRMATION)
+        .filter(purpose=OutboundMessage.Purpose.WAITLIST_OFFER)
         .exists()
     )
     full_class.refresh_from_db()
@@ -596,8 +597,12 @@ def test_more_places_in_the_admin_go_to_the_waiting_list(staff_client, full_clas
 
     assert_saved(response)
     first = full_class.registrations.get(name="待ち 1")
-    assert first.status == Status.REGISTERED
-    assert OutboundMessage.objects.about(first).exists()
+    assert first.status == Status.OFFERED
+    assert (
+        OutboundMessage.objects.about(first)
+        .filter(purpose=OutboundMessage.Purpose.WAITLIST_OFFER)
+        .exists()
+    )
 
 
 def test_fewer_places_than_seats_taken_are_refused_in_the_admin(staff_client, full_class):

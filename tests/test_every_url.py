@@ -42,6 +42,14 @@ PAGES = [
     ("helpdesk_sessions:request_cancel", {"token": "no-such-token"}, "get", None, everyone(404)),
     ("api:create_dispatch_request", {}, "post", {}, everyone(422)),
     ("api:get_request_status", {"token": "no-such-token"}, "get", None, everyone(404)),
+    # Smartphone classes (issue 11): public; a registration is reached by its secret token.
+    ("api:list_classes", {}, "get", None, everyone(200)),
+    ("helpdesk_sessions:class_detail", {"session_id": 999999}, "get", None, everyone(404)),
+    ("helpdesk_sessions:class_register", {"session_id": 999999}, "get", None, everyone(404)),
+    ("helpdesk_sessions:class_registration", {"token": "no-such"}, "get", None, everyone(404)),
+    ("helpdesk_sessions:class_sent", {"token": "no-such"}, "get", None, everyone(404)),
+    ("helpdesk_sessions:class_registration_cancel", {"token": "no"}, "get", None, everyone(404)),
+    ("api:get_class_registration", {"token": "no-such-token"}, "get", None, everyone(404)),
     ("set_language", {}, "post", {"language": "en", "next": "/"}, everyone(HOME)),
     ("javascript-catalog", {}, "get", None, everyone(200)),
     # allauth sends a signed-in person on from its sign-in page.

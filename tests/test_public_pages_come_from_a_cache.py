@@ -41,6 +41,9 @@ NOW = datetime(2026, 5, 12, 9, 0, tzinfo=TOKYO)
 PUBLIC_PAGES = [
     "home",
     "helpdesk_sessions:classes",
+    "helpdesk_sessions:class_detail",
+    "helpdesk_sessions:class_register",
+    "helpdesk_sessions:class_registration",
     "helpdesk_sessions:visits",
     "helpdesk_sessions:request",
     "helpdesk_sessions:request_status",
@@ -56,6 +59,11 @@ def page_url(name):
     if name == "helpdesk_sessions:request_status":
         visit = factories.scheduled_visit(starts_at=NOW + timedelta(days=20))
         return reverse(name, args=[visit.status_token])
+    if name in ("helpdesk_sessions:class_detail", "helpdesk_sessions:class_register"):
+        a_class = factories.session(kind=Session.Kind.CLASS, starts_at=NOW + timedelta(days=4))
+        return reverse(name, args=[a_class.pk])
+    if name == "helpdesk_sessions:class_registration":  # a registrant's status page (issue 11)
+        return reverse(name, args=[factories.class_registration().status_token])
     if name == "consultations:feedback":  # a session's question to residents (issue 11)
         return reverse(name, args=[factories.session(starts_at=NOW).pk])
     if name in ("helpdesk_sessions:venue", "helpdesk_sessions:venue_print"):  # issue 11

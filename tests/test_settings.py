@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "k3!v9#Lw2@qZ8$yT5^uR1&oP7*sD4(fG6)hJ0_lK-mN+bV=cX<zA>eW?",
     "DJANGO_ALLOWED_HOSTS": "digisapo.example.jp",
     "DIGISAPO_PUBLIC_URL": "https://digisapo.example.jp",
+    "DIGISAPO_PARTICIPANT_KEY_SECRET": "Qm7#pL2@vX9$kR4^wT8&nB1*",
 }
 
 
@@ -50,6 +51,12 @@ def test_production_refuses_to_start_without_a_public_url_for_links_in_texts():
     result = manage("check", **{**PRODUCTION_ENV, "DIGISAPO_PUBLIC_URL": ""})
     assert result.returncode != 0
     assert "DIGISAPO_PUBLIC_URL must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_participant_key_secret():
+    result = manage("check", **{**PRODUCTION_ENV, "DIGISAPO_PARTICIPANT_KEY_SECRET": ""})
+    assert result.returncode != 0
+    assert "DIGISAPO_PARTICIPANT_KEY_SECRET must be set" in result.stderr
 
 
 def test_development_links_in_texts_point_at_the_local_server():
@@ -109,6 +116,7 @@ def test_debug_is_off_when_nothing_turns_it_on_and_then_a_secret_key_is_required
         "from django.conf import settings; print(settings.DEBUG)",
         DJANGO_SECRET_KEY=PRODUCTION_ENV["DJANGO_SECRET_KEY"],
         DIGISAPO_PUBLIC_URL=PRODUCTION_ENV["DIGISAPO_PUBLIC_URL"],
+        DIGISAPO_PARTICIPANT_KEY_SECRET=PRODUCTION_ENV["DIGISAPO_PARTICIPANT_KEY_SECRET"],
     )
     assert with_key.stdout.strip() == "False", with_key.stderr
 

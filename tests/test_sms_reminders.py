@@ -214,6 +214,8 @@ def test_every_template_renders_in_every_language(template, language):
         "question": "会場に駐車場はありますか？",
         "reason": "その日は担当できる者がおりません",
         "lead": "一郎",
+        # Smartphone classes (issue 11).
+        "position": 3,
     }
     assert texts.render_sms(template, language, **context)
 

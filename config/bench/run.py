@@ -259,6 +259,7 @@ def main():
         "DJANGO_SETTINGS_MODULE": "config.bench.settings",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DIGISAPO_PARTICIPANT_KEY_SECRET": secrets.token_urlsafe(32),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DIGISAPO_PUBLIC_URL": f"https://127.0.0.1:{port}",
         "DJANGO_LOG_LEVEL": "WARNING",

@@ -11,9 +11,9 @@ from sessions.models import ClassRegistration, ClassSeries, Session
 from sessions.schemas import (
     ClassAttendanceIn,
     ClassChangeIn,
+    ClassDeskOut,
     ClassIn,
-    ClassOut,
-    ClassRegistrationOut,
+    ClassRosterEntryOut,
     ClassRosterOut,
     SeriesIn,
     SeriesOut,
@@ -62,7 +62,7 @@ def _class(session_id) -> Session:
 
 @class_desk_router.post(
     "",
-    response={201: ClassOut, **REFUSALS},
+    response={201: ClassDeskOut, **REFUSALS},
     summary="Make a smartphone class",
     description="Refusals: `invalid` (422, with `details`), `closed` (409: the venue is closed "
     "that day, saying why). Coordinators only.",
@@ -136,7 +136,7 @@ def add_series(request, payload: SeriesIn):
 
 @class_desk_router.patch(
     "/{session_id}",
-    response={200: ClassOut, **REFUSALS},
+    response={200: ClassDeskOut, **REFUSALS},
     summary="Change a smartphone class",
     description="Only the fields sent change. More places go to the first on the waiting list "
     "(texted); fewer than the seats taken is refused (`capacity_below_taken`, 409); new times "
@@ -199,7 +199,7 @@ def roster(request, session_id: int):
 
 @class_desk_router.post(
     "/{session_id}/attendance",
-    response={200: ClassRegistrationOut, **REFUSALS},
+    response={200: ClassRosterEntryOut, **REFUSALS},
     summary="Mark a resident present at a class",
     description="`attended` true marks them present, false takes it back. From 30 minutes "
     "before the start (`too_early`, 409); only residents with a seat (`not_registered`, 409); "

@@ -1,6 +1,7 @@
 """Residents' side: group-visit requests and class registrations (personal data lives here)."""
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, time, timedelta
 
@@ -21,6 +22,19 @@ REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out
 
 def new_reference(prefix: str) -> str:
     return prefix + "-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+def mask_phone(phone: str) -> str:
+    """The number with all but its last four digits hidden (090-****-5678): for a page whose
+    link may have been forwarded."""
+    shown = format_national(phone)
+    digits = sum(character.isdigit() for character in shown)
+    hidden, masked = digits - 4, []
+    for character in shown:
+        if character.isdigit() and hidden > 0:
+            character, hidden = "*", hidden - 1
+        masked.append(character)
+    return "".join(masked)
 
 
 def new_status_token() -> str:
@@ -344,16 +358,7 @@ class DispatchRequest(models.Model):
 
     @property
     def masked_phone(self) -> str:
-        """The number with all but its last four digits hidden (090-****-5678): for a page
-        whose link may have been forwarded."""
-        shown = format_national(self.representative_phone)
-        digits = sum(character.isdigit() for character in shown)
-        hidden, masked = digits - 4, []
-        for character in shown:
-            if character.isdigit() and hidden > 0:
-                character, hidden = "*", hidden - 1
-            masked.append(character)
-        return "".join(masked)
+        return mask_phone(self.representative_phone)
 
     @property
     def preferred_dates(self) -> list:
@@ -505,18 +510,75 @@ class DispatchInvitation(models.Model):
         return self.outcome == self.Outcome.OPEN
 
 
+def participant_key_of(phone: str) -> str:
+    """The keyed hash of a normalised phone number (HMAC-SHA256 with PARTICIPANT_KEY_SECRET):
+    the same person across classes, for the distinct-people count (実人員), without the number."""
+    secret = settings.PARTICIPANT_KEY_SECRET.encode()
+    return hmac.new(secret, phone.encode(), hashlib.sha256).hexdigest()
+
+
+# Seats left show on the public class list: every write marks the public pages stale.
+class ClassRegistrationQuerySet(PublicContentQuerySet):
+    def taking_part(self):
+        """Holding a seat, offered one, or waiting: what a phone may have once per class."""
+        return self.filter(status__in=ClassRegistration.TAKING_PART)
+
+    def waiting(self):
+        """The waiting list, first in line first."""
+        return self.filter(status=ClassRegistration.Status.WAITLISTED).order_by(
+            "waitlist_position", "pk"
+        )
+
+    def open_offers(self, now=None):
+        """Seats offered by text whose answer is still awaited."""
+        return self.filter(
+            status=ClassRegistration.Status.OFFERED, offer_expires_at__gt=now or timezone.now()
+        )
+
+    def expired_offers(self, now=None):
+        """Seats offered by text and not taken in time: to pass to the next in line."""
+        return self.filter(
+            status=ClassRegistration.Status.OFFERED, offer_expires_at__lte=now or timezone.now()
+        )
+
+    def to_call(self):
+        """Registrants with a landline a coordinator has to phone (a seat opened for them),
+        the longest waiting first."""
+        return self.filter(call_back_since__isnull=False, purged_at__isnull=True).order_by(
+            "call_back_since", "pk"
+        )
+
+    def to_purge(self, before):
+        """Registrations for classes that ended before `before`, their personal data still kept."""
+        return self.filter(session__ends_at__lt=before, purged_at__isnull=True)
+
+
 class ClassRegistration(models.Model):
     """A resident's place (or place in line) in a smartphone class."""
 
     class Status(models.TextChoices):
         REGISTERED = "registered", _("Registered")
+        # A seat freed for the first in line, held for them until they answer (a text's link or
+        # reply, or a coordinator's call to a landline).
+        OFFERED = "offered", _("Offered a seat")
         WAITLISTED = "waitlisted", _("On the waiting list")
         CANCELLED = "cancelled", _("Cancelled")
         ATTENDED = "attended", _("Attended")
 
-    SEAT_HOLDING_STATUSES = ("registered", "attended")
+    SEAT_HOLDING_STATUSES = ("registered", "offered", "attended")
+    TAKING_PART = ("registered", "offered", "waitlisted")
 
     reference = models.CharField(_("reference"), max_length=12, unique=True, editable=False)
+    # The secret in the status page's link texted to the registrant (no login). Registrations
+    # entered before the residents' journey (issue 11) have none: NULL, which stays unique.
+    status_token = models.CharField(  # noqa: DJ001
+        _("status link key"),
+        max_length=64,
+        unique=True,
+        null=True,
+        editable=False,
+        default=new_status_token,
+    )
     # Registrations are personal data tied to the class: a class with registrations is cancelled,
     # not deleted.
     session = models.ForeignKey(
@@ -528,9 +590,15 @@ class ClassRegistration(models.Model):
     name = models.CharField(_("name"), max_length=100)
     name_kana = models.CharField(_("name (kana)"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=16, validators=[validate_e164])
+    # Kept when the personal data goes: the statistics count distinct people (実人員) with it.
+    participant_key = models.CharField(
+        _("participant key"), max_length=64, blank=True, editable=False, db_index=True
+    )
     language = models.CharField(
         _("language"), max_length=10, choices=language_choices, default="ja"
     )
+    # The one record of it: "brings their own phone" (`own_phone`, the form's and the API's
+    # question) is its opposite.
     needs_device = models.BooleanField(_("needs a device lent"), default=False)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED
@@ -538,11 +606,26 @@ class ClassRegistration(models.Model):
     waitlist_position = models.PositiveIntegerField(
         _("waiting-list position"), null=True, blank=True
     )
+    # Kept once the offer is answered or lapsed: the status page and the roster say so.
+    offer_expires_at = models.DateTimeField(_("offer open until"), null=True, blank=True)
+    # A landline takes no texts: a seat offered to it waits for a coordinator's call.
+    call_back_since = models.DateTimeField(_("call back since"), null=True, blank=True)
+    called_back_at = models.DateTimeField(_("called back at"), null=True, blank=True)
+    consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        help_text=_("The coordinator who took the registration by phone."),
+    )
+    purged_at = models.DateTimeField(_("personal data removed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    # Seats left show on the public class list: every write marks the public pages stale.
-    objects = PublicContentQuerySet.as_manager()
+    objects = ClassRegistrationQuerySet.as_manager()
 
     class Meta:
         ordering = ["session", "status", "waitlist_position", "created_at"]
@@ -559,17 +642,32 @@ class ClassRegistration(models.Model):
                 condition=Q(waitlist_position__isnull=False),
                 name="registration_unique_waitlist_position",
             ),
+            # Purged rows have no phone left to compare.
             models.UniqueConstraint(
                 fields=["session", "phone"],
-                condition=~Q(status="cancelled"),
+                condition=~Q(status="cancelled") & Q(purged_at__isnull=True),
                 name="registration_one_per_phone",
                 violation_error_message=_(
                     "This phone number is already registered for this class."
                 ),
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["registered", "waitlisted", "cancelled", "attended"]),
+                condition=Q(
+                    status__in=["registered", "offered", "waitlisted", "cancelled", "attended"]
+                ),
                 name="registration_status_valid",
+            ),
+            # An offer is answered by a deadline (a text) or waits for a coordinator's call.
+            models.CheckConstraint(
+                condition=~Q(status="offered")
+                | Q(offer_expires_at__isnull=False)
+                | Q(call_back_since__isnull=False),
+                name="registration_offer_has_deadline_or_call",
+            ),
+            models.CheckConstraint(
+                condition=Q(purged_at__isnull=False) | (~Q(phone="") & ~Q(name="")),
+                name="registration_has_contact",
+                violation_error_message=_("Give the registrant's name and phone number."),
             ),
         ]
 
@@ -579,4 +677,61 @@ class ClassRegistration(models.Model):
     def save(self, *args, **kwargs):
         if not self.reference:
             self.reference = new_reference("C")
+        if self.phone and not self.participant_key:
+            self.participant_key = participant_key_of(self.phone)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "participant_key"}
         super().save(*args, **kwargs)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def own_phone(self) -> bool:
+        """Brings their own smartphone (else needs one lent)."""
+        return not self.needs_device
+
+    @property
+    def takes_texts(self) -> bool:
+        """A mobile number: the registrant is texted; a landline is phoned instead."""
+        return bool(self.phone) and not is_landline(self.phone)
+
+    @property
+    def is_purged(self) -> bool:
+        return self.purged_at is not None
+
+    @property
+    def is_taking_part(self) -> bool:
+        return self.status in self.TAKING_PART
+
+    @property
+    def is_cancellable(self) -> bool:
+        """The resident may still give up their seat or place in line: before the class."""
+        session = self.session
+        return self.is_taking_part and not session.is_cancelled and not session.has_started
+
+    @property
+    def is_offer_open(self) -> bool:
+        """A seat offered by text, still to be taken."""
+        return (
+            self.status == self.Status.OFFERED
+            and self.offer_expires_at is not None
+            and self.offer_expires_at > timezone.now()
+        )
+
+    @property
+    def offer_lapsed(self) -> bool:
+        """A seat offered and not taken in time (the registration was then cancelled)."""
+        return self.status == self.Status.CANCELLED and self.offer_expires_at is not None
+
+    def place_in_line(self) -> int | None:
+        """The place in line, from 1, while waiting (positions keep gaps where people left)."""
+        if self.status != self.Status.WAITLISTED:
+            return None
+        ahead = ClassRegistration.objects.filter(
+            session_id=self.session_id,
+            status=self.Status.WAITLISTED,
+            waitlist_position__lt=self.waitlist_position,
+        )
+        return ahead.count() + 1

@@ -129,18 +129,12 @@ class SessionQuerySet(PublicContentQuerySet):
     def for_class_desk_row(self):
         """What the class desk shows of a class (issue 11): `seats_taken`, `waiting` and
         `attended` counted per row in the one query, with its venue and series."""
-        registrations = ClassRegistration.objects.all()
+        attended = ClassRegistration.objects.filter(status=ClassRegistration.Status.ATTENDED)
         return (
             self.with_seats_taken()
+            .with_waiting()
             .select_related("venue", "series")
-            .annotate(
-                waiting=_count_per_session(
-                    registrations.filter(status=ClassRegistration.Status.WAITLISTED)
-                ),
-                attended=_count_per_session(
-                    registrations.filter(status=ClassRegistration.Status.ATTENDED)
-                ),
-            )
+            .annotate(attended=_count_per_session(attended))
         )
 
     def for_class_desk(self, *, month: date | None = None, organiser: str = ""):
@@ -155,6 +149,24 @@ class SessionQuerySet(PublicContentQuerySet):
         if organiser:
             classes = classes.filter(organiser=organiser)
         return classes.order_by("starts_at", "id")
+
+    def with_waiting(self):
+        """Annotate `waiting`: residents on a class's waiting list (issue 11)."""
+        waiting = ClassRegistration.objects.filter(status=ClassRegistration.Status.WAITLISTED)
+        return self.annotate(waiting=_count_per_session(waiting))
+
+    def class_list(self):
+        """Classes still to come, with what the public list shows, in one query: seats taken,
+        the waiting list's length, the venue and the series (issue 11)."""
+        return (
+            self.of_kind(Session.Kind.CLASS)
+            .scheduled()
+            .upcoming()
+            .with_seats_taken()
+            .with_waiting()
+            .select_related("venue", "series")
+            .order_by("starts_at", "pk")
+        )
 
     def open_for_shifts(self):
         """Scheduled, not started yet and taking supporters: what the shift board lists."""

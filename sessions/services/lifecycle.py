@@ -165,9 +165,13 @@ def _tell_of_cancellation(session: Session) -> None:
         text(shift.supporter.user.phone, shift.supporter.user.language, shift)
         for shift in active.select_related("supporter__user")
     ]
-    taking_part = [ClassRegistration.Status.REGISTERED, ClassRegistration.Status.WAITLISTED]
-    registrations = ClassRegistration.objects.filter(session=session, status__in=taking_part)
+    registrations = ClassRegistration.objects.filter(session=session).taking_part()
+    cancel_pending(registrations, purpose=OutboundMessage.Purpose.WAITLIST_OFFER)
+    registrations = list(registrations)
     texts += [text(r.phone, r.language, r) for r in registrations]
+    # A landline takes no text: a coordinator phones them (`ClassRegistration.objects.to_call()`).
+    landlines = [r.pk for r in registrations if r.phone and not r.takes_texts]
+    ClassRegistration.objects.filter(pk__in=landlines).update(call_back_since=timezone.now())
     scheduled = DispatchRequest.objects.filter(
         session=session, status=DispatchRequest.Status.SCHEDULED
     )

@@ -1,26 +1,11 @@
-"""The public pages about the programme: the class list and what a group visit is."""
+"""The public pages about the programme: what a group visit is (the class list is in
+`classes.py`)."""
 
 from django.conf import settings
 from django.shortcuts import render
 
 from config.public_pages import public_context, public_page
-from sessions.models import (
-    DispatchRequest,
-    Session,
-)
-
-
-@public_page
-def classes(request):
-    """Upcoming smartphone classes, open to everyone; registering is by phone for now."""
-    upcoming = (
-        Session.objects.of_kind(Session.Kind.CLASS)
-        .scheduled()
-        .upcoming()
-        .with_seats_taken()
-        .select_related("venue")
-    )
-    return render(request, "sessions/classes.html", public_context(request, {"classes": upcoming}))
+from sessions.models import DispatchRequest
 
 
 @public_page
