@@ -15,6 +15,7 @@ urlpatterns = [
         class_desk.class_attendance,
         name="class_attendance",
     ),
+    path("classes/manage/<int:session_id>/call/", class_desk.class_call, name="class_call"),
     path("classes/", classes.classes, name="classes"),
     path("classes/<int:session_id>/", classes.class_detail, name="class_detail"),
     path("classes/<int:session_id>/register/", classes.class_register, name="class_register"),

@@ -14,6 +14,7 @@ from sessions.models import ClassRegistration, ClassSeries, Session, Shift
 from sessions.services import (
     ClassError,
     SeriesRule,
+    cancel_registration,
     cancel_session,
     create_class,
     create_series,
@@ -568,8 +569,9 @@ def test_the_class_desk_costs_the_same_queries_for_1_or_8_classes(
         a_class = create_class(class_data(hall, title=f"教室{n}", capacity=4), by=coordinator)
         _fill(a_class, 3, n, 1)
 
-    # The session, the user, the count and the page (with its counts) besides the layout's own.
-    with django_assert_max_num_queries(9):
+    # The session, the user, the count, the page (with its counts) and the calls to make,
+    # besides the layout's own.
+    with django_assert_max_num_queries(10):
         response = coordinator_client.get(reverse("helpdesk_sessions:class_desk"))
     assert response.status_code == 200
 
@@ -635,3 +637,66 @@ def test_the_admin_shows_a_class_level_organiser_and_series(staff_client, hall):
     assert {"class_level", "organiser", "series"} <= set(form.fields)
     assert series_page.status_code == 200
     assert "LINE入門" in series_page.content.decode()
+
+
+# Landlines: no text reaches them, the coordinator calls ------------------------------------------
+
+
+def test_a_seat_freed_for_a_landline_is_a_call_the_coordinator_notes_on_the_roster(
+    coordinator_client, full_class, coordinator
+):
+    first = full_class.registrations.get(name="待ち 1")
+    first.phone = "+81272241111"  # the city hall's landline
+    first.save()
+    seated = full_class.registrations.filter(status=Status.REGISTERED).first()
+
+    cancel_registration(seated, by=coordinator)
+
+    desk = coordinator_client.get(reverse("helpdesk_sessions:class_desk")).content.decode()
+    roster_url = reverse("helpdesk_sessions:class_roster", args=[full_class.pk])
+    roster = coordinator_client.get(roster_url).content.decode()
+    assert "待ち 1" in desk
+    assert f"#call-{first.pk}" in desk
+    assert f'id="call-{first.pk}"' in roster
+    assert not OutboundMessage.objects.about(first).exists()  # a landline: nothing texted
+
+    answered = coordinator_client.post(
+        reverse("helpdesk_sessions:class_call", args=[full_class.pk]),
+        {"registration": first.pk, "answer": "took"},
+    )
+
+    assert answered.status_code == 302
+    first.refresh_from_db()
+    assert (first.status, first.call_back_since) == (Status.REGISTERED, None)
+    assert f'id="call-{first.pk}"' not in coordinator_client.get(roster_url).content.decode()
+
+
+def test_a_landline_that_declines_passes_the_seat_to_the_next_in_line(
+    coordinator_client, full_class, coordinator
+):
+    first = full_class.registrations.get(name="待ち 1")
+    first.phone = "+81272241111"
+    first.save()
+    cancel_registration(
+        full_class.registrations.filter(status=Status.REGISTERED).first(), by=coordinator
+    )
+    url = reverse("helpdesk_sessions:class_call", args=[full_class.pk])
+
+    coordinator_client.post(url, {"registration": first.pk, "answer": "declined"})
+    nonsense = coordinator_client.post(url, {"registration": first.pk, "answer": "maybe"})
+
+    second = full_class.registrations.get(name="待ち 2")
+    assert second.status == Status.OFFERED  # a mobile: texted its offer
+    assert (
+        OutboundMessage.objects.about(second)
+        .filter(purpose=OutboundMessage.Purpose.WAITLIST_OFFER)
+        .exists()
+    )
+    assert nonsense.status_code == 302
+
+
+def test_only_coordinators_note_calls(client, full_class):
+    client.force_login(factories.supporter().user)
+    url = reverse("helpdesk_sessions:class_call", args=[full_class.pk])
+
+    assert client.post(url, {"registration": 1, "answer": "took"}).status_code == 403

@@ -17,11 +17,12 @@ from notifications.models import InboundMessage, OutboundMessage
 from sessions.models import ClassRegistration, ClassSeries, Session
 from sessions.models.requests import participant_key_of
 from sessions.services import (
+    ClassError,
     RegistrationError,
     cancel_registration,
     cancel_session,
     expire_class_offers,
-    mark_class_attendance,
+    mark_attended,
     mark_registrant_called,
     purge_registrations_due,
     record_call_answer,
@@ -647,15 +648,15 @@ def test_a_registrant_is_reminded_the_evening_before(hall):
 def test_attendance_is_marked_at_the_door_and_undone(hall, coordinator, clock):
     session = a_class(hall)
     registration = registered(session, "090-1234-5678")
-    with pytest.raises(RegistrationError) as early:
-        mark_class_attendance(registration, True, coordinator)
-    assert early.value.code == "not_yet"
+    with pytest.raises(ClassError) as early:
+        mark_attended(registration, True, by=coordinator)
+    assert early.value.code == "too_early"
     clock.move_to(session.starts_at - timedelta(minutes=10))
 
-    mark_class_attendance(registration, True, coordinator)
+    mark_attended(registration, True, by=coordinator)
     registration.refresh_from_db()
     assert registration.status == Status.ATTENDED
-    mark_class_attendance(registration, False, coordinator)
+    mark_attended(registration, False, by=coordinator)
     registration.refresh_from_db()
     assert registration.status == Status.REGISTERED
 
@@ -666,7 +667,7 @@ def test_the_purge_removes_names_and_phones_and_keeps_the_participant_key_and_co
     settings.CLASS_PERSONAL_DATA_DAYS = 180
     session, (came, _stayed_away), (_waiting, _second) = full_class(hall)
     clock.move_to(session.starts_at)
-    mark_class_attendance(came, True, coordinator)
+    mark_attended(came, True, by=coordinator)
     later = a_class(hall, days=200)
     again = registered(later, came.phone, name=came.name)
 

@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
 from config.fiscal import TOKYO
+from notifications.models import OutboundMessage
+from notifications.services import cancel_pending
 from sessions.models import ClassRegistration, ClassSeries, Session
 from sessions.services.lifecycle import move_session
 from sessions.services.registrations import offer_freed_seats
@@ -382,8 +384,9 @@ def attendance_open(session: Session, now=None) -> bool:
 
 
 def mark_attended(registration: ClassRegistration, attended: bool, *, by) -> ClassRegistration:
-    """Mark a resident with a seat as present (or not, to undo a wrong tap) at the door: the
-    attended count feeds the statistics."""
+    """Mark a resident with a seat as present (or not, to undo a wrong tap) at the door, from
+    30 minutes before the class: the attended count feeds the statistics. The one service for
+    the class desk's page, its API and the residents' journey alike."""
     check_is_coordinator_for_classes(by)
     with transaction.atomic():
         session = lock_session(registration.session_id)
@@ -403,6 +406,8 @@ def mark_attended(registration: ClassRegistration, attended: bool, *, by) -> Cla
         if registration.status != wanted:
             registration.status = wanted
             registration.save(update_fields=["status", "updated_at"])
+            # Marked at the door before the evening's reminder went (a class the same day).
+            cancel_pending(registration, purpose=OutboundMessage.Purpose.REMINDER)
             logger.info(
                 "Registration %s marked %s by user %s",
                 registration.pk,

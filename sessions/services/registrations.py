@@ -34,7 +34,7 @@ from notifications.quiet_hours import earliest_send_time
 from notifications.services import Sms, absolute_url, cancel_pending, queue_sms_many
 from sessions.models import ClassRegistration, Session
 from sessions.reminders import refresh_reminders
-from sessions.services.rules import ATTENDANCE_OPENS_BEFORE, lock_session
+from sessions.services.rules import lock_session
 from sessions.texts import render_registration_sms
 from supporters.phones import normalize_phone
 
@@ -52,7 +52,7 @@ KANA = re.compile(r"^[\u3041-\u309f\u30a0-\u30ff\uff66-\uff9f\u3000 ・ー]+$")
 class RegistrationError(ServiceError):
     """A registration change the rules refuse. `code`: not_a_class, session_cancelled, started,
     not_registered, invalid (with `details`, per field), rate_limited, not_offered,
-    offer_expired, not_yet, purged, offered."""
+    offer_expired, purged, offered."""
 
     MESSAGES = {
         "not_a_class": _("Residents register for smartphone classes only."),
@@ -68,7 +68,6 @@ class RegistrationError(ServiceError):
         "offer_expired": _(
             "Sorry, the time to take the seat has passed: it was offered to the next in line."
         ),
-        "not_yet": _("Attendance can be marked from 30 minutes before the class."),
         "purged": _("This registration's personal data has been removed."),
         "offered": _("A seat is offered: record whether they take it."),
     }
@@ -620,31 +619,6 @@ def _schedule_offer_expiry(at) -> None:
 
 
 # At the door -------------------------------------------------------------------------------
-
-
-def mark_class_attendance(registration: ClassRegistration, attended: bool, by) -> ClassRegistration:
-    """Mark a registrant as come (or, correcting a tap, not come), from 30 minutes before the
-    class on; the attended count feeds the statistics."""
-    with transaction.atomic():
-        session, registration = lock_registration(registration)
-        if registration.status not in (Status.REGISTERED, Status.ATTENDED):
-            raise RegistrationError("not_registered")
-        if session.is_cancelled:
-            raise RegistrationError("session_cancelled")
-        if timezone.now() < session.starts_at - ATTENDANCE_OPENS_BEFORE:
-            raise RegistrationError("not_yet")
-        wanted = Status.ATTENDED if attended else Status.REGISTERED
-        if registration.status != wanted:
-            registration.status = wanted
-            registration.save(update_fields=["status", "updated_at"])
-            cancel_pending(registration, purpose=Purpose.REMINDER)
-            logger.info(
-                "Registration %s marked %s by user %s",
-                registration.pk,
-                wanted,
-                getattr(by, "pk", None),
-            )
-    return registration
 
 
 # The purge ----------------------------------------------------------------------------------

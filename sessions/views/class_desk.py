@@ -17,12 +17,21 @@ from django.views.decorators.http import require_http_methods, require_POST
 from config.errors import ServiceError
 from sessions.forms import ClassDeskFilterForm, ClassForm, ClassSeriesForm
 from sessions.models import ClassRegistration, Session, Shift
-from sessions.services import ClassError, create_class, create_series, mark_attended, update_class
+from sessions.services import (
+    ClassError,
+    create_class,
+    create_series,
+    mark_attended,
+    mark_registrant_called,
+    record_call_answer,
+    update_class,
+)
 from sessions.services.classes import attendance_open
 from supporters.access import coordinator_required
 from supporters.phones import is_landline
 
 CLASS_DESK_PAGE_SIZE = 30
+CALLS_SHOWN = 20
 
 
 def _is_htmx(request) -> bool:
@@ -41,7 +50,10 @@ def class_desk(request):
     filters = ClassDeskFilterForm(request.GET or None)
     classes = Session.objects.for_class_desk(**filters.filters())
     page = Paginator(classes, CLASS_DESK_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "sessions/class_desk.html", {"filters": filters, "page": page})
+    # Landline registrants to phone, whatever class: a text cannot reach them.
+    calls = ClassRegistration.objects.to_call().select_related("session__venue")[:CALLS_SHOWN]
+    context = {"filters": filters, "page": page, "calls": calls}
+    return render(request, "sessions/class_desk.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -144,10 +156,13 @@ def class_roster(request, session_id):
     )
     for registration in registrations:
         registration.is_landline = is_landline(registration.phone)
-    seated = [r for r in registrations if r.status in ClassRegistration.SEAT_HOLDING_STATUSES]
+    at_the_door = (ClassRegistration.Status.REGISTERED, ClassRegistration.Status.ATTENDED)
+    seated = [r for r in registrations if r.status in at_the_door]
     context = {
         "session": session,
         "seated": seated,
+        "offered": [r for r in registrations if r.status == ClassRegistration.Status.OFFERED],
+        "calls": [r for r in registrations if r.call_back_since and not r.purged_at],
         "attended": sum(r.status == ClassRegistration.Status.ATTENDED for r in seated),
         "waiting": [r for r in registrations if r.status == ClassRegistration.Status.WAITLISTED],
         "cancelled": [r for r in registrations if r.status == ClassRegistration.Status.CANCELLED],
@@ -203,3 +218,32 @@ def _number(text) -> int:
     if not text or not text.isdigit() or len(text) > 18:
         raise Http404
     return int(text)
+
+
+CALL_ANSWERS = {
+    "took": lambda registration, by: record_call_answer(registration, accepted=True, by=by),
+    "declined": lambda registration, by: record_call_answer(registration, accepted=False, by=by),
+    "told": lambda registration, by: mark_registrant_called(registration, by=by),
+}
+
+
+@require_POST
+@coordinator_required
+def class_call(request, session_id):
+    """A coordinator phoned a landline registrant: they took the offered seat or declined it
+    (the seat goes down the line), or were told the class is off. The services decide."""
+    session = _class_or_404(session_id)
+    registration = get_object_or_404(
+        ClassRegistration, pk=_number(request.POST.get("registration")), session=session
+    )
+    answer = CALL_ANSWERS.get(request.POST.get("answer"))
+    if answer is None:
+        messages.error(request, gettext("Choose what they answered."))
+    else:
+        try:
+            answer(registration, request.user)
+        except ServiceError as failed:
+            messages.error(request, failed.message)
+        else:
+            messages.success(request, gettext("The call is noted."))
+    return redirect("helpdesk_sessions:class_roster", session_id=session.pk)
