@@ -16,7 +16,7 @@ from django.test import override_settings
 from django.urls import Resolver404, resolve
 
 from config.bench import urls as bench_urls
-from config.bench.pages import FLOOR, PAGES, TALLY
+from config.bench.pages import CLASS, FLOOR, PAGES, TALLY, VENUE
 from config.fiscal import TOKYO
 from consultations.models import Consultation
 from sessions.models import Session
@@ -122,7 +122,8 @@ def test_each_page_is_compared_with_the_floor_driven_beside_it():
 def test_the_tally_call_it_prints_records_for_the_demo_supporter_now(benched, client):
     """The one POST driven: the path and body printed are a call the supporter may make now,
     each fresh key one more consultation, the same key again none (the wrk script's keys)."""
-    path, body = bench_setup("--tally-call").strip().split(" ", 1)
+    paths = dict(line.split(" ", 1) for line in bench_setup("--paths").splitlines())
+    path, body = paths[TALLY].split(" ", 1)
     _token, key = create_api_token(User.objects.get(username="supporter"), "test")
     headers = {"authorization": f"Bearer {key}"}
     entry = {"key": str(uuid.uuid4()), **json.loads(body)}
@@ -134,5 +135,14 @@ def test_the_tally_call_it_prints_records_for_the_demo_supporter_now(benched, cl
 
     assert [first.status_code, again.status_code, third.status_code] == [201, 200, 201]
     assert Consultation.objects.filter(session_id=path.split("/")[3]).count() == 2
-    assert bench_setup("--tally-call").split(" ", 1)[0] == path  # one session, run after run
+    again = dict(line.split(" ", 1) for line in bench_setup("--paths").splitlines())
+    assert again[TALLY].split(" ", 1)[0] == path  # one session, run after run
     assert TALLY in [page for _label, page, _who in PAGES]
+
+
+def test_the_pages_that_name_a_row_are_driven_as_a_help_desk_and_a_class_to_come(benched, client):
+    paths = dict(line.split(" ", 1) for line in bench_setup("--paths").splitlines())
+
+    assert client.get(paths[VENUE]).status_code == 200
+    assert client.get(paths[CLASS]).status_code == 200
+    assert {VENUE, CLASS, TALLY} <= {page for _label, page, _who in PAGES}

@@ -14,6 +14,8 @@ PAGES = [
     ("`/` home, anonymous", "/", None),
     ("`/classes/`", "/classes/", None),
     ("`/venues/` (the help desks, issue 11)", "/venues/", None),
+    ("`/venues/…/` (a help desk's page)", "VENUE", None),
+    ("`/classes/…/` (a class's page)", "CLASS", None),
     ("`/visits/`", "/visits/", None),
     ("`/visits/request/` (the request form)", "/visits/request/", None),
     ("`/visits/status/…/` (a request's status)", f"/visits/status/{STATUS_TOKEN}/", None),
@@ -24,9 +26,12 @@ PAGES = [
     ("`POST /api/sessions/…/consultations` (the tally, token)", "TALLY", "token"),
 ]
 
-# The tally's record call (issue 11), the one page driven by POST: `bench_setup --tally-call`
-# prints its real path (a help desk whose tally is open, the demo supporter on its team) and its
-# JSON body; each request adds a fresh idempotency key, as each tap on a phone does.
+# Pages that name a row of the data: `bench_setup --paths` prints the path each is driven as.
+# The first help desk's page and the first class to come's (issue 11); the tally's record call,
+# the one page driven by POST, with its JSON body: a help desk whose tally is open, the demo
+# supporter on its team; each request adds a fresh idempotency key, as each tap does.
+VENUE = "VENUE"
+CLASS = "CLASS"
 TALLY = "TALLY"
 
 # The demo login the signed-in pages are measured as.

@@ -41,7 +41,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from config.bench.pages import FLOOR, PAGES, TALLY, USERNAME
+from config.bench.pages import FLOOR, PAGES, USERNAME
 
 ROOT = Path(__file__).resolve().parents[2]
 LUA = Path(__file__).with_name("report.lua")
@@ -272,9 +272,11 @@ def main():
     say(manage(env, "bench_setup", debug=True).strip().splitlines()[-1])
     cookie = manage(env, "bench_setup", "--session-for", USERNAME).strip()
     token = manage(env, "issue_token", USERNAME, "--name", "make bench").strip()
-    tally_path, tally_body = manage(env, "bench_setup", "--tally-call").strip().split(" ", 1)
-    # What each page's path is driven as: its real URL, and the body of a POST.
-    driven = {TALLY: (tally_path, tally_body)}
+    # What the pages that name a row are driven as: their real URL, and the body of a POST.
+    driven = {}
+    for line in manage(env, "bench_setup", "--paths").strip().splitlines():
+        key, path, *body = line.split(" ", 2)
+        driven[key] = (path, body[0] if body else None)
     auth_headers = {
         None: {},
         "cookie": {"Cookie": f"sessionid={cookie}"},

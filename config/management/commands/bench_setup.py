@@ -20,15 +20,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
-from config.bench.pages import PAGES, STATUS_TOKEN, TALLY, USERNAME
+from config.bench.pages import CLASS, PAGES, STATUS_TOKEN, TALLY, USERNAME, VENUE
 from consultations.models import Topic
 from consultations.services import TALLY_OPENS_BEFORE
 from sessions.models import DispatchRequest, Session, Shift
 from sessions.services import generate_helpdesk_sessions
 from supporters.services import create_api_token
-from venues.models import HelpdeskSchedule
+from venues.models import HelpdeskSchedule, Venue
 
 AHEAD = timedelta(days=365)
 # The help desk whose tally the benchmark records into, told apart by its title.
@@ -55,18 +56,17 @@ class Command(BaseCommand):
             "--requests", type=int, default=20, help="Requests per page for --server-times."
         )
         parser.add_argument(
-            "--tally-call",
+            "--paths",
             action="store_true",
-            help="Print the path and JSON body of a tally record call the demo supporter may "
-            "make now.",
+            help="Print what each page that names a row is driven as: `KEY path [JSON body]`.",
         )
 
-    def handle(self, *args, session_for, server_times, requests, tally_call, **options):
+    def handle(self, *args, session_for, server_times, requests, paths, **options):
         if session_for:
             self.stdout.write(signed_in_session_key(session_for))
-        elif tally_call:
-            path, body = tally_call_now()
-            self.stdout.write(f"{path} {json.dumps(body)}")
+        elif paths:
+            for key, (path, body) in driven_paths().items():
+                self.stdout.write(f"{key} {path} {json.dumps(body)}" if body else f"{key} {path}")
         elif server_times:
             self.write_server_times(requests)
         else:
@@ -98,7 +98,7 @@ class Command(BaseCommand):
         token, key = create_api_token(user, "bench_setup --server-times")
         host = settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "testserver"
         try:
-            tally_path, tally_body = tally_call_now()
+            driven = driven_paths()
             for _label, path, who in PAGES:
                 client = Client(SERVER_NAME=host, HTTP_X_FORWARDED_PROTO="https")
                 if who == "cookie":
@@ -108,13 +108,14 @@ class Command(BaseCommand):
                 for attempt in range(requests + 1):
                     with CaptureQueriesContext(connection) as captured:
                         started = time.perf_counter()
-                        if path == TALLY:  # a fresh key each time, as each tap has
-                            body = {"key": str(uuid.uuid4()), **tally_body}
+                        real, body = driven.get(path, (path, None))
+                        if body:  # the tally: a fresh key each time, as each tap has
+                            body = {"key": str(uuid.uuid4()), **body}
                             response = client.post(
-                                tally_path, body, content_type="application/json", headers=headers
+                                real, body, content_type="application/json", headers=headers
                             )
                         else:
-                            response = client.get(path, headers=headers)
+                            response = client.get(real, headers=headers)
                         elapsed = time.perf_counter() - started
                     if response.status_code not in (200, 201):
                         raise CommandError(f"{path} answered {response.status_code}, not 200")
@@ -125,6 +126,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"TIME {path} {median_ms:.1f} {queries}")
         finally:
             token.delete()
+
+
+def driven_paths() -> dict[str, tuple[str, dict | None]]:
+    """The real path (and body) of each benchmarked page that names a row of the data."""
+    venue = Venue.objects.helpdesks().order_by("pk").first()
+    a_class = Session.objects.class_list().first()
+    return {
+        VENUE: (reverse("helpdesk_sessions:venue", args=[venue.pk]), None),
+        CLASS: (reverse("helpdesk_sessions:class_detail", args=[a_class.pk]), None),
+        TALLY: tally_call_now(),
+    }
 
 
 def tally_call_now() -> tuple[str, dict]:
