@@ -105,6 +105,9 @@ def test_a_date_called_off_shows_as_cancelled_with_its_reason_until_the_day_has_
     assert "6月9日 (火) 10:00–12:00 中止 大雪のため" in before
     time_machine.move_to(datetime(2026, 6, 9, 8, 0, tzinfo=TOKYO), tick=False)  # the morning of
     assert "中止 大雪のため" in text_of(client.get(url))
+    # After the hours it would have run, still that day: a resident who comes is told why.
+    time_machine.move_to(datetime(2026, 6, 9, 15, 0, tzinfo=TOKYO), tick=False)
+    assert "中止 大雪のため" in text_of(client.get(url))
     time_machine.move_to(datetime(2026, 6, 10, 8, 0, tzinfo=TOKYO), tick=False)  # the day after
     after = text_of(client.get(url))
     assert "中止" not in after

@@ -110,7 +110,13 @@ class SessionQuerySet(PublicContentQuerySet):
         Cancelled ones stay in until their day has passed, so residents see 中止 rather than a
         date that silently vanished (issue 8); the home page and the venues API both list these.
         """
-        sessions = self.of_kind(Session.Kind.HELPDESK).not_ended()
+        start_of_today = datetime.combine(
+            timezone.localdate(), time.min, tzinfo=timezone.get_current_timezone()
+        )
+        called_off_today = Q(status=Session.Status.CANCELLED, starts_at__gte=start_of_today)
+        sessions = self.of_kind(Session.Kind.HELPDESK).filter(
+            Q(ends_at__gte=timezone.now()) | called_off_today
+        )
         if within is not None:
             sessions = sessions.filter(starts_at__lt=timezone.now() + within)
         return sessions.order_by("starts_at", "id")
