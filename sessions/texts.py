@@ -120,8 +120,16 @@ TEMPLATES = {
     "reply_visit_refused": _("Group visit %(date)s %(time)s: %(reason)s"),
     # Translators: SMS to the supporters of a group visit that moved.
     "visit_moved": _("The group visit moved to %(date)s %(time)s at %(place)s."),
+    # Translators: SMS to the supporters on a smartphone class whose time changed.
+    "class_moved_team": _("The class %(title)s moved to %(date)s %(time)s at %(place)s."),
     # Smartphone classes (issue 11). To a registrant, in their language; the status page's link
     # follows on its own line where the text says so. A landline gets none of these.
+    # Translators: SMS to a resident whose class has a new time; the status page's link
+    # follows.
+    "class_moved": _(
+        "New time: %(title)s %(date)s %(time)s at %(place)s. Ref %(reference)s. If you cannot "
+        "come, cancel here:"
+    ),
     # Translators: SMS to a resident who registered for a class; the status page's link follows.
     "class_registered": _(
         "Registered: %(title)s %(date)s %(time)s at %(place)s. Ref %(reference)s. See or cancel:"

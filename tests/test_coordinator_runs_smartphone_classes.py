@@ -338,6 +338,30 @@ def test_new_times_go_through_move_session_and_the_calendars_hear_of_it(coordina
     assert shift.sequence == 1
 
 
+def test_a_new_time_is_texted_to_residents_and_supporters_and_a_landline_is_a_call(
+    coordinator, full_class
+):
+    shift = factories.shift(session=full_class)
+    landline = full_class.registrations.get(name="待ち 2")
+    landline.phone = "+81272241111"
+    landline.save()
+    change = {"starts_at": at(NEXT_TUESDAY, 13), "ends_at": at(NEXT_TUESDAY, 15)}
+
+    update_class(full_class, change, by=coordinator)
+    update_class(full_class, change, by=coordinator)  # the same again: nothing more
+
+    moved = OutboundMessage.objects.filter(idempotency_key__contains="moved")
+    residents = moved.filter(idempotency_key__startswith="registration:")
+    assert residents.count() == 3  # two seats and the first in line; not the landline
+    assert all("/classes/registrations/" in text.body for text in residents)
+    assert all(text.body.count("http") == 1 for text in residents)  # one absolute link each
+    assert moved.filter(
+        idempotency_key=f"class-moved:shift:{shift.pk}@2026-03-17T13:00:{full_class.venue_id}"
+    ).exists()
+    landline.refresh_from_db()
+    assert landline.call_back_since is not None
+
+
 def test_a_class_cannot_be_moved_into_the_past(coordinator, full_class):
     yesterday = at(date(2026, 3, 8), 10)
 

@@ -22,16 +22,17 @@ from django.utils.translation import gettext_lazy as _
 from config.errors import ServiceError
 from config.fiscal import TOKYO
 from notifications.models import OutboundMessage
-from notifications.services import cancel_pending
-from sessions.models import ClassRegistration, ClassSeries, Session
+from notifications.services import Sms, cancel_pending, queue_sms_many
+from sessions.models import ClassRegistration, ClassSeries, Session, Shift
 from sessions.services.lifecycle import move_session
-from sessions.services.registrations import offer_freed_seats
+from sessions.services.registrations import offer_freed_seats, tell_registrants_of_change
 from sessions.services.rules import (
     ATTENDANCE_OPENS_BEFORE,
     bump_calendar_sequence,
     check_is_coordinator,
     lock_session,
 )
+from sessions.texts import render_sms
 from venues.closures import ClosedDay, closed_days_with_reasons
 
 logger = logging.getLogger(__name__)
@@ -224,6 +225,8 @@ def update_class(session: Session, data: dict, *, by) -> Session:
             session = move_session(session, starts_at, ends_at, by=by)
         elif CALENDAR_FIELDS.intersection(changed):
             bump_calendar_sequence(session)
+        if moved or "venue" in changed:
+            _tell_of_change(session)
         # Seats freed once the class has begun would text the waiting residents too late.
         if session.capacity > old_capacity and not session.has_started:
             offer_freed_seats(session)
@@ -381,6 +384,32 @@ AT_THE_DOOR = (ClassRegistration.Status.REGISTERED, ClassRegistration.Status.ATT
 def attendance_open(session: Session, now=None) -> bool:
     """Attendance can be marked from 30 minutes before the start, as for supporters."""
     return (now or timezone.now()) >= session.starts_at - ATTENDANCE_OPENS_BEFORE
+
+
+def _tell_of_change(session: Session) -> None:
+    """A new time or place: the residents taking part and the supporters on the class are
+    told, each in their language (a landline: a call for the coordinators)."""
+    tell_registrants_of_change(session)
+    stamp = f"{timezone.localtime(session.starts_at):%Y-%m-%dT%H:%M}:{session.venue_id}"
+    team = Shift.objects.filter(session=session).holding_place().select_related("supporter__user")
+    texts = [
+        Sms(
+            shift.supporter.user.phone,
+            render_sms(
+                "class_moved_team",
+                shift.supporter.user.language,
+                moment=session.starts_at,
+                place=session.place_label,
+                title=session.title,
+            ),
+            OutboundMessage.Purpose.CONFIRMATION,
+            f"class-moved:shift:{shift.pk}@{stamp}",
+            related=shift,
+            language=shift.supporter.user.language,
+        )
+        for shift in team
+    ]
+    queue_sms_many(sms for sms in texts if sms.to)
 
 
 def mark_attended(registration: ClassRegistration, attended: bool, *, by) -> ClassRegistration:

@@ -288,6 +288,35 @@ def _confirm(made: list[ClassRegistration]) -> None:
     )
 
 
+def tell_registrants_of_change(session: Session) -> None:
+    """A class with a new time or place: each resident taking part is texted it in their
+    language with their status link, to cancel if they cannot come; a landline becomes a call
+    for the coordinators (`ClassRegistration.objects.to_call()`). Session locked by the caller."""
+    registrations = list(ClassRegistration.objects.filter(session=session).taking_part())
+    stamp = f"{timezone.localtime(session.starts_at):%Y-%m-%dT%H:%M}:{session.venue_id}"
+    texts = []
+    for registration in registrations:
+        registration.session = session
+        if not registration.takes_texts:
+            continue
+        body = render_registration_sms("class_moved", registration)
+        texts.append(
+            Sms(
+                registration.phone,
+                f"{body}\n{registration_url(registration)}",
+                Purpose.CONFIRMATION,
+                f"registration:{registration.pk}:moved@{stamp}",
+                related=registration,
+                language=registration.language,
+            )
+        )
+    queue_sms_many(texts)
+    landlines = [r.pk for r in registrations if r.phone and not r.takes_texts]
+    ClassRegistration.objects.filter(pk__in=landlines, call_back_since__isnull=True).update(
+        call_back_since=timezone.now()
+    )
+
+
 def registration_url(registration: ClassRegistration) -> str:
     """The secret status page's link, as texted to the registrant: a full address."""
     path = reverse("helpdesk_sessions:class_registration", args=[registration.status_token])
