@@ -11,6 +11,7 @@ from consultations.schemas import (
     ConsultationHistoryOut,
     ConsultationIn,
     CorrectionIn,
+    RecordedOut,
     TallyOut,
     VisitReportIn,
     VisitReportOut,
@@ -87,21 +88,25 @@ def entry(consultation) -> dict:
     }
 
 
-# What the record and undo calls answer with: the newest entries only, so a phone on a slow
-# line gets a small answer of the same size however long the session's list has grown.
-RECENT_SHOWN = 10
-
-
-def tally(session, *, newest: int | None = None, consultation=None) -> dict:
-    """The session's entries (all, or the `newest`), newest first, how many count, the
-    residents' answers counted and the confirmation: a fixed number of queries."""
-    entries = Consultation.objects.filter(session=session).order_by("-recorded_at", "-pk")
-    confirmation = TallyConfirmation.objects.filter(session=session).first()
+def recorded(session, consultation) -> dict:
+    """A tap's answer: the count and the entry, the same size however long the session's list
+    has grown (a supporter taps every few minutes, often on a slow line). One query."""
     return {
         "session_id": session.pk,
         "count": Consultation.objects.filter(session=session).counted().count(),
-        "consultations": [entry(each) for each in entries[:newest]],
-        "consultation": entry(consultation) if consultation else None,
+        "consultation": entry(consultation),
+    }
+
+
+def tally(session) -> dict:
+    """The session's entries, newest first, how many count, the residents' answers counted and
+    the confirmation: a fixed number of queries."""
+    entries = list(Consultation.objects.filter(session=session).order_by("-recorded_at", "-pk"))
+    confirmation = TallyConfirmation.objects.filter(session=session).first()
+    return {
+        "session_id": session.pk,
+        "count": sum(1 for consultation in entries if consultation.undone_at is None),
+        "consultations": [entry(consultation) for consultation in entries],
         "feedback": feedback_counts(session),
         "confirmed_count": confirmation.count if confirmation else None,
         "corrected_after_confirmation": corrected_after_confirmation(session, confirmation),
@@ -130,11 +135,12 @@ def list_consultations(request, session_id: int):
 
 @tally_router.post(
     "/{session_id}/consultations",
-    response={201: TallyOut, 200: TallyOut, **REFUSALS},
+    response={201: RecordedOut, 200: RecordedOut, **REFUSALS},
     summary="Record a consultation",
     description="One resident's question: topic (id), device, age band, language, resolved, "
     "minutes. With `key` (one per tap) a resend records nothing more and answers 200, with the "
-    "same `consultation`. The answer lists the newest 10 entries only. From 30 "
+    "same `consultation`. The answer is the count and the entry (the listing has the rest). "
+    "From 30 "
     "minutes before the start to the end of the session's day for its supporters "
     "(`too_early`, `closed`: 409); coordinators may correct later. Refusals: `forbidden` "
     "(403), `session_cancelled` (409), `invalid` (422).",
@@ -153,24 +159,22 @@ def record_entry(request, session_id: int, payload: ConsultationIn):
         minutes=payload.minutes,
         key=payload.key,
     )
-    return Status(
-        201 if created else 200,
-        tally(session, newest=RECENT_SHOWN, consultation=consultation),
-    )
+    return Status(201 if created else 200, recorded(session, consultation))
 
 
 @tally_router.post(
     "/{session_id}/consultations/{consultation_id}/undo",
-    response={200: TallyOut, **REFUSALS},
+    response={200: RecordedOut, **REFUSALS},
     summary="Undo a consultation",
     description="The entry stays, marked undone (who and when), and is no longer counted; "
-    "undoing again changes nothing. The session's supporters and coordinators.",
+    "undoing again changes nothing. Answers the count and the entry. The session's supporters "
+    "and coordinators.",
 )
 def undo_entry(request, session_id: int, consultation_id: int):
     session = tallied_session(request, session_id)
     consultation = get_object_or_404(Consultation, pk=consultation_id, session=session)
     consultation = undo_consultation(consultation, by=request.user)
-    return tally(session, newest=RECENT_SHOWN, consultation=consultation)
+    return recorded(session, consultation)
 
 
 @tally_router.post(

@@ -70,13 +70,7 @@ class FeedbackCountsOut(Schema):
 class TallyOut(Schema):
     session_id: int
     count: int = Field(description="Consultations counted (undone ones left out).")
-    consultations: list[ConsultationOut] = Field(
-        description="Newest first, undone included: every entry when listing, the newest 10 "
-        "in the answer to recording or undoing one."
-    )
-    consultation: ConsultationOut | None = Field(
-        None, description="The entry this call recorded or undid (recording and undoing only)."
-    )
+    consultations: list[ConsultationOut] = Field(description="Newest first, undone included.")
     feedback: FeedbackCountsOut = Field(description="Residents' anonymous answers, counted.")
     confirmed_count: int | None = Field(
         None, description="The count the lead confirmed, when the tally has been confirmed."
@@ -84,6 +78,14 @@ class TallyOut(Schema):
     corrected_after_confirmation: bool = Field(
         False, description="The records changed after the tally was confirmed."
     )
+
+
+class RecordedOut(Schema):
+    """What a tap gets back, small for a phone on a slow line: the count and the entry."""
+
+    session_id: int
+    count: int = Field(description="Consultations counted now (undone ones left out).")
+    consultation: ConsultationOut = Field(description="The entry this call recorded or undid.")
 
 
 class CorrectionIn(Schema):

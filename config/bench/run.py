@@ -24,6 +24,7 @@ Settings (environment):
     BENCH_THREADS        wrk threads (2)
     BENCH_PORT           gunicorn's port on 127.0.0.1 (8799)
     BENCH_SERVER_TIMES   test-client requests per page for the server-time column (20; 0: skip)
+    BENCH_ONLY           drive only the pages whose label contains this text (and the floor)
 
 Run it as `python -m config.bench.run` from the project's root (`make bench` does).
 """
@@ -249,6 +250,8 @@ def main():
     threads = setting("BENCH_THREADS", 2)
     port = setting("BENCH_PORT", 8799)
     server_requests = setting("BENCH_SERVER_TIMES", 20)
+    only = os.environ.get("BENCH_ONLY", "")
+    pages = [PAGES[0], *(page for page in PAGES[1:] if only in page[0])]
     base = f"http://127.0.0.1:{port}"
 
     ensure_wrk()
@@ -317,13 +320,13 @@ def main():
         # One pass over every page first, not counted: each worker fills its caches, and
         # whatever the setup left running (the database writing out the seeded rows) is done
         # before the first measured page, not during it.
-        for _label, page, who in PAGES if warmup else []:
+        for _label, page, who in pages if warmup else []:
             path, body = driven.get(page, (page, None))
             headers = dict([PROXY_HEADER]) | auth_headers[who]
             drive(base + path, headers, warmup, connections, threads, body)
-        floor = PAGES[0]
+        floor = pages[0]
         order = [floor]
-        for page in PAGES[1:]:
+        for page in pages[1:]:
             order += [page, floor]
         for label, page, who in order:
             path, body = driven.get(page, (page, None))
