@@ -15,6 +15,7 @@ import uuid
 from contextvars import ContextVar
 from functools import wraps
 
+from allauth.core import ratelimit
 from django.contrib.messages import get_messages
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.db import DatabaseCache
@@ -294,3 +295,22 @@ def public_context(request, context: dict) -> dict:
     if getattr(request, "renders_public_page", False):
         return {**context, "csrf_token": CSRF_PLACEHOLDER}
     return context
+
+
+class PublicLimit:
+    """How many posts one network may make to a public form in an hour, counted by allauth's
+    rate limits (`settings.ACCOUNT_RATE_LIMITS[action]`). Only a post that was accepted counts,
+    so a resident correcting a mistake is not locked out; coordinators entering what residents
+    phoned in are never limited."""
+
+    def __init__(self, action: str):
+        self.action = action
+
+    def reached(self, http_request) -> bool:
+        if getattr(http_request.user, "is_coordinator", False):
+            return False
+        return not ratelimit.consume(http_request, action=self.action, dry_run=True)
+
+    def count(self, http_request) -> None:
+        if not getattr(http_request.user, "is_coordinator", False):
+            ratelimit.consume(http_request, action=self.action)

@@ -10,7 +10,6 @@ second insert fails inside a savepoint and the first request is answered instead
 import logging
 from datetime import timedelta
 
-from allauth.core import ratelimit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -22,6 +21,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
+from config.public_pages import PublicLimit
 from notifications.services import absolute_url
 from sessions.models import DispatchRequest, RequestEvent
 from sessions.services.requests import record, tell_representative
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 Channel = DispatchRequest.Channel
 MAX_PREFERRED_DATES = 3
-RATE_LIMIT_ACTION = "dispatch_request"  # settings.ACCOUNT_RATE_LIMITS
+LIMIT = PublicLimit("dispatch_request")  # settings.ACCOUNT_RATE_LIMITS
 
 # What a request must say; the form marks these fields required from this list.
 REQUIRED = (
@@ -268,16 +268,6 @@ def _bad_choice() -> str:
     return gettext("Select a valid choice. That choice is not one of the available choices.")
 
 
-def is_rate_limited(http_request) -> bool:
-    """True when the network `http_request` comes from has made its requests for the hour.
-    Coordinators entering phoned-in requests are never limited."""
-    if getattr(http_request.user, "is_coordinator", False):
-        return False
-    return not ratelimit.consume(http_request, action=RATE_LIMIT_ACTION, dry_run=True)
-
-
-def count_request_from(http_request) -> None:
-    """Count a request made against the network's limit (a refused one does not count, so a
-    resident correcting a mistake is not locked out)."""
-    if not getattr(http_request.user, "is_coordinator", False):
-        ratelimit.consume(http_request, action=RATE_LIMIT_ACTION)
+# The network's limit on public requests (`PublicLimit`: the view and the API call these).
+is_rate_limited = LIMIT.reached
+count_request_from = LIMIT.count

@@ -18,7 +18,6 @@ import logging
 import re
 from datetime import timedelta
 
-from allauth.core import ratelimit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,6 +28,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
+from config.public_pages import PublicLimit
 from notifications.models import OutboundMessage
 from notifications.quiet_hours import earliest_send_time
 from notifications.services import Sms, absolute_url, cancel_pending, queue_sms_many
@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 Status = ClassRegistration.Status
 Purpose = OutboundMessage.Purpose
-RATE_LIMIT_ACTION = "class_registration"  # settings.ACCOUNT_RATE_LIMITS
+LIMIT = PublicLimit("class_registration")  # settings.ACCOUNT_RATE_LIMITS
 
 # Kana as people write their names: hiragana, katakana (full and half width), the long-vowel
 # mark, the middle dot and spaces.
@@ -323,18 +323,9 @@ def registration_url(registration: ClassRegistration) -> str:
     return absolute_url(path)
 
 
-def is_rate_limited(http_request) -> bool:
-    """True when the network `http_request` comes from has made its registrations for the
-    hour. Coordinators taking registrations by phone are never limited."""
-    if getattr(http_request.user, "is_coordinator", False):
-        return False
-    return not ratelimit.consume(http_request, action=RATE_LIMIT_ACTION, dry_run=True)
-
-
-def count_registration_from(http_request) -> None:
-    """Count a registration made against the network's limit (refused input does not count)."""
-    if not getattr(http_request.user, "is_coordinator", False):
-        ratelimit.consume(http_request, action=RATE_LIMIT_ACTION)
+# The network's limit on public registrations (`PublicLimit`: the view and the API call these).
+is_rate_limited = LIMIT.reached
+count_registration_from = LIMIT.count
 
 
 def add_registration(registration: ClassRegistration, *, by) -> ClassRegistration:
