@@ -40,9 +40,10 @@ install: $(VENV)/.installed-app
 install-dev: $(VENV)/.installed-dev
 	@mkdir -p var
 
+# The cache table comes first: data migrations already mark the public pages stale in it.
 run: install-dev
-	$(PY) manage.py migrate --no-input
 	$(PY) manage.py createcachetable
+	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "  digisapo: http://127.0.0.1:$(PORT)/   API docs: http://127.0.0.1:$(PORT)/api/docs"

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.fiscal import FiscalYear
 from config.i18n import language_choices
 from config.public_pages import PublicContentQuerySet
 
@@ -293,3 +294,31 @@ class ConsultationChange(models.Model):
 
     def __str__(self):
         return f"{self.consultation_id} · {self.get_kind_display()}"
+
+
+class PublishedReport(models.Model):
+    """A fiscal year's annual report as a coordinator closed it (issue 12): the figures the city
+    published are kept as they were, and the report shows any later correction beside them."""
+
+    fiscal_year = models.PositiveSmallIntegerField(
+        _("fiscal year"), unique=True, help_text=_("The year it starts in: 2024 = FY2024.")
+    )
+    # {"headline": {key: value}, "tables": {table key: {row key: {column key: value}}}}
+    figures = models.JSONField(_("published figures"), editable=False)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    closed_at = models.DateTimeField(_("closed at"))
+
+    class Meta:
+        ordering = ["-fiscal_year"]
+        verbose_name = _("published annual report")
+        verbose_name_plural = _("published annual reports")
+
+    def __str__(self):
+        return str(FiscalYear(self.fiscal_year).label)

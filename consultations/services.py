@@ -8,8 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,50 +24,45 @@ from consultations.models import (
     TallyConfirmation,
     Topic,
 )
-from sessions.models import DispatchRequest, Session, Shift
+from consultations.statistics.figures import headline_by_year
+from sessions.models import DispatchRequest, Shift
 from sessions.services import complete_request, mark_attendance, mark_held
 from sessions.services.requests import lock_request
 from sessions.services.rules import is_lead_of, lock_session
-from supporters.models import Supporter
 
 
 @dataclass(frozen=True)
 class AnnualFigures:
-    """The city's headline table for one fiscal year (only sessions that took place count)."""
+    """The city's headline table for one fiscal year, as the annual report counts it
+    (consultations/statistics/figures.py holds the definitions)."""
 
     fiscal_year: FiscalYear
     helpdesk_sessions_held: int  # 開催回数
     consultations: int  # 相談受付件数
     dispatches_held: int  # 出張件数
     dispatch_participants: int  # 講習参加人数
-    active_supporters: int  # サポーター数, on the year's last day
+    active_supporters: int  # サポーター数, on the year's last day (today, for the current year)
     classes_held: int
-    class_participants: int
+    class_participants: int  # attendances (延べ)
+    class_distinct_participants: int = 0  # 実人員
+    serving_supporters: int = 0
 
 
 def annual_figures(fiscal_year: FiscalYear) -> AnnualFigures:
-    """Count the fiscal year's sessions that took place (`Session.objects.took_place()`, the
-    same as supporters' hours), their consultations and participants, and the supporters."""
-    held = Session.objects.in_fiscal_year(fiscal_year).took_place()
-    kind = Session.Kind
-    # One row per session: the report is one-to-one, so the join multiplies nothing.
-    sessions = held.aggregate(
-        helpdesk_sessions_held=Count("id", filter=Q(kind=kind.HELPDESK)),
-        dispatches_held=Count("id", filter=Q(kind=kind.DISPATCH)),
-        dispatch_participants=Coalesce(
-            Sum("report__participants", filter=Q(kind=kind.DISPATCH)), 0
-        ),
-        classes_held=Count("id", filter=Q(kind=kind.CLASS)),
-        class_participants=Coalesce(Sum("report__participants", filter=Q(kind=kind.CLASS)), 0),
-    )
-    consultations = (
-        Consultation.objects.counted().filter(session__in=held.filter(kind=kind.HELPDESK)).count()
-    )
+    """The headline figures of `fiscal_year`, the same as the annual report's."""
+    counted = headline_by_year(fiscal_year, fiscal_year, timezone.localdate())
+    figures = counted[fiscal_year.start_year]
     return AnnualFigures(
         fiscal_year=fiscal_year,
-        consultations=consultations,
-        active_supporters=Supporter.objects.active_on(fiscal_year.last_day).count(),
-        **sessions,
+        helpdesk_sessions_held=figures["help_desk_sessions"],
+        consultations=figures["consultations"],
+        dispatches_held=figures["dispatches"],
+        dispatch_participants=figures["dispatch_participants"],
+        active_supporters=figures["active_supporters"],
+        classes_held=figures["classes"],
+        class_participants=figures["class_participants"],
+        class_distinct_participants=figures["class_distinct_participants"],
+        serving_supporters=figures["serving_supporters"],
     )
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from config.i18n import language_choices
 from config.public_pages import PublicContentQuerySet
-from supporters.phones import validate_e164
+from supporters.phones import participant_key_of, validate_e164
 
 COORDINATORS_GROUP = "coordinators"
 COORDINATE_PERMISSION = "supporters.coordinate_programme"
@@ -80,6 +80,11 @@ class User(AbstractUser):
         _("mobile phone"), max_length=16, blank=True, validators=[validate_e164]
     )
     phone_verified = models.BooleanField(_("phone verified"), default=False)
+    # The same keyed hash of the phone number a class registration keeps (issue 12): the annual
+    # report counts how many of a year's class participants became supporters, without numbers.
+    participant_key = models.CharField(
+        _("participant key"), max_length=64, blank=True, editable=False, db_index=True
+    )
     language = models.CharField(
         _("language"), max_length=10, choices=language_choices, default="ja"
     )
@@ -113,6 +118,14 @@ class User(AbstractUser):
     def __str__(self):
         full = self.get_full_name()
         return full or self.username
+
+    def save(self, *args, **kwargs):
+        key = participant_key_of(self.phone) if self.phone else ""
+        if key != self.participant_key:
+            self.participant_key = key
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "participant_key"}
+        super().save(*args, **kwargs)
 
     @cached_property
     def is_coordinator(self) -> bool:

@@ -3,10 +3,13 @@ shown, typed and searched for as people write them (090-1234-5678). An identity 
 app may import it."""
 
 import contextlib
+import hashlib
+import hmac
 import re
 
 import phonenumbers
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -100,3 +103,10 @@ class PhoneAdminMixin:
             with contextlib.suppress(ValidationError):
                 search_term = normalize_phone(term)
         return super().get_search_results(request, queryset, search_term)
+
+
+def participant_key_of(phone: str) -> str:
+    """The keyed hash of a normalised phone number (HMAC-SHA256 with PARTICIPANT_KEY_SECRET):
+    the same person across classes, for the distinct-people count (実人員), without the number."""
+    secret = settings.PARTICIPANT_KEY_SECRET.encode()
+    return hmac.new(secret, phone.encode(), hashlib.sha256).hexdigest()

@@ -116,5 +116,6 @@ class DemoBuilder(VenueBuilder, SupporterBuilder, SessionBuilder, ConsultationBu
         self.add_shifts()
         self.add_consultations()
         self.add_reports_and_registrations()
+        self.add_feedback()
         self.add_open_requests()
         self.save_requests()

@@ -20,8 +20,9 @@ from config.demo.data import (
     TOPIC_WEIGHTS,
 )
 from config.fiscal import FiscalYear
-from consultations.models import Consultation, SessionReport, Topic
+from consultations.models import Consultation, Feedback, SessionReport, Topic
 from sessions.models import ClassRegistration, Session, Shift
+from supporters.phones import participant_key_of
 
 
 class ConsultationBuilder(BaseBuilder):
@@ -155,4 +156,71 @@ class ConsultationBuilder(BaseBuilder):
                     )
                 )
         SessionReport.objects.bulk_create(reports)
+        self.bring_participants_back(registrations)
         ClassRegistration.objects.bulk_create(registrations)
+
+    def bring_participants_back(self, registrations):
+        """Residents come back: many take several classes of a course or a series (so the
+        report's 実人員 is below its 延べ), and some of a year's participants later join as
+        supporters (the city's course → supporter figure). Drawn from a generator of its own
+        after the registrations, so everything else stays as it was."""
+        rng = self.rng("class-people")
+        ordered = sorted(registrations, key=lambda r: r.session.starts_at)
+        seen, at_class = [], defaultdict(set)
+        for registration in ordered:
+            taken = at_class[id(registration.session)]
+            if seen and registration.session.language == "ja" and rng.random() < 0.5:
+                person = rng.choice(seen)
+                if person[2] not in taken:
+                    registration.name, registration.name_kana, registration.phone = person[:3]
+                    registration.language = person[3]
+            else:
+                seen.append(
+                    (
+                        registration.name,
+                        registration.name_kana,
+                        registration.phone,
+                        registration.language,
+                    )
+                )
+            taken.add(registration.phone)
+        attended = [r for r in ordered if r.status == ClassRegistration.Status.ATTENDED]
+        newcomers = [m for m in self.members if m.joined_on >= FiscalYear(2024).first_day]
+        for member in rng.sample(newcomers, len(newcomers) // 3):
+            before = [
+                r
+                for r in attended
+                if _local_day(r.session) < member.joined_on
+                and member.supporter.user.phone not in at_class[id(r.session)]
+            ]
+            if before:
+                registration = rng.choice(before[-20:])
+                user = member.supporter.user
+                at_class[id(registration.session)].add(user.phone)
+                registration.name = f"{user.last_name} {user.first_name}"
+                registration.name_kana = (
+                    f"{member.supporter.family_name_kana} {member.supporter.given_name_kana}"
+                )
+                registration.phone, registration.language = user.phone, "ja"
+        for registration in registrations:
+            registration.participant_key = participant_key_of(registration.phone)
+
+    def add_feedback(self):
+        """Residents' answers on how it went (the three faces), from the QR card on the desk:
+        about one resident in three answers."""
+        rng = self.rng("feedback")
+        answers = []
+        for session in self.sessions:
+            if session.status != Session.Status.HELD:
+                continue
+            for n in range(rng.randint(0, 4 if session.kind == Session.Kind.HELPDESK else 6)):
+                answer = rng.choices(list(Feedback.Answer), weights=[68, 24, 8])[0]
+                answers.append(
+                    Feedback(
+                        session=session,
+                        answer=answer,
+                        device=f"demo-{session.pk}-{n}",
+                        language=self.language(rng, 0.04),
+                    )
+                )
+        Feedback.objects.bulk_create(answers)

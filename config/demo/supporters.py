@@ -18,6 +18,7 @@ from config.demo.data import (
 )
 from config.fiscal import FiscalYear
 from supporters.models import Availability, Skill, Supporter, User
+from supporters.phones import participant_key_of
 
 
 class SupporterBuilder(BaseBuilder):
@@ -106,6 +107,7 @@ class SupporterBuilder(BaseBuilder):
                 first_name=given,
                 phone=phone,
                 phone_verified=True,
+                participant_key=participant_key_of(phone),
                 is_active=status != Supporter.Status.WITHDRAWN,
                 date_joined=_at(joined, time(10)),
             )

@@ -1,7 +1,6 @@
 """Residents' side: group-visit requests and class registrations (personal data lives here)."""
 
 import hashlib
-import hmac
 import secrets
 from datetime import datetime, time, timedelta
 
@@ -15,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from config.i18n import language_choices
 from config.public_pages import PublicContentQuerySet
-from supporters.phones import format_national, is_landline, validate_e164
+from supporters.phones import format_national, is_landline, participant_key_of, validate_e164
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
@@ -508,13 +507,6 @@ class DispatchInvitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.outcome == self.Outcome.OPEN
-
-
-def participant_key_of(phone: str) -> str:
-    """The keyed hash of a normalised phone number (HMAC-SHA256 with PARTICIPANT_KEY_SECRET):
-    the same person across classes, for the distinct-people count (実人員), without the number."""
-    secret = settings.PARTICIPANT_KEY_SECRET.encode()
-    return hmac.new(secret, phone.encode(), hashlib.sha256).hexdigest()
 
 
 # Seats left show on the public class list: every write marks the public pages stale.
