@@ -5,6 +5,7 @@ from consultations.models import (
     Consultation,
     ConsultationChange,
     Feedback,
+    PublishedReport,
     SessionReport,
     TallyConfirmation,
     Topic,
@@ -178,3 +179,12 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PublishedReport)
+class PublishedReportAdmin(ReadOnlyAdmin):
+    """A closed year's published figures: closed on the annual report's page, never edited."""
+
+    list_display = ["__str__", "closed_at", "closed_by"]
+    readonly_fields = ["fiscal_year", "closed_at", "closed_by"]
+    exclude = ["figures"]

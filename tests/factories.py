@@ -62,7 +62,7 @@ def supporter(user_kwargs=None, **kwargs) -> Supporter:
     account = (
         kwargs.pop("user")
         if "user" in kwargs
-        else user(phone=phone_number(), phone_verified=True, **(user_kwargs or {}))
+        else user(**{"phone": phone_number(), "phone_verified": True, **(user_kwargs or {})})
     )
     fields = {
         "family_name": "前橋",

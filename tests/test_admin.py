@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.fiscal import TOKYO
-from consultations.models import ConsultationChange, Feedback, TallyConfirmation
+from consultations.models import ConsultationChange, Feedback, PublishedReport, TallyConfirmation
 from notifications.models import InboundMessage, OptOut, OutboundMessage
 from notifications.services import queue_sms
 from sessions.models import (
@@ -49,6 +49,7 @@ NO_ADD_PAGE = {
     # The tally and a coordinator's corrections write them, with who and when (issue 11).
     "consultations.consultation",
     "consultations.consultationchange",
+    "consultations.publishedreport",  # closing a year on the annual report's page (issue 12)
 }
 # Enough for a changelist with its filters and date drill-down, and far below one query a row.
 CHANGELIST_QUERY_BUDGET = 16
@@ -156,6 +157,11 @@ MAKERS = {
     ),
     "consultations.tallyconfirmation": lambda: TallyConfirmation.objects.create(
         session=factories.session(), count=3, confirmed_at=timezone.now()
+    ),
+    "consultations.publishedreport": lambda: PublishedReport.objects.create(
+        fiscal_year=2000 + next(_seq),
+        figures={"headline": {}, "tables": {}},
+        closed_at=timezone.now(),
     ),
     "notifications.outboundmessage": make_outbound_message,
     "notifications.optout": make_opt_out,

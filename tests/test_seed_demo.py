@@ -13,6 +13,7 @@ from config.demo import DEMO_SUPPORTER_PHONE, DEMO_USERNAMES, DemoError, ensure_
 from config.fiscal import TOKYO, FiscalYear
 from consultations.models import Consultation, SessionReport
 from consultations.services import annual_figures
+from consultations.statistics.report import build_annual_report
 from sessions.models import ClassRegistration, DispatchRequest, Session, Shift
 from supporters.models import Supporter, User
 from supporters.phones import validate_e164
@@ -63,6 +64,29 @@ def test_fy2024_figures_are_the_citys_own(demo):
     assert figures.dispatch_participants == 658
     assert figures.active_supporters == 132
     assert figures.classes_held > 0
+
+
+def test_the_annual_report_for_fy2024_shows_the_citys_table_and_every_breakdown(demo):
+    with time_machine.travel(NOW, tick=False):
+        report = build_annual_report(FY2024)
+    headline = report.headline
+
+    assert [headline[key] for key in ("help_desk_sessions", "consultations", "dispatches")] == [
+        175,
+        1523,
+        72,
+    ]
+    assert (headline["dispatch_participants"], headline["active_supporters"]) == (658, 132)
+    # Residents come back to classes: fewer people than attendances; some became supporters.
+    assert 0 < headline["class_distinct_participants"] < headline["class_participants"]
+    became = report.table("course_to_supporter").rows[1].values["people"]
+    assert became > 0
+    for table in report.tables:
+        assert table.rows, table.key
+        values = [v for row in table.all_rows for v in row.values.values() if v]
+        assert values, f"{table.key} has nothing to show"
+    for key in ("classes_by_level", "classes_by_organiser", "classes_by_devices"):
+        assert len(report.table(key).rows) >= 2, key
 
 
 def test_each_helpdesk_venue_held_25_sessions_in_fy2024_from_its_schedule(demo):
