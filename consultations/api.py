@@ -27,7 +27,7 @@ from consultations.services import (
     file_visit_report,
     may_correct,
     may_tally,
-    record_consultation,
+    record_counted,
     remove_consultation,
     restore_consultation,
     tally_count,
@@ -157,7 +157,7 @@ def record_entry(request, session_id: int, payload: ConsultationIn):
     if not may_tally(request.user, session):
         raise TallyError("forbidden")
     topic = tally_topic(payload.topic)
-    consultation, created = record_consultation(
+    consultation, created, count = record_counted(
         session,
         by=request.user,
         topic=topic,
@@ -168,7 +168,8 @@ def record_entry(request, session_id: int, payload: ConsultationIn):
         minutes=payload.minutes,
         key=payload.key,
     )
-    return Status(201 if created else 200, recorded(session, consultation))
+    answer = {"session_id": session.pk, "count": count, "consultation": entry(consultation)}
+    return Status(201 if created else 200, answer)
 
 
 @tally_router.post(

@@ -226,6 +226,34 @@ def record_consultation(
     """One resident's question at `session`, as statistics (never a name). `key`: the phone's
     key for this tap; the same key again (a double tap, a resend) is the same entry, `created`
     False. Two supporters recording at once both count: each entry is its own row."""
+    consultation, created, _count = record_counted(
+        session,
+        by=by,
+        topic=topic,
+        device=device,
+        age_band=age_band,
+        language=language,
+        resolved=resolved,
+        minutes=minutes,
+        key=key,
+    )
+    return consultation, created
+
+
+def record_counted(
+    session,
+    *,
+    by,
+    topic,
+    device: str,
+    age_band: str = AgeBand.UNKNOWN,
+    language: str = "ja",
+    resolved: bool = True,
+    minutes: int = 15,
+    key=None,
+) -> tuple[Consultation, bool, int]:
+    """`record_consultation`, with how many of the session's entries count now (the answer to a
+    tap): on PostgreSQL the insert and the count are one statement."""
     _check_tally_open(session, by)
     languages = {code for code, _name in settings.LANGUAGES}
     if (
@@ -252,17 +280,19 @@ def record_consultation(
     # (the unique `consultation_entry_once`). A resend racing its tap waits in the database for
     # the tap's insert to commit (or roll back), then does nothing; the entry is then read in a
     # statement of its own, which sees it.
+    counted_with_it = connection.vendor == "postgresql"
+    values = _inserted_values(consultation) + ([session.pk] if counted_with_it else [])
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.vendor), _inserted_values(consultation))
+        cursor.execute(_insert_sql(counted_with_it), values)
         row = cursor.fetchone()
     if row is None:
         existing = _entry_with(key) if key is not None else None
         if existing is None:
             raise IntegrityError("The consultation was not recorded.")
-        return _same_entry(existing, session)
+        return *_same_entry(existing, session), tally_count(session)
     consultation.pk = row[0]
     consultation._state.adding, consultation._state.db = False, connection.alias
-    return consultation, True
+    return consultation, True, row[1] if counted_with_it else tally_count(session)
 
 
 # The columns the record call writes: its SQL is written once per process (Django's ORM built
@@ -282,16 +312,21 @@ _INSERTED = (
 
 
 @cache
-def _insert_sql(vendor: str) -> str:
+def _insert_sql(counted: bool) -> str:
+    """The insert; `counted`: in a statement that also counts the session's entries (on
+    PostgreSQL; the count's snapshot is the statement's, taken before the insert: +1)."""
     meta, quote = Consultation._meta, connection.ops.quote_name
     columns = ", ".join(quote(meta.get_field(name).column) for name in _INSERTED)
-    key = quote(meta.get_field("entry_key").column)
-    return (
+    key, pk = quote(meta.get_field("entry_key").column), quote(meta.pk.column)
+    insert = (
         f"INSERT INTO {quote(meta.db_table)} ({columns}) "
         f"VALUES ({', '.join(['%s'] * len(_INSERTED))}) "
         f"ON CONFLICT ({key}) WHERE {key} IS NOT NULL DO NOTHING "
-        f"RETURNING {quote(meta.pk.column)}"
+        f"RETURNING {pk}"
     )
+    if not counted:
+        return insert
+    return f"WITH new AS ({insert}) SELECT {pk}, ({_count_sql()}) + 1 FROM new"
 
 
 def _inserted_values(consultation) -> list:
@@ -305,12 +340,12 @@ def tally_count(session) -> int:
     """How many of the session's entries count (not undone) now: one query, its SQL written once
     per process (the answer to every tap)."""
     with connection.cursor() as cursor:
-        cursor.execute(_count_sql(connection.vendor), [session.pk])
+        cursor.execute(_count_sql(), [session.pk])
         return cursor.fetchone()[0]
 
 
 @cache
-def _count_sql(vendor: str) -> str:
+def _count_sql() -> str:
     meta, quote = Consultation._meta, connection.ops.quote_name
     return (
         f"SELECT COUNT(*) FROM {quote(meta.db_table)} "
