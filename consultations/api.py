@@ -1,6 +1,7 @@
 """Consultations: a group visit's report (issue 10), mounted at /api/dispatch-requests beside
 the request's other steps, and a session's consultation tally (issue 11), at /api/sessions."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Status
@@ -26,9 +27,12 @@ from consultations.services import (
     file_visit_report,
     may_correct,
     may_tally,
-    record_consultation,
+    record_counted,
     remove_consultation,
     restore_consultation,
+    tally_count,
+    tally_session,
+    tally_topic,
     undo_consultation,
 )
 from sessions.models import DispatchRequest, Session
@@ -93,7 +97,7 @@ def recorded(session, consultation) -> dict:
     has grown (a supporter taps every few minutes, often on a slow line). One query."""
     return {
         "session_id": session.pk,
-        "count": Consultation.objects.filter(session=session).counted().count(),
+        "count": tally_count(session),
         "consultation": entry(consultation),
     }
 
@@ -146,9 +150,14 @@ def list_consultations(request, session_id: int):
     "(403), `session_cancelled` (409), `invalid` (422).",
 )
 def record_entry(request, session_id: int, payload: ConsultationIn):
-    session = tallied_session(request, session_id)
-    topic = Topic.objects.filter(pk=payload.topic).first()
-    consultation, created = record_consultation(
+    # The session with its team and the topic as of the public content version: no query.
+    session = tally_session(session_id)
+    if session is None:
+        raise Http404
+    if not may_tally(request.user, session):
+        raise TallyError("forbidden")
+    topic = tally_topic(payload.topic)
+    consultation, created, count = record_counted(
         session,
         by=request.user,
         topic=topic,
@@ -159,7 +168,8 @@ def record_entry(request, session_id: int, payload: ConsultationIn):
         minutes=payload.minutes,
         key=payload.key,
     )
-    return Status(201 if created else 200, recorded(session, consultation))
+    answer = {"session_id": session.pk, "count": count, "consultation": entry(consultation)}
+    return Status(201 if created else 200, answer)
 
 
 @tally_router.post(

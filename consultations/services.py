@@ -5,15 +5,17 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache, partial
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceError
 from config.fiscal import FiscalYear
+from config.fragments import kept_value
 from consultations.models import (
     AgeBand,
     Consultation,
@@ -25,7 +27,7 @@ from consultations.models import (
     Topic,
 )
 from consultations.statistics.figures import headline_by_year
-from sessions.models import DispatchRequest, Shift
+from sessions.models import DispatchRequest, Session, Shift
 from sessions.services import complete_request, mark_attendance, mark_held
 from sessions.services.requests import lock_request
 from sessions.services.rules import is_lead_of, lock_session
@@ -160,6 +162,36 @@ def may_tally(user, session) -> bool:
     return session.roster_visible_to(user)
 
 
+def tally_session(session_id):
+    """The session as the tally's rules read it (its start, its status, its team), or None:
+    kept per public content version and minute (sessions and shifts are public content, so a
+    session called off or a supporter leaving its team replaces the version), no query after
+    the first in a version. For the record call, which a supporter's phone makes every tap."""
+    return kept_value("tally-session", int(session_id), partial(_tally_session, session_id))
+
+
+def _tally_session(session_id):
+    session = Session.objects.only("pk", "kind", "starts_at", "status").filter(pk=session_id)
+    session = session.first()
+    if session is not None:
+        shifts = Shift.objects.active().filter(session_id=session.pk)
+        # What `Session.team` reads: who, the status (on the team or not) and the role.
+        session.active_shifts = list(
+            shifts.only("pk", "session_id", "supporter_id", "role", "status")
+        )
+    return session
+
+
+def tally_topic(topic_id):
+    """The topic with this id, or None, kept per public content version (topics are public
+    content): the record call checks it with `record_consultation` without a query."""
+    return kept_value("tally-topic", int(topic_id), partial(_topic, topic_id))
+
+
+def _topic(topic_id):
+    return Topic.objects.filter(pk=topic_id).first()
+
+
 def _check_tally_open(session, by) -> None:
     if not may_tally(by, session):
         raise TallyError("forbidden")
@@ -188,6 +220,34 @@ def record_consultation(
     """One resident's question at `session`, as statistics (never a name). `key`: the phone's
     key for this tap; the same key again (a double tap, a resend) is the same entry, `created`
     False. Two supporters recording at once both count: each entry is its own row."""
+    consultation, created, _count = record_counted(
+        session,
+        by=by,
+        topic=topic,
+        device=device,
+        age_band=age_band,
+        language=language,
+        resolved=resolved,
+        minutes=minutes,
+        key=key,
+    )
+    return consultation, created
+
+
+def record_counted(
+    session,
+    *,
+    by,
+    topic,
+    device: str,
+    age_band: str = AgeBand.UNKNOWN,
+    language: str = "ja",
+    resolved: bool = True,
+    minutes: int = 15,
+    key=None,
+) -> tuple[Consultation, bool, int]:
+    """`record_consultation`, with how many of the session's entries count now (the answer to a
+    tap): on PostgreSQL the insert and the count are one statement."""
     _check_tally_open(session, by)
     languages = {code for code, _name in settings.LANGUAGES}
     if (
@@ -199,27 +259,93 @@ def record_consultation(
         or not 1 <= minutes <= 240
     ):
         raise TallyError("invalid")
-    if key is not None and (existing := _entry_with(key)) is not None:
-        return _same_entry(existing, session)
-    try:
-        with transaction.atomic():  # a savepoint: the loser of a resend race carries on
-            consultation = Consultation.objects.create(
-                session=session,
-                topic=topic,
-                device=device,
-                age_band=age_band,
-                language=language,
-                is_resolved=resolved,
-                minutes=minutes,
-                recorded_by=by,
-                entry_key=key,
-            )
-    except IntegrityError:
-        existing = _entry_with(key) if key else None
+    consultation = Consultation(
+        session=session,
+        topic=topic,
+        device=device,
+        age_band=age_band,
+        language=language,
+        is_resolved=resolved,
+        minutes=minutes,
+        recorded_by=by,
+        entry_key=key,
+    )
+    # One statement, no transaction of its own: the insert, unless the key is already taken
+    # (the unique `consultation_entry_once`). A resend racing its tap waits in the database for
+    # the tap's insert to commit (or roll back), then does nothing; the entry is then read in a
+    # statement of its own, which sees it.
+    counted_with_it = connection.vendor == "postgresql"
+    values = _inserted_values(consultation) + ([session.pk] if counted_with_it else [])
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(counted_with_it), values)
+        row = cursor.fetchone()
+    if row is None:
+        existing = _entry_with(key) if key is not None else None
         if existing is None:
-            raise
-        return _same_entry(existing, session)
-    return consultation, True
+            raise IntegrityError("The consultation was not recorded.")
+        return *_same_entry(existing, session), tally_count(session)
+    consultation.pk = row[0]
+    consultation._state.adding, consultation._state.db = False, connection.alias
+    return consultation, True, row[1] if counted_with_it else tally_count(session)
+
+
+# The columns the record call writes: its SQL is written once per process (Django's ORM built
+# and compiled the insert on every tap, most of the call's CPU; docs/performance.md, issue 11).
+_INSERTED = (
+    "session",
+    "topic",
+    "device",
+    "age_band",
+    "language",
+    "is_resolved",
+    "minutes",
+    "recorded_by",
+    "recorded_at",
+    "entry_key",
+)
+
+
+@cache
+def _insert_sql(counted: bool) -> str:
+    """The insert; `counted`: in a statement that also counts the session's entries (on
+    PostgreSQL; the count's snapshot is the statement's, taken before the insert: +1)."""
+    meta, quote = Consultation._meta, connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in _INSERTED)
+    key, pk = quote(meta.get_field("entry_key").column), quote(meta.pk.column)
+    insert = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(_INSERTED))}) "
+        f"ON CONFLICT ({key}) WHERE {key} IS NOT NULL DO NOTHING "
+        f"RETURNING {pk}"
+    )
+    if not counted:
+        return insert
+    return f"WITH new AS ({insert}) SELECT {pk}, ({_count_sql()}) + 1 FROM new"
+
+
+def _inserted_values(consultation) -> list:
+    fields = [Consultation._meta.get_field(name) for name in _INSERTED]
+    return [
+        field.get_db_prep_save(field.pre_save(consultation, True), connection) for field in fields
+    ]
+
+
+def tally_count(session) -> int:
+    """How many of the session's entries count (not undone) now: one query, its SQL written once
+    per process (the answer to every tap)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_count_sql(), [session.pk])
+        return cursor.fetchone()[0]
+
+
+@cache
+def _count_sql() -> str:
+    meta, quote = Consultation._meta, connection.ops.quote_name
+    return (
+        f"SELECT COUNT(*) FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.get_field('session').column)} = %s "
+        f"AND {quote(meta.get_field('undone_at').column)} IS NULL"
+    )
 
 
 def _entry_with(key):

@@ -4,11 +4,12 @@ that keeps who and when, and the figures count what was not undone (issue 11).""
 
 import json
 import threading
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from config.fiscal import FiscalYear
 from consultations.models import Consultation
@@ -248,12 +249,57 @@ def test_a_tap_is_answered_with_the_count_and_its_entry_only(client, desk, line)
     assert len(client.get(url, **bearer(desk.helper.user)).json()["consultations"]) == 16
 
 
+def test_a_tap_runs_two_queries_once_its_session_and_topic_are_kept(
+    client, desk, line, django_assert_max_num_queries
+):
+    """The public content version (which the token, the user, the session with its team and
+    the topic are kept under), then the insert with the count in one statement (two on SQLite):
+    no transaction, no lookup first."""
+    url = f"/api/sessions/{desk.pk}/consultations"
+    headers = bearer(desk.helper.user)
+
+    def tap():
+        body = {"key": str(uuid.uuid4()), "topic": line.pk, "device": "android"}
+        return client.post(url, body, content_type="application/json", **headers)
+
+    assert tap().status_code == 201
+    with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 3):
+        assert tap().json()["count"] == 2
+
+
+def test_the_kept_session_follows_its_team_and_its_cancellation_at_once(
+    client, desk, line, coordinator
+):
+    """The record call reads the session and its team as kept under the public content
+    version: a supporter leaving the team, or the session called off, is seen at the next tap."""
+    from sessions.models import Shift
+    from sessions.services import cancel_session
+
+    url = f"/api/sessions/{desk.pk}/consultations"
+    other = factories.supporter()
+    shift = factories.shift(session=desk, supporter=other)
+
+    def tap(user):
+        body = {"key": str(uuid.uuid4()), "topic": line.pk, "device": "android"}
+        return client.post(url, body, content_type="application/json", **bearer(user))
+
+    assert tap(other.user).status_code == 201
+    shift.status = Shift.Status.CANCELLED
+    shift.save()
+    assert tap(other.user).status_code == 403
+    assert tap(desk.helper.user).status_code == 201
+    cancel_session(desk, by=coordinator)
+    refused = tap(desk.helper.user)
+    assert (refused.status_code, refused.json()["code"]) == (409, "session_cancelled")
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_resend_that_finds_nothing_yet_still_records_one(time_machine, monkeypatch):
-    """The race the unique key closes: the tap and its resend both look for the entry, both
-    find none (held at a barrier until each has looked), and both insert; the constraint
-    refuses the second, which answers with the first."""
+def test_a_resend_while_its_tap_is_still_being_recorded_records_one(time_machine, monkeypatch):
+    """The race the unique key closes: the tap's insert is made but not committed yet when its
+    resend inserts the same key. The database holds the resend until the tap commits (proved
+    here: the resend's connection is seen blocked by the tap's); the resend then records
+    nothing and answers with the tap's entry, read in a statement of its own, which sees it."""
     from consultations import services
 
     time_machine.move_to(MONDAY_10AM, tick=False)
@@ -262,35 +308,56 @@ def test_a_resend_that_finds_nothing_yet_still_records_one(time_machine, monkeyp
     factories.shift(session=desk, supporter=supporter)
     line = factories.topic(code="line", name="LINE")
     key = uuid.uuid4()
-    both_looked = threading.Barrier(2, timeout=10)
+    tap_inserted, resend_started = threading.Event(), threading.Event()
+    resend_pid, blocked, looked, results = [], [], [], {}
     look = services._entry_with
-    seen, results = [], []
+    monkeypatch.setattr(
+        services, "_entry_with", lambda entry_key: looked.append(entry_key) or look(entry_key)
+    )
 
-    def look_then_wait(entry_key):
-        found = look(entry_key)
-        if len(seen) < 2:
-            seen.append(found)
-            both_looked.wait()
-        return found
-
-    monkeypatch.setattr(services, "_entry_with", look_then_wait)
+    def record():
+        return record_consultation(desk, by=supporter.user, topic=line, device="iphone", key=key)
 
     def tap():
         try:
-            results.append(
-                record_consultation(desk, by=supporter.user, topic=line, device="iphone", key=key)
-            )
+            with transaction.atomic():  # the tap's insert, left uncommitted for a while
+                results["tap"] = record()
+                tap_inserted.set()
+                resend_started.wait(10)
+                with connection.cursor() as cursor:
+                    for _ in range(200):  # until the resend waits on this transaction
+                        cursor.execute(
+                            "SELECT pg_backend_pid() = ANY(pg_blocking_pids(%s))", resend_pid
+                        )
+                        if cursor.fetchone()[0]:
+                            blocked.append(True)
+                            break
+                        time.sleep(0.05)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=tap) for _ in range(2)]
+    def resend():
+        try:
+            tap_inserted.wait(10)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                resend_pid.append(cursor.fetchone()[0])
+            resend_started.set()
+            results["resend"] = record()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap), threading.Thread(target=resend)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    assert seen == [None, None]  # neither saw the other's entry: both went on to insert
-    assert sorted(created for _entry, created in results) == [False, True]
+    assert blocked == [True]  # the resend's insert waited for the tap's to commit
+    (tap_entry, tap_created), (resent, resend_created) = results["tap"], results["resend"]
+    assert (tap_created, resend_created) == (True, False)
+    assert resent.pk == tap_entry.pk
+    assert looked == [key]  # the resend's insert did nothing: it read the tap's entry after
     assert Consultation.objects.filter(session=desk).count() == 1
 
 

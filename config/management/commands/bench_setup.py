@@ -65,7 +65,10 @@ class Command(BaseCommand):
         if session_for:
             self.stdout.write(signed_in_session_key(session_for))
         elif paths:
-            for key, (path, body) in driven_paths().items():
+            # Each run records into a help desk of its own, empty as a desk's tally is each
+            # morning: the count every tap answers reads the session's entries, and one session
+            # for every run of a day made each run slower than the one before.
+            for key, (path, body) in driven_paths(fresh_tally=True).items():
                 self.stdout.write(f"{key} {path} {json.dumps(body)}" if body else f"{key} {path}")
         elif server_times:
             self.write_server_times(requests)
@@ -128,20 +131,22 @@ class Command(BaseCommand):
             token.delete()
 
 
-def driven_paths() -> dict[str, tuple[str, dict | None]]:
-    """The real path (and body) of each benchmarked page that names a row of the data."""
+def driven_paths(fresh_tally: bool = False) -> dict[str, tuple[str, dict | None]]:
+    """The real path (and body) of each benchmarked page that names a row of the data; with
+    `fresh_tally`, the tally's call is into a new help desk (`tally_call_now`)."""
     venue = Venue.objects.helpdesks().order_by("pk").first()
     a_class = Session.objects.class_list().first()
     return {
         VENUE: (reverse("helpdesk_sessions:venue", args=[venue.pk]), None),
         CLASS: (reverse("helpdesk_sessions:class_detail", args=[a_class.pk]), None),
-        TALLY: tally_call_now(),
+        TALLY: tally_call_now(fresh=fresh_tally),
     }
 
 
-def tally_call_now() -> tuple[str, dict]:
+def tally_call_now(fresh: bool = False) -> tuple[str, dict]:
     """A tally record call the demo supporter may make now: the path of a help desk whose tally
-    is open (made, with the supporter on its team, unless one still is) and the body."""
+    is open (made, with the supporter on its team, when `fresh` or unless one still is: the
+    latest made) and the body."""
     now = timezone.now()
     supporter = get_user(USERNAME).supporter
     session = (
@@ -150,10 +155,10 @@ def tally_call_now() -> tuple[str, dict]:
             starts_at__lte=now + TALLY_OPENS_BEFORE,
             starts_at__date__gte=timezone.localdate(now),
         )
-        .order_by("-starts_at")
+        .order_by("-starts_at", "-pk")
         .first()
     )
-    if session is None:
+    if fresh or session is None:
         # Starting in 20 minutes: open now (30 minutes before), and until the end of its day.
         starts_at = now.replace(second=0, microsecond=0) + timedelta(minutes=20)
         venue = Session.objects.filter(kind=Session.Kind.HELPDESK).first().venue
