@@ -19,7 +19,7 @@ import io
 import unicodedata
 
 from django.utils import formats
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -176,12 +176,13 @@ def _differences_sheet(sheet, report: AnnualReport) -> None:
 
 
 def _difference_header() -> list[str]:
+    # Single words in a header: the context tells translators where they stand.
     return [
-        gettext("table"),
-        gettext("row"),
-        gettext("column"),
-        gettext("published"),
-        gettext("now"),
+        pgettext("report corrections", "table"),
+        pgettext("report corrections", "row"),
+        pgettext("report corrections", "column"),
+        pgettext("report corrections", "published"),
+        pgettext("report corrections", "now"),
     ]
 
 
