@@ -15,7 +15,7 @@ from ninja.errors import HttpError, ValidationError
 
 from config.errors import ApiError, ServiceError
 from config.inputs import ApiParser, NullCharacterError, null_character_error
-from consultations.api import reports_router, tally_router
+from consultations.api import reports_router, stats_router, tally_router
 from notifications.api import router as notifications_router
 from sessions.api import (
     board_router,
@@ -295,3 +295,4 @@ api.add_router("/me", supporters_router)
 api.add_router("/invitations", invitations_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/notifications", broadcasts_router)
+api.add_router("/stats", stats_router)

@@ -1,14 +1,21 @@
 """Consultations: a group visit's report (issue 10), mounted at /api/dispatch-requests beside
-the request's other steps, and a session's consultation tally (issue 11), at /api/sessions."""
+the request's other steps, a session's consultation tally (issue 11), at /api/sessions, and the
+annual activity report with its exports (issue 12), at /api/stats."""
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
-from config.errors import REFUSALS
+from config.errors import REFUSALS, ApiError, ErrorOut
+from config.fiscal import FiscalYear
 from consultations.models import Consultation, TallyConfirmation, Topic
 from consultations.schemas import (
+    AnnualCloseQuery,
+    AnnualExportQuery,
+    AnnualReportOut,
+    AnnualReportQuery,
     ConsultationHistoryOut,
     ConsultationIn,
     CorrectionIn,
@@ -35,7 +42,10 @@ from consultations.services import (
     tally_topic,
     undo_consultation,
 )
+from consultations.statistics import exports
+from consultations.statistics.report import build_annual_report, close_fiscal_year
 from sessions.models import DispatchRequest, Session
+from supporters.access import coordinator_token_or_session
 
 reports_router = Router(tags=["group visits"])
 
@@ -293,3 +303,86 @@ def entry_history(request, session_id: int, consultation_id: int):
 
 def _name(user) -> str | None:
     return None if user is None else str(user)
+
+
+# The annual activity report (issue 12), mounted at /api/stats: coordinators only -------------
+
+stats_router = Router(tags=["statistics"], auth=coordinator_token_or_session)
+COORDINATOR_REFUSALS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
+
+
+def asked_fiscal_year(fiscal_year: int | None) -> FiscalYear:
+    """The fiscal year asked for, the current one by default; one not begun yet is bad input."""
+    current = FiscalYear.current()
+    if fiscal_year is None:
+        return current
+    if fiscal_year > current.start_year:
+        raise ApiError(
+            422,
+            "invalid",
+            gettext("Some of the data sent is not valid."),
+            [{"field": "fiscal_year", "message": gettext("This fiscal year has not begun yet.")}],
+        )
+    return FiscalYear(fiscal_year)
+
+
+@stats_router.get(
+    "/annual",
+    response={200: AnnualReportOut, **COORDINATOR_REFUSALS},
+    summary="Show a fiscal year's activity report",
+    description="The city's headline table (`headline`, keys that never change), each figure "
+    "with its definition and the previous year's (`figures`), the breakdowns and the trend "
+    "since the first year with records (`tables`), in the request's language. A closed year "
+    "answers its published figures, and lists later corrections in `differences`. "
+    "Coordinators only.",
+)
+def annual_statistics(request, query: Query[AnnualReportQuery]):
+    return build_annual_report(asked_fiscal_year(query.fiscal_year)).as_dict()
+
+
+@stats_router.get(
+    "/annual/export",
+    response=COORDINATOR_REFUSALS,
+    summary="Download a fiscal year's activity report",
+    description="The same report as a file named `digisapo-annual-FY2024.xlsx` (or `.csv`), "
+    "in the request's language (Japanese by default). `xlsx`: a summary sheet with the "
+    "headline and each figure's definition, then one sheet per table, numbers as numbers. "
+    "`csv`: UTF-8 with a BOM; the title block, then each table (its title on a row of its own, "
+    "the header, the rows, the total), blocks split by a blank line; shares as `25.12%`. "
+    "Coordinators only.",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The report as a file (`Content-Disposition: attachment`).",
+                "content": {
+                    exports.CONTENT_TYPES["xlsx"]: {
+                        "schema": {"type": "string", "format": "binary"}
+                    },
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            }
+        }
+    },
+)
+def export_annual_statistics(request, query: Query[AnnualExportQuery]):
+    report = build_annual_report(asked_fiscal_year(query.fiscal_year))
+    write = exports.as_xlsx if query.format == "xlsx" else exports.as_csv
+    response = HttpResponse(write(report), content_type=exports.CONTENT_TYPES[query.format])
+    name = exports.filename(report, query.format)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@stats_router.post(
+    "/annual/close",
+    response={200: AnnualReportOut, **REFUSALS},
+    summary="Close a fiscal year",
+    description="Publishes the year's report as it is now: from then on it answers these "
+    "figures, and a later correction to the year's records shows in `differences` (published "
+    "vs. now) rather than changing them. Answers the closed report. Refusals: `not_over` (the "
+    "year has not ended), `already_closed` (409). Coordinators only.",
+)
+def close_annual_statistics(request, query: Query[AnnualCloseQuery]):
+    fiscal_year = asked_fiscal_year(query.fiscal_year)
+    close_fiscal_year(fiscal_year, by=request.user)
+    return build_annual_report(fiscal_year).as_dict()

@@ -103,6 +103,10 @@ PATHS = [
     "/api/classes/registrations/{token}",
     "/api/classes/registrations/{token}/cancel",
     "/api/classes/registrations/{token}/accept",
+    # The annual activity report and its exports (issue 12).
+    "/api/stats/annual",
+    "/api/stats/annual/export",
+    "/api/stats/annual/close",
 ]
 
 

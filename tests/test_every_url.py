@@ -187,6 +187,28 @@ PAGES = [
         {},
         {**signed_in(403, anonymous=401), "coordinator": 422},
     ),
+    # The annual activity report (issue 12): coordinators only; closing names the year.
+    (
+        "api:annual_statistics",
+        {},
+        "get",
+        None,
+        {**signed_in(403, anonymous=401), "coordinator": 200},
+    ),
+    (
+        "api:export_annual_statistics",
+        {},
+        "get",
+        None,
+        {**signed_in(403, anonymous=401), "coordinator": 200},
+    ),
+    (
+        "api:close_annual_statistics",
+        {},
+        "post",
+        {},
+        {**signed_in(403, anonymous=401), "coordinator": 422},
+    ),
 ]
 
 

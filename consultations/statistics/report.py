@@ -212,7 +212,7 @@ class AnnualReport:
             ],
             "tables": [table.as_dict() for table in self.tables if table.key != "headline"],
             "differences": [
-                {"table": t, "row": r, "column": c, "published": p, "now": n}
+                {"table": str(t), "row": str(r), "column": str(c), "published": p, "now": n}
                 for t, r, c, p, n in self.differences
             ],
         }
