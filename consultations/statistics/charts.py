@@ -11,6 +11,7 @@ page.
 """
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from html import escape
 
@@ -32,7 +33,8 @@ def count(value) -> str:
 
 
 def one_decimal(value) -> str:
-    return number_format(value or 0, decimal_pos=1, use_l10n=True, force_grouping=True)
+    # Rounded first: number_format cuts the digits it does not show (66.67 would read 66.6).
+    return number_format(round(value or 0, 1), decimal_pos=1, use_l10n=True, force_grouping=True)
 
 
 def _e(text) -> str:
@@ -57,6 +59,18 @@ def _ticks(top: float, n: int = 4) -> list[float]:
 def _text_width(text: str, size: float = FONT) -> float:
     """About how wide `text` runs: a Japanese character is a full em, a Latin one about half."""
     return sum(size if ord(ch) > 0x2E80 else size * 0.6 for ch in str(text))
+
+
+def _wrap(text, width: float) -> list[str]:
+    """`text` in lines that fit `width`: broken at spaces, or anywhere in a long Japanese word."""
+    lines, line = [], ""
+    for word in re.findall(r"\S+\s*", str(text)):
+        for piece in [word] if _text_width(word.strip()) <= width else list(word):
+            if line and _text_width((line + piece).strip()) > width:
+                lines.append(line.strip())
+                line = ""
+            line += piece
+    return [*lines, line.strip()]
 
 
 def _svg(key, width, height, title, desc, body, *, variant="") -> str:
@@ -114,7 +128,7 @@ def bar_chart(
         centre = left + i * slot + slot / 2
         body.append(
             f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
-            f'height="{bar_h:.1f}" fill="{BAR}" data-value="{_e(value)}"/>'
+            f'height="{bar_h:.1f}" fill="{BAR}" data-value="{_e(value or 0)}"/>'
             f'<text x="{centre:.1f}" y="{y - 5:.1f}" text-anchor="middle">{_e(fmt(value))}</text>'
             f'<text x="{centre:.1f}" y="{top + plot_h + LINE_HEIGHT:.1f}" '
             f'text-anchor="middle">{_e(label)}</text>'
@@ -149,7 +163,7 @@ def horizontal_bar_chart(
         body.append(
             f'<text x="0" y="{y + FONT:.1f}">{_e(label)}</text>'
             f'<rect class="bar" x="0" y="{y + LINE_HEIGHT + 2:.1f}" width="{bar_w:.1f}" '
-            f'height="{LINE_HEIGHT - 4}" fill="{BAR}" data-value="{_e(value)}"/>'
+            f'height="{LINE_HEIGHT - 4}" fill="{BAR}" data-value="{_e(value or 0)}"/>'
             f'<text x="{bar_w + 6:.1f}" y="{y + LINE_HEIGHT + FONT:.1f}">{_e(fmt(value))}</text>'
         )
     height = top + len(items) * row_h + 4
@@ -169,16 +183,22 @@ def line_chart(
 ) -> str:
     """One figure over the years: a line through labelled points, the last one filled (the
     year the report is for). Small enough to sit in a grid of several (small multiples)."""
-    left, right, top, bottom = 12, 12, 26 + LINE_HEIGHT, LINE_HEIGHT + 12
     slot = max(64, max((_text_width(label) for label, _v in points), default=0) + 8)
-    width = max(left + slot * max(len(points), 1) + right, 260, _text_width(title) + 4)
+    width = max(12 + slot * max(len(points), 1) + 12, 280)
+    heading = _wrap(title, width)
+    left, right, top, bottom = 12, 12, 26 + LINE_HEIGHT * len(heading), LINE_HEIGHT + 12
     plot_w, plot_h = width - left - right, 110
     slot = plot_w / max(len(points), 1)  # the points spread over the whole width
     height = top + plot_h + bottom
     axis_top = _nice_ceiling(max((v or 0 for _l, v in points), default=0))
     label_every = max(1, math.ceil(len(points) / 6))
     body = [
-        f'<text x="0" y="{FONT + 2}" font-weight="bold">{_e(title)}</text>',
+        f'<text x="0" y="{FONT + 2}" font-weight="bold">'
+        + "".join(
+            f'<tspan x="0" dy="{0 if i == 0 else LINE_HEIGHT}">{_e(line)}</tspan>'
+            for i, line in enumerate(heading)
+        )
+        + "</text>",
         f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
         f'stroke="{TEXT}" stroke-width="1"/>',
     ]
@@ -191,7 +211,7 @@ def line_chart(
         shown = last or i % label_every == 0
         body.append(
             f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="5" stroke="{TEXT}" '
-            f'stroke-width="2" fill="{TEXT if last else "#ffffff"}" data-value="{_e(value)}"/>'
+            f'stroke-width="2" fill="{TEXT if last else "#ffffff"}" data-value="{_e(value or 0)}"/>'
         )
         if shown:
             weight = "bold" if last else "normal"
