@@ -3,6 +3,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.fiscal import FiscalYear
 from consultations.models import TALLY_AGE_BANDS, AgeBand, Device, Topic
 from sessions.models import DispatchRequest
 
@@ -105,3 +106,44 @@ class CorrectionForm(forms.Form):
         self.fields["topic"].queryset = Topic.objects.filter(
             Q(is_active=True) | Q(pk=consultation.topic_id)
         )
+
+
+# The annual report (issue 12) ---------------------------------------------------------------
+
+
+def report_years(first: FiscalYear | None) -> list[FiscalYear]:
+    """The fiscal years a report can be asked for: the first with records to the current one,
+    latest first."""
+    current = FiscalYear.current()
+    first = min(first or current, current)
+    return [FiscalYear(y) for y in range(current.start_year, first.start_year - 1, -1)]
+
+
+class AnnualReportForm(forms.Form):
+    """Which fiscal year's report to show (a GET form): the current one unless another is chosen."""
+
+    fiscal_year = forms.TypedChoiceField(label=_("Fiscal year"), coerce=int, required=False)
+
+    def __init__(self, *args, years: list[FiscalYear], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fiscal_year"].choices = [(y.start_year, y.label) for y in years]
+        self.fields["fiscal_year"].initial = years[0].start_year
+
+    def chosen_year(self) -> FiscalYear:
+        """The year asked for; the current one when none is, or the choice was not one."""
+        if self.is_bound and self.is_valid() and self.cleaned_data["fiscal_year"]:
+            return FiscalYear(self.cleaned_data["fiscal_year"])
+        return FiscalYear.current()
+
+
+class CloseYearForm(forms.Form):
+    """A coordinator closes a fiscal year: its figures are published as they are now."""
+
+    fiscal_year = forms.IntegerField(widget=forms.HiddenInput)
+    confirm = forms.BooleanField(
+        label=_("I have checked the figures: publish them as this year's report"),
+        help_text=_(
+            "Once closed, the year's figures stay as they are now. A later correction to its "
+            "records shows beside them as a difference; it never changes them."
+        ),
+    )

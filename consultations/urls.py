@@ -26,5 +26,7 @@ urlpatterns = [
         name="tally_record_restore",
     ),
     path("sessions/<int:session_id>/feedback/", views.feedback, name="feedback"),
+    path("stats/annual/", views.annual_report, name="annual_report"),
+    path("stats/annual/print/", views.annual_report_print, name="annual_report_print"),
     path("sessions/<int:session_id>/feedback/card/", views.feedback_card, name="feedback_card"),
 ]

@@ -8,12 +8,21 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import ServiceError
+from config.fiscal import FiscalYear
 from config.public_pages import public_context, public_form
-from consultations.forms import CorrectionForm, TallyForm, VisitReportForm
+from consultations.forms import (
+    AnnualReportForm,
+    CloseYearForm,
+    CorrectionForm,
+    TallyForm,
+    VisitReportForm,
+    report_years,
+)
 from consultations.models import (
     AgeBand,
     Consultation,
@@ -38,6 +47,8 @@ from consultations.services import (
     restore_consultation,
     undo_consultation,
 )
+from consultations.statistics.figures import first_year_with_data
+from consultations.statistics.report import ReportError, build_annual_report, close_fiscal_year
 from sessions.calendar import site_url
 from sessions.models import DispatchRequest, Session, Shift
 from supporters.access import coordinator_required
@@ -364,3 +375,44 @@ def feedback_card(request, session_id):
         ],
     }
     return render(request, "consultations/feedback_card.html", context)
+
+
+# The annual report (issue 12) ---------------------------------------------------------------
+
+
+def _report_year(request) -> tuple[AnnualReportForm, FiscalYear]:
+    picker = AnnualReportForm(request.GET or None, years=report_years(first_year_with_data()))
+    return picker, picker.chosen_year()
+
+
+@require_http_methods(["GET", "POST"])
+@coordinator_required
+def annual_report(request):
+    """A fiscal year's activity report (the current year to date unless another is chosen), in
+    a fixed number of queries; a year that has ended is closed from here (a POST)."""
+    picker, fiscal_year = _report_year(request)
+    close = CloseYearForm(request.POST or None, initial={"fiscal_year": fiscal_year.start_year})
+    if request.method == "POST" and close.is_valid():
+        fiscal_year = FiscalYear(close.cleaned_data["fiscal_year"])
+        try:
+            close_fiscal_year(fiscal_year, by=request.user)
+        except ReportError as error:
+            close.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                gettext("%(year)s is closed: its figures are published.")
+                % {"year": fiscal_year.label},
+            )
+            url = reverse("consultations:annual_report")
+            return redirect(f"{url}?fiscal_year={fiscal_year.start_year}")
+    context = {"report": build_annual_report(fiscal_year), "picker": picker, "close": close}
+    return render(request, "consultations/annual_report.html", context)
+
+
+@coordinator_required
+def annual_report_print(request):
+    """The same report on A4 paper for the council: a cover line, a section a page, no menu."""
+    _picker, fiscal_year = _report_year(request)
+    context = {"report": build_annual_report(fiscal_year), "issued_on": timezone.localdate()}
+    return render(request, "consultations/annual_report_print.html", context)

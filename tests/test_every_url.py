@@ -119,6 +119,10 @@ PAGES = [
     ("api:my_hours", {}, "get", None, {**signed_in(403, anonymous=401), "supporter": 200}),
     # SMS for coordinators (issue 4): the outbox, incoming texts, broadcasts.
     ("notifications:outbox", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    # The annual report (issue 12): coordinators only; closing a year needs the box ticked.
+    ("consultations:annual_report", {}, "get", None, {**signed_in(403), "coordinator": 200}),
+    ("consultations:annual_report", {}, "post", {}, {**signed_in(403), "coordinator": 200}),
+    ("consultations:annual_report_print", {}, "get", None, {**signed_in(403), "coordinator": 200}),
     ("notifications:inbound", {}, "get", None, {**signed_in(403), "coordinator": 200}),
     ("supporters:broadcast", {}, "get", None, {**signed_in(403), "coordinator": 200}),
     ("api:list_outbox", {}, "get", None, {**signed_in(403, anonymous=401), "coordinator": 200}),

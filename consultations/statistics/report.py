@@ -141,6 +141,29 @@ class AnnualReport:
     differences: list[tuple] = field(default_factory=list)
 
     @property
+    def previous_year(self) -> FiscalYear:
+        return FiscalYear(self.fiscal_year.start_year - 1)
+
+    @property
+    def can_be_closed(self) -> bool:
+        """Whether a coordinator may close the year now: it has ended and is not closed yet."""
+        return not self.is_year_to_date and self.published is None
+
+    @property
+    def corrections(self) -> list[tuple[Table, Row, Column, object, object]]:
+        """The year's cells corrected since it was closed, for a page to format by column:
+        (table, row, column, published, now). A share that moved less than the page shows
+        (22.41 % → 22.44 %) is left out."""
+        return [
+            (table, row, column, value, now)
+            for table in [self.headline_table, *(t for s in self.sections for t in s.tables)]
+            for row in table.all_rows
+            for column, value, now in table.cells(row)
+            if now is not None
+            and not (column.kind == "percent" and value is not None and round(now - value, 3) == 0)
+        ]
+
+    @property
     def headline(self) -> dict:
         return {figure.key: figure.value for figure in self.figures}
 
