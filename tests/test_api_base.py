@@ -103,6 +103,9 @@ PATHS = [
     "/api/classes/registrations/{token}",
     "/api/classes/registrations/{token}/cancel",
     "/api/classes/registrations/{token}/accept",
+    # A supporter's year (issue 13): the certificate of hours.
+    "/api/me/certificate",
+    "/api/supporters/{supporter_id}/certificate",
 ]
 
 
