@@ -201,9 +201,12 @@ def board(request):
     by the viewer's own shifts (one query, kept too), not by who they are (issue 9)."""
     supporter = request.user.supporter_or_none  # None for a coordinator
     is_coordinator = request.user.is_coordinator
-    # Their level is read with them on every request; their shifts are public content, kept.
+    # Their level and insurance are read with them on every request (the board says when the
+    # insurance has lapsed, and until when); their shifts are public content, kept.
+    lapsed = supporter and supporter.has_lapsed_insurance
     own = supporter and (
         supporter.training_level,
+        (lapsed, supporter.insurance_valid_until if lapsed else None),
         kept_value("board-viewer", supporter.pk, lambda: Shift.objects.viewer_state(supporter)),
     )
     viewer = (is_coordinator, own)
