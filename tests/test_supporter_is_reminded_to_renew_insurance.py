@@ -234,3 +234,16 @@ def test_the_board_notices_the_day_the_insurance_lapses(db, client, monday_morni
     monday_morning.move_to(datetime(2026, 2, 28, 0, 1, tzinfo=TOKYO), tick=False)
     settle_public_version()
     assert "insurance-lapsed" in client.get(BOARD).content.decode()
+
+
+def test_the_coordinators_link_lists_the_insurance_ending(client, coordinator, monday_morning):
+    ending = factories.supporter(family_name="赤城", insurance_valid_until=END_OF_FY2025)
+    factories.supporter(family_name="榛名", insurance_valid_until=date(2027, 3, 31))
+    factories.supporter(family_name="妙義", insurance_valid_until=date(2026, 2, 1))
+    monday_morning.move_to(datetime(2026, 3, 31, 9, 0, tzinfo=TOKYO), tick=False)
+    client.force_login(coordinator)
+    url = reverse("admin:supporters_supporter_changelist") + "?insurance=ending"
+    response = client.get(url)
+    assert response.status_code == 200, response
+    listed = response.context["cl"].result_list
+    assert list(listed) == [ending]
