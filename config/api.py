@@ -27,7 +27,7 @@ from sessions.api import (
     schedules_router,
 )
 from sessions.api import router as sessions_router
-from supporters.api import broadcasts_router, invitations_router
+from supporters.api import broadcasts_router, certificates_router, invitations_router
 from supporters.api import router as supporters_router
 from supporters.auth import token_or_session
 from venues.api import router as venues_router
@@ -293,6 +293,7 @@ api.add_router("/classes", classes_router)
 api.add_router("/dispatch-requests", reports_router)
 api.add_router("/me", supporters_router)
 api.add_router("/invitations", invitations_router)
+api.add_router("/supporters", certificates_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/notifications", broadcasts_router)
 api.add_router("/stats", stats_router)

@@ -7,6 +7,7 @@ A variable set to the empty string counts as unset, so `FOO=` in an env file mea
 """
 
 import os
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -328,6 +329,11 @@ if not PUBLIC_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured(
         f"DIGISAPO_PUBLIC_URL must be an http(s):// address, not {PUBLIC_URL!r}"
     )
+# The number residents and supporters call (the footer's, and texts that say "call the office"),
+# in E.164: Maebashi City Hall's by default.
+CITY_PHONE = env_str("DIGISAPO_CITY_PHONE", "+81272241111")
+if not re.fullmatch(r"\+[1-9]\d{6,14}", CITY_PHONE):
+    raise ImproperlyConfigured(f"DIGISAPO_CITY_PHONE must be in E.164 form, not {CITY_PHONE!r}")
 # Nothing but the texts people asked for (sign-in codes, replies) goes out from 21:00 to 08:00.
 SMS_QUIET_HOURS = tuple(env_int_list("DIGISAPO_SMS_QUIET_HOURS", "21,8", length=2, top=23))
 SMS_MAX_ATTEMPTS = env_int("DIGISAPO_SMS_MAX_ATTEMPTS", 6)

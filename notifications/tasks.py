@@ -14,7 +14,7 @@ more texts are due, the claim also leaves a run ready now, which an idle worker 
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -33,6 +33,7 @@ from notifications.backends import (
     get_backend,
 )
 from notifications.models import OutboundMessage
+from notifications.planners import queue_planned_reminders
 from notifications.quiet_hours import (
     ASKED_FOR_PURPOSES,
     earliest_send_time,
@@ -298,3 +299,35 @@ def schedule_next_run() -> None:
 def schedule_run(at: datetime | None = None):
     """Make sure a worker runs the outbox at `at` (now if None or past); one run per moment."""
     return schedule_once(send_due_sms, at)
+
+
+# Reminders planned by the day (notifications.planners) ------------------------------------------
+
+# Once a day, in the morning after the quiet hours: when the office is open to take the call a
+# reminder asks for.
+DAILY_REMINDERS_AT = time(9, 0)
+
+
+@task()
+def send_due_reminders() -> int:
+    """Queue the texts the registered planners want by today, then schedule tomorrow's run."""
+    try:
+        return queue_planned_reminders()
+    finally:
+        schedule_daily_reminders()  # even after an error: the chain of runs must not break
+
+
+def next_daily_run_at(now: datetime | None = None) -> datetime:
+    """Today's DAILY_REMINDERS_AT (Tokyo) if still to come, else tomorrow's."""
+    local = timezone.localtime(now or timezone.now())
+    at = datetime.combine(local.date(), DAILY_REMINDERS_AT, tzinfo=local.tzinfo)
+    return at if at > local else at + timedelta(days=1)
+
+
+def schedule_daily_reminders():
+    """Make sure a worker runs `send_due_reminders` at the next DAILY_REMINDERS_AT (database
+    backend only); a run already waiting is enough. Each run schedules the next, and an edit that
+    plans a reminder (an insurance date) calls this too, so a lost run is made up."""
+    if not send_due_reminders.get_backend().supports_defer:
+        return None  # the immediate backend in tests, which call queue_planned_reminders()
+    return schedule_once(send_due_reminders, next_daily_run_at())

@@ -10,7 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from config.fiscal import TOKYO, FiscalYear
 from config.fragments import cached_fragment
-from config.inputs import DateFilterField
+from config.inputs import LAST_DATE, DateFilterField
 from sessions.models import ClassSeries, DispatchRequest, Session, Shift
 from sessions.services.classes import SeriesRule
 from sessions.services.intake import REQUIRED, earliest_date, offered_topics
@@ -24,6 +24,22 @@ BOARD_WINDOW = timedelta(days=14)
 
 def date_input():
     return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+class CertificateYearForm(forms.Form):
+    """The fiscal year of a certificate of hours (`?fiscal_year=2025`); this one when left out.
+    From Reiwa 1 (FY2019), before the programme's first supporters (FY2021)."""
+
+    fiscal_year = forms.IntegerField(
+        label=_("Fiscal year"), min_value=2019, max_value=LAST_DATE.year - 1, required=False
+    )
+
+    def chosen_year(self) -> FiscalYear | None:
+        """The year asked for (this one by default), or None for a value out of range."""
+        if not self.is_valid():
+            return None
+        year = self.cleaned_data["fiscal_year"]
+        return FiscalYear(year) if year is not None else FiscalYear.current()
 
 
 class BoardFilterForm(forms.Form):

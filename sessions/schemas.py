@@ -193,6 +193,52 @@ class HoursOut(Schema):
     shifts: int
 
 
+class CertificateFilters(Schema):
+    fiscal_year: int | None = Field(
+        None,
+        ge=2019,
+        le=2998,
+        description="The fiscal year by its starting year (2025 = April 2025 to March 2026); "
+        "this one when left out.",
+    )
+
+
+class CertificateRowOut(Schema):
+    kind: Session.Kind
+    label: str = Field(description="The kind of session, in the request's language.")
+    shifts: int
+    hours: float = Field(description="Hours served, to one decimal.")
+
+
+class CertificateOut(Schema):
+    fiscal_year: int = Field(description="The fiscal year by its starting year: 2025 = FY2025.")
+    label: str = Field(description="e.g. “FY2025 (Reiwa 7)”, in the request's language.")
+    supporter: int = Field(description="The supporter's id.")
+    name: str = Field(description="The supporter's full name.")
+    by_kind: list[CertificateRowOut] = Field(
+        description="Help desk, group visit and smartphone class, each listed, 0 included."
+    )
+    total_shifts: int
+    total_hours: float = Field(description="The year's hours, as My shifts shows them.")
+    issued_on: date = Field(description="Today, Japan time.")
+    issued_by: str = Field(description="The programme and the city, in the request's language.")
+
+    @staticmethod
+    def of(certificate) -> dict:
+        year = certificate.fiscal_year
+        return {
+            "fiscal_year": year.start_year,
+            "label": year.label,
+            "supporter": certificate.supporter.pk,
+            "name": certificate.supporter.full_name,
+            "by_kind": [{**row, "label": str(row["label"])} for row in certificate.rows],
+            "total_shifts": certificate.total_shifts,
+            "total_hours": certificate.total_hours,
+            "issued_on": certificate.issued_on,
+            "issued_by": certificate.issuer,
+        }
+
+
 class RosterEntryOut(Schema):
     supporter: int | None = Field(description="The supporter's id (coordinators only).")
     name: str = Field(description="Full name for coordinators; the given name for supporters.")

@@ -58,6 +58,12 @@ urlpatterns = [
         name="visit_invitation",
     ),
     path("me/shifts/", shifts.my_shifts, name="my_shifts"),
+    path("me/certificate/", shifts.my_certificate, name="my_certificate"),
+    path(
+        "supporters/<int:supporter_id>/certificate/",
+        shifts.supporter_certificate,
+        name="supporter_certificate",
+    ),
     path("sessions/<int:session_id>/roster/", shifts.roster, name="roster"),
     path(
         "sessions/<int:session_id>/roster/<str:action>/",

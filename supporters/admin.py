@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
@@ -13,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from config.errors import ServiceError
+from supporters.insurance import FIRST_REMINDER_DAYS, plan_insurance_reminders
 from supporters.models import (
     ApiToken,
     Availability,
@@ -292,13 +295,22 @@ class InsuranceFilter(admin.SimpleListFilter):
     parameter_name = "insurance"
 
     def lookups(self, request, model_admin):
-        return [("valid", _("Valid")), ("expired", _("Expired")), ("none", _("None recorded"))]
+        return [
+            ("valid", _("Valid")),
+            ("ending", _("Ends within 30 days")),
+            ("expired", _("Expired")),
+            ("none", _("None recorded")),
+        ]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
         match self.value():
             case "valid":
                 return queryset.filter(insurance_valid_until__gte=today)
+            case "ending":
+                # The list the coordinators' text on the last insured day links to.
+                last = today + timedelta(days=FIRST_REMINDER_DAYS)
+                return queryset.filter(insurance_valid_until__range=(today, last))
             case "expired":
                 return queryset.filter(insurance_valid_until__lt=today)
             case "none":
@@ -384,6 +396,11 @@ class SupporterAdmin(PhoneAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("name"), ordering="family_name")
     def full_name(self, obj):
         return obj.full_name
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "insurance_valid_until" in form.changed_data:
+            plan_insurance_reminders()
 
     @admin.display(description=_("kana"), ordering="family_name_kana")
     def kana(self, obj):

@@ -3,20 +3,29 @@
 import uuid
 
 from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from config.errors import ApiError, ErrorOut
-from config.inputs import Pagination
+from config.fiscal import FiscalYear
+from config.inputs import Id, Pagination
 from sessions.calendar import feed_urls, site_url
+from sessions.certificates import certificate_of_hours
 from sessions.models import Session, Shift
-from sessions.schemas import HoursOut, MyShiftFilters, ShiftOut
+from sessions.schemas import (
+    CertificateFilters,
+    CertificateOut,
+    HoursOut,
+    MyShiftFilters,
+    ShiftOut,
+)
 from supporters.access import api_supporter, coordinator_token_or_session
 from supporters.broadcasts import preview_broadcast, send_broadcast
 from supporters.forms import BroadcastForm
-from supporters.models import ApiToken, Invitation
+from supporters.models import ApiToken, Invitation, Supporter
 from supporters.schemas import (
     AvailabilityIn,
     AvailabilityOut,
@@ -169,6 +178,45 @@ def my_hours(request):
         {"label": row["year"].label, **row}
         for row in Shift.objects.filter(supporter=supporter).hours_served()
     ]
+
+
+CERTIFICATE_DESCRIPTION = (
+    "The figures of a certificate of hours for `?fiscal_year=` (by its starting year; this one "
+    "when left out): served shifts (attended, or signed up for, on sessions that took place; "
+    "not missed or cancelled) by kind of session, with hours, the totals (the year's row of "
+    "`GET /api/me/hours`) and the date of issue. The page to print is `/me/certificate/`."
+)
+
+
+def _certificate(supporter, filters: CertificateFilters) -> dict:
+    year = FiscalYear(filters.fiscal_year) if filters.fiscal_year else FiscalYear.current()
+    return CertificateOut.of(certificate_of_hours(supporter, year))
+
+
+@router.get(
+    "/certificate",
+    response={200: CertificateOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    summary="Show my certificate of hours for a fiscal year",
+    description=f"{CERTIFICATE_DESCRIPTION} Supporters only.",
+)
+def my_certificate(request, filters: Query[CertificateFilters]):
+    return _certificate(api_supporter(request), filters)
+
+
+# A supporter's certificate for coordinators (issue 13), mounted at /api/supporters.
+
+certificates_router = Router(tags=["supporters"], auth=coordinator_token_or_session)
+
+
+@certificates_router.get(
+    "/{supporter_id}/certificate",
+    response={200: CertificateOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Show a supporter's certificate of hours for a fiscal year",
+    description=f"{CERTIFICATE_DESCRIPTION} Any supporter, withdrawn ones too (the page is "
+    "`/supporters/{id}/certificate/`). Coordinators only.",
+)
+def supporter_certificate(request, supporter_id: Id, filters: Query[CertificateFilters]):
+    return _certificate(get_object_or_404(Supporter, pk=supporter_id), filters)
 
 
 # Invitations (issue 5), mounted at /api/invitations: coordinators only.

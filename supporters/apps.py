@@ -11,10 +11,12 @@ class SupportersConfig(AppConfig):
         from allauth.account.signals import login_code_rejected
 
         from notifications import signals
+        from notifications.planners import register_reminder_planner
         from notifications.recipients import register_recipient_filter, register_recipient_name
         from supporters import outbox
         from supporters.adapters import note_last_wrong_code
         from supporters.backends import connect_role_changes
+        from supporters.insurance import insurance_reminders
         from supporters.roles import ensure_coordinators_group
 
         login_code_rejected.connect(note_last_wrong_code, dispatch_uid="digisapo_wrong_code")
@@ -32,3 +34,5 @@ class SupportersConfig(AppConfig):
         register_recipient_name(outbox.supporter_name_by_phone)
         signals.opted_out.connect(outbox.turn_texts_off, dispatch_uid="supporters_opted_out")
         signals.opted_in.connect(outbox.turn_texts_on, dispatch_uid="supporters_opted_in")
+        # Volunteer insurance running out: texts planned by the day (issue 13).
+        register_reminder_planner(insurance_reminders)

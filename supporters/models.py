@@ -341,6 +341,12 @@ class Supporter(models.Model):
     def is_insured_on(self, day: date) -> bool:
         return self.insurance_valid_until is not None and self.insurance_valid_until >= day
 
+    @property
+    def has_lapsed_insurance(self) -> bool:
+        """Not insured today (none recorded, or run out): they can take no shift (sessions'
+        rule `insurance`), and the board tells them whom to call."""
+        return not self.is_insured_on(timezone.localdate())
+
 
 class Availability(models.Model):
     """When a supporter is usually free (weekday × morning or afternoon): optional, and used only

@@ -3,6 +3,7 @@ Rendered by the outbox's `notifications.texts.render_sms` (sign-in codes are the
 """
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from notifications import texts
 
@@ -12,6 +13,24 @@ TEMPLATES = {
     "invitation": _(
         "%(name)s, you are invited to join Maebashi Digital Supporters. "
         "Sign up by %(deadline)s: %(link)s"
+    ),
+    # Volunteer insurance (issue 13). One message each in Japanese: at most 70 characters with
+    # the date ("3/31 (火)") and the office's number ("027-224-1111").
+    # Translators: SMS to a supporter 30 days before their volunteer insurance ends.
+    "insurance_ends": _(
+        "Your volunteer insurance runs until %(date)s. To renew it, call the office: %(phone)s"
+    ),
+    # Translators: SMS to a supporter 7 days before their volunteer insurance ends.
+    "insurance_ends_soon": _(
+        "Your volunteer insurance ends %(date)s; after that you cannot take shifts. Renew it: "
+        "%(phone)s"
+    ),
+    # Translators: SMS to each coordinator on the last day of supporters' volunteer insurance;
+    # %(name)s is the first of them, %(link)s the admin's list of insurance ending.
+    "insurance_ended_coordinators": ngettext_lazy(
+        "Volunteer insurance ends %(date)s: %(name)s (%(count)s supporter). %(link)s",
+        "Volunteer insurance ends %(date)s: %(name)s and others (%(count)s supporters). %(link)s",
+        "count",
     ),
     # Translators: a coordinator's message to chosen supporters, signed by the office.
     "broadcast": _("%(message)s (Digital support office)"),

@@ -107,6 +107,9 @@ PATHS = [
     "/api/stats/annual",
     "/api/stats/annual/export",
     "/api/stats/annual/close",
+    # A supporter's year (issue 13): the certificate of hours.
+    "/api/me/certificate",
+    "/api/supporters/{supporter_id}/certificate",
 ]
 
 

@@ -117,6 +117,23 @@ PAGES = [
     ("api:board", {}, "get", None, {**signed_in(200, anonymous=401), "stranger": 403}),
     ("api:my_shifts", {}, "get", None, {**signed_in(403, anonymous=401), "supporter": 200}),
     ("api:my_hours", {}, "get", None, {**signed_in(403, anonymous=401), "supporter": 200}),
+    # The certificate of hours (issue 13): a supporter's own; coordinators print anyone's.
+    ("helpdesk_sessions:my_certificate", {}, "get", None, {**signed_in(403), "supporter": 200}),
+    (
+        "helpdesk_sessions:supporter_certificate",
+        {"supporter_id": 999999},
+        "get",
+        None,
+        {**signed_in(403), "coordinator": 404},
+    ),
+    ("api:my_certificate", {}, "get", None, {**signed_in(403, anonymous=401), "supporter": 200}),
+    (
+        "api:supporter_certificate",
+        {"supporter_id": 999999},
+        "get",
+        None,
+        {**signed_in(403, anonymous=401), "coordinator": 404},
+    ),
     # SMS for coordinators (issue 4): the outbox, incoming texts, broadcasts.
     ("notifications:outbox", {}, "get", None, {**signed_in(403), "coordinator": 200}),
     # The annual report (issue 12): coordinators only; closing a year needs the box ticked.

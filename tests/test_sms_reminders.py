@@ -216,6 +216,8 @@ def test_every_template_renders_in_every_language(template, language):
         "lead": "一郎",
         # Smartphone classes (issue 11).
         "position": 3,
+        # Volunteer insurance (issue 13): the office's number.
+        "phone": "027-224-1111",
     }
     assert texts.render_sms(template, language, **context)
 

@@ -23,7 +23,13 @@ from notifications.backends import ConsoleBackend, TwilioBackend, get_backend
 from notifications.models import OptOut, OutboundMessage
 from notifications.segments import count_segments, estimate_cost
 from notifications.services import queue_sms, retry_failed
-from notifications.tasks import claim_next, reconcile_stuck, run_outbox, send_due_sms
+from notifications.tasks import (
+    claim_next,
+    reconcile_stuck,
+    run_outbox,
+    send_due_reminders,
+    send_due_sms,
+)
 from tests import factories
 from tests.clock import MONDAY_10AM
 
@@ -565,7 +571,12 @@ def test_the_send_sms_command_hands_later_texts_to_the_task_worker(db, settings,
     queue(purpose=Purpose.REMINDER, send_after=evening)
     call_command("send_sms", stdout=io.StringIO())
     assert backends.outbox == []
-    assert list(DBTaskResult.objects.values_list("run_after", flat=True)) == [evening]
+    runs = DBTaskResult.objects.order_by("run_after").values_list("task_path", "run_after")
+    # And the daily reminders' run (issue 13), the next morning at nine.
+    assert list(runs) == [
+        (send_due_sms.module_path, evening),
+        (send_due_reminders.module_path, datetime(2026, 3, 10, 9, 0, tzinfo=TOKYO)),
+    ]
 
 
 def test_the_queue_command_shows_due_sending_failed_and_the_oldest_age(db, monday_morning):

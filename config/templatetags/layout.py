@@ -9,11 +9,13 @@ with the request's path and CSRF token swapped in for placeholders after the fet
 """
 
 from django import template
+from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from config.fragments import cached_fragment
+from supporters.phones import format_national
 
 register = template.Library()
 
@@ -70,3 +72,10 @@ class _Placeholders:
 @register.simple_tag
 def site_footer():
     return cached_fragment("site-footer", (), lambda: render_to_string("_footer.html"))
+
+
+@register.simple_tag
+def city_phone_link():
+    """The number to call (settings.CITY_PHONE) as a link a phone dials: 027-224-1111."""
+    phone = settings.CITY_PHONE
+    return format_html('<a class="phone-link" href="tel:{}">{}</a>', phone, format_national(phone))

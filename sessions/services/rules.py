@@ -7,7 +7,6 @@ first, then its shifts and supporters.
 import logging
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -20,7 +19,8 @@ from notifications.services import Sms, queue_sms_many
 from sessions.models import Session, Shift
 from sessions.reminders import shift_reminders
 from sessions.texts import render_sms
-from supporters.models import COORDINATE_PERMISSION, Supporter
+from supporters.models import Supporter
+from supporters.roles import coordinators_to_text  # noqa: F401 (the shift rules' callers' too)
 
 logger = logging.getLogger(__name__)
 
@@ -119,24 +119,6 @@ def is_lead_of(user, session) -> bool:
         role=Shift.Role.LEAD,
         status__in=Shift.TEAM_STATUSES,
     ).exists()
-
-
-def coordinators_to_text(*, excluding=None):
-    """The coordinators with a phone, to tell of a change to the rosters (not superusers: the
-    city's administrators are not on call). `excluding`: the one who made the change."""
-    coordinators = (
-        get_user_model()
-        .objects.with_perm(
-            COORDINATE_PERMISSION,
-            include_superusers=False,
-            backend="django.contrib.auth.backends.ModelBackend",
-        )
-        .exclude(phone="")
-        .order_by("pk")
-    )
-    if excluding is not None:
-        coordinators = coordinators.exclude(pk=excluding.pk)
-    return coordinators
 
 
 def refusal_for(

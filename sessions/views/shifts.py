@@ -19,11 +19,14 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from config.errors import ServiceError
+from config.fiscal import FiscalYear
 from config.fragments import kept_page, kept_value, render_content
 from notifications.models import OutboundMessage
 from sessions.calendar import session_file, site_url, with_calendar_sequence
+from sessions.certificates import certificate_of_hours
 from sessions.forms import (
     BoardFilterForm,
+    CertificateYearForm,
     RosterChangeForm,
     RosterSearchForm,
 )
@@ -57,6 +60,7 @@ from supporters.access import (
     supporter_or_coordinator_required,
     supporter_required,
 )
+from supporters.models import Supporter
 from venues.models import Venue
 
 # Calendar and check-in by QR (issue 5) ----------------------------------------------------------
@@ -197,9 +201,12 @@ def board(request):
     by the viewer's own shifts (one query, kept too), not by who they are (issue 9)."""
     supporter = request.user.supporter_or_none  # None for a coordinator
     is_coordinator = request.user.is_coordinator
-    # Their level is read with them on every request; their shifts are public content, kept.
+    # Their level and insurance are read with them on every request (the board says when the
+    # insurance has lapsed, and until when); their shifts are public content, kept.
+    lapsed = supporter and supporter.has_lapsed_insurance
     own = supporter and (
         supporter.training_level,
+        (lapsed, supporter.insurance_valid_until if lapsed else None),
         kept_value("board-viewer", supporter.pk, lambda: Shift.objects.viewer_state(supporter)),
     )
     viewer = (is_coordinator, own)
@@ -433,6 +440,32 @@ def _my_shifts_content(request, supporter) -> str:
         "hours": mine.hours_served(),
     }
     return render_content("sessions/_my_shifts.html", context, request)
+
+
+@supporter_required
+def my_certificate(request):
+    """The supporter's certificate of hours for a fiscal year, to print on one A4 page."""
+    return _certificate(request, request.user.supporter_or_none)
+
+
+@coordinator_required
+def supporter_certificate(request, supporter_id):
+    """Coordinators print any supporter's certificate, a withdrawn one's too."""
+    return _certificate(request, get_object_or_404(Supporter, pk=supporter_id))
+
+
+def _certificate(request, supporter):
+    fiscal_year = CertificateYearForm(request.GET).chosen_year()
+    if fiscal_year is None:
+        raise Http404
+    following = FiscalYear(fiscal_year.start_year + 1)
+    context = {
+        "certificate": certificate_of_hours(supporter, fiscal_year),
+        "previous_year": FiscalYear(fiscal_year.start_year - 1),
+        "next_year": following if following <= FiscalYear.current() else None,
+        "is_own": supporter == request.user.supporter_or_none,
+    }
+    return render(request, "sessions/certificate.html", context)
 
 
 @login_required

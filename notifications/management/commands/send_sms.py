@@ -2,7 +2,8 @@
 through the `send_due_sms` task; with --loop this command needs no task worker at all.
 
 Run once before starting `db_worker` (e.g. in `make run`), it also recovers what a worker killed
-earlier left behind and schedules the task for the next due text."""
+earlier left behind and schedules the task for the next due text, and the daily reminders' run
+(`send_due_reminders`; where no worker runs, `manage.py send_reminders` from cron does that)."""
 
 import signal
 import time
@@ -12,7 +13,12 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from notifications.backends import get_backend
-from notifications.tasks import next_run_at, run_outbox, schedule_next_run
+from notifications.tasks import (
+    next_run_at,
+    run_outbox,
+    schedule_daily_reminders,
+    schedule_next_run,
+)
 
 
 class Command(BaseCommand):
@@ -44,6 +50,7 @@ class Command(BaseCommand):
                 )
             if not loop:
                 schedule_next_run()  # hand what is due later to the task worker
+                schedule_daily_reminders()  # and start the daily run, if none is waiting
                 return
             if self.stopping:
                 return
