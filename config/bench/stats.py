@@ -3,8 +3,8 @@ the database itself, and the annual report timed over it beside a single GROUP B
 
 At `scale` 1: 700 venues, 13,000 supporters, ten fiscal years (FY2016 to FY2025, all over) of
 21,000 help-desk sittings, 2,000 group visits and 2,000 classes a year (250,000 sessions),
-about 2,090,000 consultations, 600,000 shifts, 300,000 class registrations under 60,000
-participant keys, 250,000 answers to "how did it go?" and a report for every visit held. Every
+2,116,973 consultations, 520,000 shifts, 292,031 class registrations under 60,000 participant
+keys, 359,511 answers to "how did it go?" and a report for every visit held. Every
 row comes from one `INSERT … SELECT` over `generate_series` with `setseed`, so two fills of the
 same scale hold the same history. Nothing here imports the models: the fill runs on a cursor,
 the tests' database or the benchmark's.
