@@ -118,10 +118,22 @@ class Consultation(models.Model):
     objects = ConsultationQuerySet.as_manager()
 
     class Meta:
-        ordering = ["session", "recorded_at", "id"]
+        # By the session's column, not the session ("session" orders by Session's own
+        # ordering, a join for any list that does not order itself).
+        ordering = ["session_id", "recorded_at", "id"]
         verbose_name = _("consultation")
         verbose_name_plural = _("consultations")
-        indexes = [models.Index(fields=["session", "topic"], name="consultation_session_topic_idx")]
+        indexes = [
+            models.Index(fields=["session", "topic"], name="consultation_session_topic_idx"),
+            # The annual report (issue 12): a session's counted consultations with every column
+            # the breakdowns group by, read from the index alone.
+            models.Index(
+                fields=["session"],
+                include=["topic", "device", "age_band", "language", "is_resolved", "minutes"],
+                condition=Q(undone_at__isnull=True),
+                name="consultation_counted_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(minutes__gte=1) & Q(minutes__lte=240),
@@ -240,9 +252,10 @@ class Feedback(models.Model):
     created_at = models.DateTimeField(_("answered at"), auto_now_add=True)
 
     class Meta:
-        ordering = ["session", "created_at"]
+        ordering = ["session_id", "created_at"]
         verbose_name = _("resident feedback")
         verbose_name_plural = _("resident feedback")
+        indexes = [models.Index(fields=["session", "answer"], name="feedback_session_answer_idx")]
         constraints = [
             models.UniqueConstraint(fields=["session", "device"], name="feedback_once_per_device"),
             models.CheckConstraint(

@@ -97,8 +97,8 @@ def test_an_empty_year_is_all_zeros(db):
     assert (figures.dispatch_participants, figures.class_participants) == (0, 0)
 
 
-def test_the_figures_take_six_queries_whatever_the_data(two_years, django_assert_num_queries):
-    with django_assert_num_queries(6):
+def test_the_figures_take_four_queries_whatever_the_data(two_years, django_assert_num_queries):
+    with django_assert_num_queries(4):
         annual_figures(FiscalYear(2024))
 
 

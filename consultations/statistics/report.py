@@ -478,10 +478,8 @@ def _language_label(code: str) -> str:
 
 def _consultation_tables(fiscal_year, now) -> list[Table]:
     topics = {t.pk: t.name for t in Topic.objects.all()}
-    by = {
-        f: db.consultations_by(fiscal_year, f, now=now)
-        for f in ("topic", "device", "age_band", "language", "is_resolved")
-    }
+    # Every breakdown from one pass over the year's consultations.
+    by = db.consultation_breakdowns(fiscal_year, now=now)
     minutes = sum(m for _v, _n, _r, m in by["topic"])
     total = sum(n for _v, n, _r, _m in by["topic"])
     resolved = _counted_table(

@@ -623,6 +623,14 @@ class ClassRegistration(models.Model):
         ordering = ["session", "status", "waitlist_position", "created_at"]
         verbose_name = _("class registration")
         verbose_name_plural = _("class registrations")
+        indexes = [
+            # The annual report's attendances and distinct people (issue 12).
+            models.Index(
+                fields=["session", "status"],
+                include=["participant_key"],
+                name="registration_status_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="waitlisted", waitlist_position__isnull=False)

@@ -399,6 +399,28 @@ class Session(models.Model):
         indexes = [
             models.Index(fields=["starts_at"], name="session_starts_idx"),
             models.Index(fields=["kind", "status", "starts_at"], name="session_kind_status_idx"),
+            # The annual report (issue 12): a fiscal year's sessions of a kind, with what
+            # `took_place` and the breakdowns read, from the index alone.
+            models.Index(
+                fields=["kind", "starts_at"],
+                include=[
+                    "id",
+                    "status",
+                    "ends_at",
+                    "venue",
+                    "district",
+                    "capacity",
+                    "class_level",
+                    "organiser",
+                    "loaner_devices",
+                ],
+                name="session_kind_starts_idx",
+            ),
+            models.Index(
+                fields=["starts_at"],
+                include=["id", "kind", "status", "ends_at"],
+                name="session_took_place_idx",
+            ),
             models.Index(fields=["venue", "starts_at"], name="session_venue_idx"),
         ]
         constraints = [
@@ -767,6 +789,13 @@ class Shift(models.Model):
         indexes = [
             models.Index(fields=["supporter", "status"], name="shift_supporter_status_idx"),
             models.Index(fields=["session", "status"], name="shift_session_status_idx"),
+            # The annual report's served shifts (issue 12), with their supporter.
+            models.Index(
+                fields=["session"],
+                include=["supporter"],
+                condition=Q(status__in=["attended", "signed_up"]),
+                name="shift_session_served_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
