@@ -21,6 +21,7 @@ from django.db.models import (
     DurationField,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -119,18 +120,83 @@ def _consultations_per_session():
     )
 
 
+def _grouping_sets(rows, keys: tuple[str, ...], sets, sums: dict[str, str]) -> list:
+    """[(set index, {key: value}, {sum: value})]: `rows` (a queryset's `.values()` with a
+    column for each of `keys` and whatever `sums` read) aggregated by each of `sets` (tuples
+    of keys; `()` for the whole) in one query over one pass of the rows: GROUPING SETS on
+    PostgreSQL, a UNION ALL of one GROUP BY per set elsewhere (SQLite). `sums` are SQL
+    aggregates over the rows' columns, e.g. {"n": "COUNT(*)"}."""
+    inner, params = rows.order_by().query.sql_with_params()
+    connection = connections[rows.db]
+    aggregates = ", ".join(f"{sql} AS {name}" for name, sql in sums.items())
+    names = ", ".join(keys)
+    if connection.vendor == "postgresql":
+        # GROUPING(every key): a bit set, first key highest, for each key a set leaves out.
+        masks = {
+            sum(1 << (len(keys) - 1 - k) for k, key in enumerate(keys) if key not in group): n
+            for n, group in enumerate(sets)
+        }
+        grouping = ", ".join(f"({', '.join(group)})" for group in sets)
+        sql = (
+            f"SELECT GROUPING({names}), {names}, {aggregates} FROM ({inner}) AS grouped "
+            f"GROUP BY GROUPING SETS ({grouping})"
+        )
+        query_params = params
+    else:
+        masks = {n: n for n in range(len(sets))}
+        sql = " UNION ALL ".join(
+            f"SELECT {n}, "
+            + ", ".join(key if key in group else "NULL" for key in keys)
+            + f", {aggregates} FROM ({inner}) AS grouped"
+            + (f" GROUP BY {', '.join(group)}" if group else "")
+            for n, group in enumerate(sets)
+        )
+        query_params = params * len(sets)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, query_params)
+        results = cursor.fetchall()
+    found = []
+    for mask, *values in results:
+        n = masks[mask]
+        group = {key: value for key, value in zip(keys, values, strict=False) if key in sets[n]}
+        found.append((n, group, dict(zip(sums, values[len(keys) :], strict=True))))
+    return found
+
+
 def as_of(fiscal_year: FiscalYear, today: date) -> date:
     """The day a year's standing figures are counted on: its last day, or today for the
     current year (year to date)."""
     return min(fiscal_year.last_day, today)
 
 
-def headline_by_year(first: FiscalYear, last: FiscalYear, today: date, now=None) -> dict:
+# The headline figures the report's own queries of the viewed year give (`headline_by_year`'s
+# `given`): its consultations, class attendances and distinct people, supporters who served.
+GIVEN_KEYS = (
+    "consultations",
+    "class_participants",
+    "class_distinct_participants",
+    "serving_supporters",
+)
+
+
+def headline_by_year(
+    first: FiscalYear,
+    last: FiscalYear,
+    today: date,
+    now=None,
+    given: tuple[FiscalYear, dict] | None = None,
+) -> dict:
     """{start year: {headline key: value}} for every fiscal year from `first` to `last`: the
-    city's table (four queries whatever the number of years or records)."""
+    city's table (four queries whatever the number of years or records).
+
+    `given`: (a year, its GIVEN_KEYS figures) already counted elsewhere (the report's
+    consultation, class and shift figures of the viewed year), left out of these queries."""
     years = [FiscalYear(y) for y in range(first.start_year, last.start_year + 1)]
     figures = {fy.start_year: dict.fromkeys(HEADLINE_KEYS, 0) for fy in years}
     kind = Session.Kind
+    skip, known = given if given is not None else (None, {})
+    others = [fy for fy in years if fy != skip]
+    not_given = ~_starting_in(skip, skip) if skip is not None else Q()  # its consultations
     # The sessions, their reports' participants and their consultations in one query: each
     # help desk's consultations counted in the index (`consultation_counted_idx`), rather than
     # every consultation joined and grouped by year.
@@ -146,12 +212,22 @@ def headline_by_year(first: FiscalYear, last: FiscalYear, today: date, now=None)
                 Sum("report__participants", filter=Q(kind=kind.DISPATCH)), 0
             ),
             consultations=Coalesce(
-                Sum(_consultations_per_session(), filter=Q(kind=kind.HELPDESK)), 0
+                Sum(_consultations_per_session(), filter=Q(kind=kind.HELPDESK) & not_given), 0
             ),
         )
     )
+    # The years not given: their attendances and the supporters who served. With none, the
+    # queries are still asked, over an empty span that the index answers at once, so that the
+    # report's number of queries stays the same.
+    if others:
+        span = _starting_in(others[0], others[-1], "session__")
+        if skip is not None:
+            span &= ~_starting_in(skip, skip, "session__")
+    else:
+        span = Q(session__starts_at__gte=first.starts_at, session__starts_at__lt=first.starts_at)
     attendances = (
         _by_fiscal_year(class_attendances(first, last, now=now), "session__starts_at", first, last)
+        .filter(span)
         .order_by()
         .values("fy")
         .annotate(
@@ -161,13 +237,17 @@ def headline_by_year(first: FiscalYear, last: FiscalYear, today: date, now=None)
     )
     serving = (
         _by_fiscal_year(served_shifts(first, last, now=now), "session__starts_at", first, last)
+        .filter(span)
         .order_by()
         .values("fy")
         .annotate(serving_supporters=Count("supporter", distinct=True))
     )
-    for rows in (sessions, attendances, serving):
+    queries = [sessions, attendances, serving]
+    for rows in queries:
         for row in rows:
             figures[row.pop("fy")].update(row)
+    if skip is not None:
+        figures[skip.start_year].update({key: known[key] for key in GIVEN_KEYS})
     active = Supporter.objects.aggregate(
         **{str(fy.start_year): _active_on(as_of(fy, today)) for fy in years}
     )
@@ -199,78 +279,67 @@ def _month_of(path: str):
     return ExtractMonth(path, tzinfo=TOKYO)
 
 
-def helpdesk_by_venue_month(fiscal_year: FiscalYear, now=None) -> tuple[list, list]:
-    """[(venue id, month, sessions)], [(venue id, month, consultations)], in one query: each
-    session's consultations counted in the index."""
-    rows = (
+def helpdesk_sessions_by_venue_month(fiscal_year: FiscalYear, now=None) -> list[tuple]:
+    """[(venue id, month, sessions)]: the year's help desks held (the consultations by venue
+    and month come with the other consultation figures, `consultation_figures`)."""
+    return list(
         held_sessions(fiscal_year, now=now)
         .filter(kind=Session.Kind.HELPDESK)
         .annotate(month=_month_of("starts_at"))
         .order_by()
         .values_list("venue_id", "month")
-        .annotate(n=Count("id"), consultations=Sum(_consultations_per_session()))
+        .annotate(n=Count("id"))
     )
-    sessions, consultations = [], []
-    for venue_id, month, n, counted in rows:
-        sessions.append((venue_id, month, n))
-        if counted:
-            consultations.append((venue_id, month, counted))
-    return sessions, consultations
 
 
-# What the year's consultations are broken down by (`consultation_breakdowns`).
+# What the year's consultations are broken down by (`consultation_figures`).
 BREAKDOWNS = ("topic", "device", "age_band", "language", "is_resolved")
 
 
-def consultation_breakdowns(fiscal_year: FiscalYear, now=None) -> dict[str, list[tuple]]:
-    """{field: [(value, consultations, resolved, minutes)]} for each of BREAKDOWNS, in one
-    query over one pass of the year's consultations.
+def consultation_figures(fiscal_year: FiscalYear, now=None) -> dict:
+    """Every figure of the year's consultations in one query over one pass of them:
 
-    The rows (`counted_consultations`, as the ORM writes them) are grouped by all five fields
-    at once, a thousand-odd groups the database may aggregate in parallel, from the index
-    alone (`consultation_counted_idx`); those groups are
-    then summed by each field: GROUPING SETS on PostgreSQL, a UNION ALL of one GROUP BY per
-    field elsewhere (SQLite)."""
-    combinations = (
-        counted_consultations(fiscal_year, now=now)
-        .order_by()
-        .values(**{f"k{n}": F(field) for n, field in enumerate(BREAKDOWNS)})
-        # COUNT(*): every column read is in `consultation_counted_idx`, the id is not.
-        .annotate(n=Count("*"), minutes=Coalesce(Sum("minutes"), 0))
+    - "total": the consultations counted (the headline's 相談受付件数);
+    - "by_venue_month": [(venue id, month, consultations)];
+    - "breakdowns": {field: [(value, consultations, resolved, minutes)]} for each of
+      BREAKDOWNS, in the values' order (ties in a count read the same each time).
+
+    The rows (`counted_consultations`, read from `consultation_counted_idx` and the sessions'
+    index) are grouped by each set at once (`_grouping_sets`)."""
+    keys = [f"k{n}" for n in range(len(BREAKDOWNS))]
+    rows = counted_consultations(fiscal_year, now=now).values(
+        venue=F("session__venue_id"),
+        month=_month_of("session__starts_at"),
+        spent=F("minutes"),
+        **{key: F(field) for key, field in zip(keys, BREAKDOWNS, strict=True)},
     )
-    inner, params = combinations.query.sql_with_params()
-    connection = connections[combinations.db]
-    names = ", ".join(f"k{n}" for n in range(len(BREAKDOWNS)))
-    resolved = f"k{BREAKDOWNS.index('is_resolved')}"
-    sums = f"SUM(n), SUM(CASE WHEN {resolved} THEN n ELSE 0 END), SUM(minutes)"
-    if connection.vendor == "postgresql":
-        which = " ".join(f"WHEN GROUPING(k{n}) = 0 THEN {n}" for n in range(len(BREAKDOWNS)))
-        sets = ", ".join(f"(k{n})" for n in range(len(BREAKDOWNS)))
-        sql = (
-            f"SELECT CASE {which} END, {names}, {sums} FROM ({inner}) AS counted "
-            f"GROUP BY GROUPING SETS ({sets})"
-        )
-        query_params = params
-    else:
-        branches = [
-            f"SELECT {n}, "
-            + ", ".join(f"k{k}" if k == n else "NULL" for k in range(len(BREAKDOWNS)))
-            + f", {sums} FROM ({inner}) AS counted GROUP BY k{n}"
-            for n in range(len(BREAKDOWNS))
-        ]
-        sql = " UNION ALL ".join(branches)
-        query_params = params * len(BREAKDOWNS)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, query_params)
-        results = cursor.fetchall()
-    found = {name: [] for name in BREAKDOWNS}
-    for which, *values in results:
-        name = BREAKDOWNS[which]
-        value = values[which]
-        n, resolved, minutes = (int(v) for v in values[len(BREAKDOWNS) :])
-        found[name].append((bool(value) if name == "is_resolved" else value, n, resolved, minutes))
-    for rows in found.values():  # in the values' order: ties in a count read the same each time
-        rows.sort(key=lambda row: row[0])
+    resolved = keys[BREAKDOWNS.index("is_resolved")]
+    sets = [("venue", "month"), *((key,) for key in keys), ()]
+    results = _grouping_sets(
+        rows,
+        ("venue", "month", *keys),
+        sets,
+        {
+            # COUNT(*): every column read is in the indexes, the consultation's id is not.
+            "n": "COUNT(*)",
+            "resolved": f"SUM(CASE WHEN {resolved} THEN 1 ELSE 0 END)",
+            "minutes": "SUM(spent)",
+        },
+    )
+    found = {"total": 0, "by_venue_month": [], "breakdowns": {name: [] for name in BREAKDOWNS}}
+    for which, group, sums in results:
+        n, solved, minutes = (int(sums[k] or 0) for k in ("n", "resolved", "minutes"))
+        if which == 0:
+            found["by_venue_month"].append((group["venue"], int(group["month"]), n))
+        elif which == len(sets) - 1:
+            found["total"] = n
+        else:
+            name = BREAKDOWNS[which - 1]
+            value = group[keys[which - 1]]
+            value = bool(value) if name == "is_resolved" else value
+            found["breakdowns"][name].append((value, n, solved, minutes))
+    for breakdown in found["breakdowns"].values():
+        breakdown.sort(key=lambda row: row[0])
     return found
 
 
@@ -298,46 +367,50 @@ def dispatches_by_district(fiscal_year: FiscalYear, now=None) -> list[tuple]:
     )
 
 
-def classes_by(fiscal_year: FiscalYear, field: str, now=None) -> tuple[list, list]:
-    """[(value, classes, capacity)], [(value, attendances, distinct people)] grouped by the
-    class's `field` (level, organiser, devices lent): two queries, since seats and people
-    cannot share one join without multiplying the seats."""
-    classes = (
+# What the year's classes are broken down by: the class's field, and its column's name here.
+CLASS_FIELDS = {"class_level": "c_level", "organiser": "c_organiser", "loaner_devices": "c_lent"}
+
+
+def class_figures(fiscal_year: FiscalYear, now=None) -> dict:
+    """The year's classes in two queries, one over the classes held and one over their
+    attendances (seats and people cannot share one join without multiplying the seats):
+
+    - "attendances", "distinct": the year's attendances (延べ) and distinct people (実人員);
+    - "by": {field: ([(value, classes, capacity)], [(value, attendances, distinct people)])}
+      for each of CLASS_FIELDS (level, organiser, devices lent).
+
+    Each query groups its rows by each field and by none at once (`_grouping_sets`)."""
+    keys = tuple(CLASS_FIELDS.values())
+    sets = [*((key,) for key in keys), ()]
+    classes = _grouping_sets(
         held_sessions(fiscal_year, now=now)
         .filter(kind=Session.Kind.CLASS)
-        .order_by()
-        .values_list(field)
-        .annotate(n=Count("id"), capacity=Coalesce(Sum("capacity"), 0))
+        .values(seats=F("capacity"), **{key: F(field) for field, key in CLASS_FIELDS.items()}),
+        keys,
+        sets[:-1],
+        {"n": "COUNT(*)", "capacity": "SUM(seats)"},
     )
-    people = (
-        class_attendances(fiscal_year, now=now)
-        .order_by()
-        .values_list(f"session__{field}")
-        .annotate(n=Count("id"), distinct=Count("participant_key", distinct=True))
-    )
-    return list(classes), list(people)
-
-
-def supporters_year(fiscal_year: FiscalYear, today: date, now=None) -> dict:
-    """Shifts served and their hours, supporters who served, joined and withdrew."""
-    served = served_shifts(fiscal_year, now=now).aggregate(
-        shifts=Count("id"),
-        duration=Sum(F("session__ends_at") - F("session__starts_at"), output_field=DurationField()),
-    )
-    last = as_of(fiscal_year, today)
-    tenure = Supporter.objects.aggregate(
-        joined=Count("id", filter=Q(joined_on__gte=fiscal_year.first_day, joined_on__lte=last)),
-        withdrew=Count(
-            "id", filter=Q(withdrawn_on__gte=fiscal_year.first_day, withdrawn_on__lte=last)
+    people = _grouping_sets(
+        class_attendances(fiscal_year, now=now).values(
+            person=F("participant_key"),
+            **{key: F(f"session__{field}") for field, key in CLASS_FIELDS.items()},
         ),
-        active_at_start=_active_on(fiscal_year.first_day - timedelta(days=1)),
+        keys,
+        sets,
+        {"n": "COUNT(*)", "d": "COUNT(DISTINCT person)"},
     )
-    duration = served["duration"] or timedelta()
-    return {
-        "shifts": served["shifts"],
-        "hours": round(duration.total_seconds() / 3600, 1),
-        **tenure,
-    }
+    fields = list(CLASS_FIELDS)
+    found = {"attendances": 0, "distinct": 0, "by": {field: ([], []) for field in fields}}
+    for which, group, sums in classes:
+        value = group[keys[which]]
+        found["by"][fields[which]][0].append((value, sums["n"], int(sums["capacity"] or 0)))
+    for which, group, sums in people:
+        if which == len(keys):
+            found["attendances"], found["distinct"] = sums["n"], sums["d"]
+        else:
+            value = group[keys[which]]
+            found["by"][fields[which]][1].append((value, sums["n"], sums["d"]))
+    return found
 
 
 def _in_the_year(fiscal_year: FiscalYear, last: date, prefix: str = "") -> Q:
@@ -349,42 +422,90 @@ def _in_the_year(fiscal_year: FiscalYear, last: date, prefix: str = "") -> Q:
     )
 
 
-def shifts_per_supporter(fiscal_year: FiscalYear, today: date, now=None) -> list[tuple]:
-    """[(band index, supporters)]: how many shifts each supporter registered at some point in
-    the year served, in SHIFT_BANDS, counted by the database in two queries: the year's served
-    shifts grouped by supporter and banded over those groups (a subquery), and the supporters
-    of the year, whom the bands leave out when they served none. (A correlated count per
-    supporter, banded with CASE, repeated the count in every WHEN: a second at 13,000
-    supporters.)"""
+def supporters_year(fiscal_year: FiscalYear, today: date, now=None) -> dict:
+    """The supporters' year in two queries: one pass over the year's served shifts, grouped by
+    supporter and then summed, and one over the supporters.
+
+    - "serving_supporters", "shifts", "hours": who served, the shifts and their hours;
+    - "bands": [(band index, supporters)] in SHIFT_BANDS, of the supporters registered at some
+      time in the year (`_in_the_year`), those who served none included; empty bands left out;
+    - "joined", "withdrew", "active_at_start".
+
+    (A correlated count per supporter, banded with CASE, repeated the count in every WHEN: a
+    second at 13,000 supporters.)"""
     last = as_of(fiscal_year, today)
     per_supporter = (
         served_shifts(fiscal_year, now=now)
-        .filter(_in_the_year(fiscal_year, last, "supporter__"))
         .order_by()
         .values("supporter")
-        .annotate(n=Count("pk"))
+        .annotate(
+            n=Count("pk"),
+            spent=Sum(
+                F("session__ends_at") - F("session__starts_at"), output_field=DurationField()
+            ),
+            # The supporter's own, the same for every one of their shifts.
+            in_year=Max(
+                Case(
+                    When(_in_the_year(fiscal_year, last, "supporter__"), then=Value(1)),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            ),
+        )
     )
-    serving = {
+    bands = {
         f"band{n}": Count(
-            "supporter", filter=Q(n__gte=low) & (Q(n__lte=high) if high is not None else Q())
+            "supporter",
+            filter=Q(in_year=1, n__gte=low) & (Q(n__lte=high) if high is not None else Q()),
         )
         for n, (low, high) in enumerate(SHIFT_BANDS)
         if low > 0
     }
-    bands = per_supporter.aggregate(**serving)
-    everyone = Supporter.objects.filter(_in_the_year(fiscal_year, last)).count()
-    counted = [(int(key.removeprefix("band")), n) for key, n in bands.items()]
+    served = per_supporter.aggregate(
+        serving_supporters=Count("supporter"),
+        shifts=Coalesce(Sum("n"), 0),
+        duration=Sum("spent", output_field=DurationField()),
+        **bands,
+    )
+    tenure = Supporter.objects.aggregate(
+        joined=Count("id", filter=Q(joined_on__gte=fiscal_year.first_day, joined_on__lte=last)),
+        withdrew=Count(
+            "id", filter=Q(withdrawn_on__gte=fiscal_year.first_day, withdrawn_on__lte=last)
+        ),
+        active_at_start=_active_on(fiscal_year.first_day - timedelta(days=1)),
+        everyone=Count("id", filter=_in_the_year(fiscal_year, last)),
+    )
+    counted = [(n, served[f"band{n}"]) for n, (low, _high) in enumerate(SHIFT_BANDS) if low > 0]
+    everyone = tenure.pop("everyone")
     rows = [(0, everyone - sum(n for _band, n in counted)), *counted]
-    return [(band, n) for band, n in rows if n]
+    duration = served["duration"] or timedelta()
+    return {
+        "serving_supporters": served["serving_supporters"],
+        "shifts": served["shifts"],
+        "hours": round(duration.total_seconds() / 3600, 1),
+        "bands": [(band, n) for band, n in rows if n],
+        **tenure,
+    }
 
 
-def course_to_supporter(fiscal_year: FiscalYear, today: date, now=None) -> dict:
-    """The year's distinct class participants, and how many of them registered as supporters
-    in the year or after (the city counted 113 → 26 for FY2021's course)."""
+def shifts_per_supporter(fiscal_year: FiscalYear, today: date, now=None) -> list[tuple]:
+    """[(band index, supporters)]: how many shifts each supporter registered at some point in
+    the year served, in SHIFT_BANDS (`supporters_year`)."""
+    return supporters_year(fiscal_year, today, now=now)["bands"]
+
+
+def course_to_supporter(
+    fiscal_year: FiscalYear, today: date, now=None, participants: int | None = None
+) -> dict:
+    """The year's distinct class participants (`participants`, when already counted:
+    `class_figures`), and how many of them registered as supporters in the year or after (the
+    city counted 113 → 26 for FY2021's course)."""
     keys = class_attendances(fiscal_year, now=now).values("participant_key")
-    people = class_attendances(fiscal_year, now=now).aggregate(
-        n=Count("participant_key", distinct=True)
-    )["n"]
+    people = participants
+    if people is None:
+        people = class_attendances(fiscal_year, now=now).aggregate(
+            n=Count("participant_key", distinct=True)
+        )["n"]
     became = Supporter.objects.filter(
         user__participant_key__in=keys,
         joined_on__gte=fiscal_year.first_day,
