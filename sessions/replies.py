@@ -164,6 +164,10 @@ def answer_reminder(supporter: Supporter, word: str) -> tuple[str, str]:
             return answer_invitation(invitation, language)
     shift = offer or next_reminded_shift(supporter)
     if shift is None and word == CONFIRM:
+        # Answering a cover text after another supporter took the shift.
+        covered = latest_cover_offer(supporter, CoverOffer.Outcome.FILLED)
+        if covered is not None:
+            return answer_cover_offer(covered, language)
         # Answering an invitation after the text that the places were filled.
         filled = latest_invitation(supporter, DispatchInvitation.Outcome.FILLED)
         if filled is not None:
@@ -184,11 +188,16 @@ def answer_reminder(supporter: Supporter, word: str) -> tuple[str, str]:
 
 def open_cover_offer(supporter: Supporter) -> CoverOffer | None:
     """The latest shift the supporter was asked to cover that is still looking for someone."""
+    offer = latest_cover_offer(supporter, CoverOffer.Outcome.OPEN)
+    return offer if offer and offer.request.status == CoverRequest.Status.OPEN else None
+
+
+def latest_cover_offer(supporter: Supporter, outcome: str) -> CoverOffer | None:
+    """The shift still to come the supporter was last asked to cover, with `outcome`."""
     return (
         CoverOffer.objects.filter(
             supporter=supporter,
-            outcome=CoverOffer.Outcome.OPEN,
-            request__status=CoverRequest.Status.OPEN,
+            outcome=outcome,
             request__shift__session__starts_at__gt=timezone.now(),
         )
         .select_related("request__shift__session__venue")

@@ -107,6 +107,11 @@ PATHS = [
     "/api/stats/annual",
     "/api/stats/annual/export",
     "/api/stats/annual/close",
+    # Cover requests (issue 13).
+    "/api/shifts/{shift_id}/cover",
+    "/api/shifts/{shift_id}/cover/cancel",
+    "/api/cover-requests",
+    "/api/cover-requests/{request_id}/take",
 ]
 
 
