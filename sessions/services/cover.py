@@ -237,7 +237,8 @@ def take_cover(offer_or_request, supporter=None, *, by=None) -> Shift:
             raise CoverError("taken")
         if not request.is_open or offer.outcome not in (Outcome.OPEN, Outcome.DECLINED):
             raise CoverError("not_open")
-        shift = Shift.objects.select_for_update(of=("self",)).get(pk=request.shift_id)
+        # Not locked itself: every change to a shift holds its session's lock first.
+        shift = Shift.objects.select_related("supporter__user").get(pk=request.shift_id)
         shift.session = session
         # The requester cancelled meanwhile, or the session was called off: closed for good
         # (kept when this refusal is raised, after the transaction).
