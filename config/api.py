@@ -23,8 +23,10 @@ from sessions.api import (
     checkin_router,
     class_desk_router,
     classes_router,
+    cover_requests_router,
     requests_router,
     schedules_router,
+    shift_cover_router,
 )
 from sessions.api import router as sessions_router
 from supporters.api import broadcasts_router, certificates_router, invitations_router
@@ -69,6 +71,8 @@ SERVICE_ERROR_STATUS = {
     "level": 403,
     "insurance": 403,
     "inactive": 403,
+    # Cover requests (issue 13): taking a shift one was not asked to cover.
+    "not_asked": 403,
     "rate_limited": 429,
 }
 STATUS_CODES = {
@@ -290,6 +294,8 @@ api.add_router("", board_router)
 api.add_router("/dispatch-requests", requests_router)
 api.add_router("/class-desk", class_desk_router)
 api.add_router("/classes", classes_router)
+api.add_router("/shifts", shift_cover_router)
+api.add_router("/cover-requests", cover_requests_router)
 api.add_router("/dispatch-requests", reports_router)
 api.add_router("/me", supporters_router)
 api.add_router("/invitations", invitations_router)

@@ -178,7 +178,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The annual report's covering indexes (issue 12) hold non-key columns on PostgreSQL; SQLite
 # builds the same indexes on their keys alone, which is all the embedded default needs.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
+SILENCED_SYSTEM_CHECKS = (
+    ["models.W040"] if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else []
+)
 
 AUTH_USER_MODEL = "supporters.User"
 # Django's and allauth's backends, each loading the user with their supporter and roles in one
@@ -360,6 +362,13 @@ SHIFT_OFFER_SHARE_OF_TIME_LEFT = env_int("DIGISAPO_SHIFT_OFFER_SHARE_PERCENT", 5
 SHIFT_OFFER_MIN_MINUTES = env_int("DIGISAPO_SHIFT_OFFER_MIN_MINUTES", 30)
 # Cancelling closer to the start than this is allowed, but the coordinators get a text.
 SHIFT_LATE_CANCEL_HOURS = env_int("DIGISAPO_SHIFT_LATE_CANCEL_HOURS", 24)
+# Cover requests (issue 13). A supporter who needs cover keeps the shift until someone takes it:
+# eligible supporters are asked by text a round at a time (this many, the next round when all
+# of one said no or after this many hours), until this many hours before the session; then
+# the coordinators are told and the supporter asked whether they can still come.
+COVER_DEADLINE_HOURS = env_int("DIGISAPO_COVER_DEADLINE_HOURS", 24)
+COVER_ROUND_SIZE = env_int("DIGISAPO_COVER_ROUND_SIZE", 3)
+COVER_ROUND_HOURS = env_int("DIGISAPO_COVER_ROUND_HOURS", 4)
 
 # Group visits (issue 10). A preferred date must be at least this many days ahead (time to find
 # supporters); the representative's personal data is removed this many days after the visit

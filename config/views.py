@@ -6,7 +6,13 @@ from django.utils import timezone
 
 from config.public_pages import public_context, public_page
 from notifications.services import outbox_problem, outbox_warning
-from sessions.models import DispatchRequest, Session, Shift, prefetch_next_helpdesk_dates
+from sessions.models import (
+    CoverRequest,
+    DispatchRequest,
+    Session,
+    Shift,
+    prefetch_next_helpdesk_dates,
+)
 from venues.models import Venue
 
 # How far ahead the public page looks for help-desk dates, and how many it shows per venue.
@@ -14,6 +20,7 @@ HELPDESK_HORIZON = timedelta(days=60)
 HELPDESK_DATES_PER_VENUE = 3
 NEXT_SHIFTS_SHOWN = 5
 PENDING_REQUESTS_SHOWN = 10
+COVER_REQUESTS_SHOWN = 10
 
 
 @public_page
@@ -35,6 +42,7 @@ def home(request):
         )
         context["pending_requests"] = pending.order_by("created_at")[:PENDING_REQUESTS_SHOWN]
         context["pending_count"] = pending.count()
+        context["cover_requests"] = CoverRequest.objects.open().for_list()[:COVER_REQUESTS_SHOWN]
     return render(request, "config/home.html", public_context(request, context))
 
 

@@ -14,6 +14,8 @@ from sessions.models import (
     ClassRegistration,
     ClassSeries,
     ContactAccess,
+    CoverOffer,
+    CoverRequest,
     DispatchInvitation,
     DispatchRequest,
     RequestEvent,
@@ -708,6 +710,42 @@ class DispatchInvitationAdmin(RecordAdmin):
     list_filter = ["outcome"]
     list_select_related = ["session__venue", "supporter"]
     search_fields = ["supporter__family_name", "supporter__given_name"]
+
+
+class CoverOfferInline(admin.TabularInline):
+    model = CoverOffer
+    fields = ["supporter", "outcome", "created_at", "answered_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CoverRequest)
+class CoverRequestAdmin(RecordAdmin):
+    """Cover requests (issue 13): asked and answered by supporters, closed by the services."""
+
+    list_display = ["deadline", "shift", "status", "taken_by", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["shift__session__venue", "shift__supporter", "taken_by"]
+    search_fields = ["shift__supporter__family_name", "shift__supporter__given_name"]
+    date_hierarchy = "deadline"
+    inlines = [CoverOfferInline]
+
+
+@admin.register(CoverOffer)
+class CoverOfferAdmin(RecordAdmin):
+    list_display = ["created_at", "request", "supporter", "outcome", "answered_at"]
+    list_filter = ["outcome"]
+    list_select_related = [
+        "request__shift__session__venue",
+        "request__shift__supporter",
+        "supporter",
+    ]
+    search_fields = ["supporter__family_name", "supporter__given_name"]
+    exclude = ["token"]  # the link's secret: the supporter's, not the back office's
 
 
 class SeriesClassInline(admin.TabularInline):

@@ -13,8 +13,10 @@ class SessionsConfig(AppConfig):
         from sessions.replies import (
             ACTIONS,
             CLASS_ACTIONS,
+            COVER_ACTIONS,
             REQUEST_ACTIONS,
             answer_class_offer,
+            answer_cover_reply,
             answer_representative,
             answer_shift_reply,
         )
@@ -24,6 +26,9 @@ class SessionsConfig(AppConfig):
         # is theirs only when no supporter has that number; then groups' representatives
         # (issue 10), whose number a supporter's never is.
         register_reply_handler(answer_shift_reply, actions=ACTIONS)
+        # 3 asks for cover for the reminded shift; a 1 taking a shift to cover is the first
+        # handler's, as every supporter's 1 is (issue 13).
+        register_reply_handler(answer_cover_reply, actions=COVER_ACTIONS)
         register_reply_handler(answer_class_offer, actions=CLASS_ACTIONS)
         register_reply_handler(answer_representative, actions=REQUEST_ACTIONS)
         from sessions.services.membership import on_supporter_leaving

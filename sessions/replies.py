@@ -1,7 +1,8 @@
 """Answers by text, registered with the outbox's reply handlers in `SessionsConfig.ready()`.
 
-Supporters: 1 takes an offered place, else a place on the group visit they were last invited
-to, else confirms the reminded shift; 2 cancels the reminded shift. A class registrant offered
+Supporters: 1 takes an offered place, else a shift they were asked to cover, else a place on
+the group visit they were last invited to, else confirms the reminded shift; 2 cancels the
+reminded shift; 3 asks for cover for it (issue 13). A class registrant offered
 a freed seat: 1 takes it (asked after the supporters' handler, so a supporter's 1 stays theirs).
 A group's representative: any text is noted on their request for the coordinators.
 """
@@ -15,6 +16,8 @@ from notifications.models import OutboundMessage
 from notifications.replies import NO_ACTION, Claim
 from sessions.models import (
     ClassRegistration,
+    CoverOffer,
+    CoverRequest,
     DispatchInvitation,
     DispatchRequest,
     RequestEvent,
@@ -22,19 +25,22 @@ from sessions.models import (
     Shift,
 )
 from sessions.services import (
+    CoverError,
     InvitationError,
     RegistrationError,
     ShiftError,
     accept_class_offer,
     cancel_shift,
     confirm_shift,
+    request_cover,
+    take_cover,
     take_invitation,
 )
 from sessions.services.requests import record
 from sessions.texts import render_sms
 from supporters.models import Supporter
 
-CONFIRM, CANCEL = "1", "2"
+CONFIRM, CANCEL, COVER = "1", "2", "3"
 OPEN_OR_SCHEDULED = (
     DispatchRequest.Status.RECEIVED,
     DispatchRequest.Status.ACCEPTED,
@@ -48,6 +54,8 @@ ACCEPTED_OFFER = "accepted_offer"
 TOOK_VISIT = "took_visit"
 REQUEST_REPLY = "request_reply"
 TOOK_CLASS_SEAT = "took_class_seat"
+TOOK_COVER = "took_cover"
+ASKED_FOR_COVER = "asked_for_cover"
 ACTIONS = {
     CONFIRMED: _("Confirmed a shift"),
     CANCELLED: _("Cancelled a shift"),
@@ -59,6 +67,10 @@ REQUEST_ACTIONS = {
 }
 CLASS_ACTIONS = {
     TOOK_CLASS_SEAT: _("Took an offered class seat"),
+}
+COVER_ACTIONS = {
+    TOOK_COVER: _("Took a shift to cover"),
+    ASKED_FOR_COVER: _("Asked for cover"),
 }
 
 
@@ -144,11 +156,18 @@ def answer_reminder(supporter: Supporter, word: str) -> tuple[str, str]:
     language = supporter.user.language
     offer = open_offer(supporter) if word == CONFIRM else None
     if word == CONFIRM and offer is None:
+        cover = open_cover_offer(supporter)
+        if cover is not None:
+            return answer_cover_offer(cover, language)
         invitation = latest_invitation(supporter, DispatchInvitation.Outcome.OPEN)
         if invitation is not None:
             return answer_invitation(invitation, language)
     shift = offer or next_reminded_shift(supporter)
     if shift is None and word == CONFIRM:
+        # Answering a cover text after another supporter took the shift.
+        covered = latest_cover_offer(supporter, CoverOffer.Outcome.FILLED)
+        if covered is not None:
+            return answer_cover_offer(covered, language)
         # Answering an invitation after the text that the places were filled.
         filled = latest_invitation(supporter, DispatchInvitation.Outcome.FILLED)
         if filled is not None:
@@ -165,6 +184,66 @@ def answer_reminder(supporter: Supporter, word: str) -> tuple[str, str]:
         return CANCELLED, render_sms("reply_cancelled", language, **when)
     except ShiftError:
         return NO_ACTION, render_sms("reply_cannot_change", language)
+
+
+def open_cover_offer(supporter: Supporter) -> CoverOffer | None:
+    """The latest shift the supporter was asked to cover that is still looking for someone."""
+    offer = latest_cover_offer(supporter, CoverOffer.Outcome.OPEN)
+    return offer if offer and offer.request.status == CoverRequest.Status.OPEN else None
+
+
+def latest_cover_offer(supporter: Supporter, outcome: str) -> CoverOffer | None:
+    """The shift still to come the supporter was last asked to cover, with `outcome`."""
+    return (
+        CoverOffer.objects.filter(
+            supporter=supporter,
+            outcome=outcome,
+            request__shift__session__starts_at__gt=timezone.now(),
+        )
+        .select_related("request__shift__session__venue")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def answer_cover_offer(offer: CoverOffer, language: str) -> tuple[str, str | None]:
+    """Take the shift for "1": the confirmation text says it is theirs (no reply on top), or
+    the reply says it was covered first, or why the shift rules refuse."""
+    session = offer.request.shift.session
+    when = {"moment": session.starts_at, "place": session.place_label}
+    try:
+        take_cover(offer, by=None)
+    except (CoverError, ShiftError) as error:
+        if error.code == "taken":
+            return NO_ACTION, render_sms("reply_cover_gone", language, **when)
+        with translation.override(language):
+            reason = str(error.message)
+        return NO_ACTION, render_sms("reply_cover_refused", language, reason=reason, **when)
+    return TOOK_COVER, None
+
+
+def answer_cover_reply(message) -> Claim | None:
+    """3 from a supporter's number: ask for cover for the reminded shift. Not ours otherwise."""
+    if message.keyword != COVER or not message.from_number:
+        return None
+    supporter = (
+        Supporter.objects.filter(user__phone=message.from_number).select_related("user").first()
+    )
+    if supporter is None:
+        return None
+    language = supporter.user.language
+    shift = next_reminded_shift(supporter)
+    if shift is None:
+        return Claim(NO_ACTION, render_sms("reply_no_shift", language), language)
+    when = {"moment": shift.session.starts_at, "place": shift.session.place_label}
+    try:
+        request_cover(shift, by=None)
+    except CoverError as error:
+        with translation.override(language):
+            reason = str(error.message)
+        reply = render_sms("reply_cover_refused", language, reason=reason, **when)
+        return Claim(NO_ACTION, reply, language)
+    return Claim(ASKED_FOR_COVER, render_sms("reply_cover_asked", language, **when), language)
 
 
 def answer_representative(message) -> Claim | None:

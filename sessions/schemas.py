@@ -883,3 +883,64 @@ class ClassRegistrationCreatedOut(ClassRegistrationOut):
     series: list[ClassRegistrationOut] = Field(
         description="With `series`: the registration for each date, the asked one first."
     )
+
+
+# Cover requests (issue 13) ------------------------------------------------------------------
+
+CoverStatus = Literal["open", "taken", "cancelled", "expired"]
+
+
+class CoverSessionRef(Schema):
+    id: int
+    kind: Kind
+    title: str
+    starts_at: LocalDateTime
+    ends_at: LocalDateTime
+    place: str = Field(description="The venue's name, or the place of a group visit.")
+
+    @staticmethod
+    def resolve_place(session) -> str:
+        return session.place_label
+
+
+class CoverSupporterRef(Schema):
+    id: int
+    name: str
+
+    @staticmethod
+    def resolve_name(supporter) -> str:
+        return supporter.full_name
+
+
+class CoverRequestOut(Schema):
+    id: int
+    shift_id: int = Field(
+        description="The shift cover is asked for: it stays the supporter's until someone takes it."
+    )
+    session: CoverSessionRef
+    status: CoverStatus
+    deadline: LocalDateTime = Field(
+        description="Nobody found by then: the coordinators are told, and the supporter "
+        "asked whether they can still come."
+    )
+    created_at: LocalDateTime
+    resolved_at: LocalDateTime | None
+    asked: int = Field(description="Supporters asked by text so far.")
+
+    @staticmethod
+    def resolve_session(request):
+        return request.shift.session
+
+    @staticmethod
+    def resolve_asked(request) -> int:
+        asked = getattr(request, "asked", None)
+        return request.offers.count() if asked is None else asked
+
+
+class CoverRequestListOut(CoverRequestOut):
+    supporter: CoverSupporterRef = Field(description="Who asks for cover.")
+    declined: int = Field(description="Supporters asked who said they cannot.")
+
+    @staticmethod
+    def resolve_supporter(request):
+        return request.shift.supporter

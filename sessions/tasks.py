@@ -1,5 +1,6 @@
 """Background work: waiting-list offers left unanswered pass to the next in line (supporters'
-shifts and residents' class seats alike), and personal data is removed when due.
+shifts and residents' class seats alike), cover requests ask on and close at their deadline,
+and personal data is removed when due.
 
 Like the SMS outbox (notifications.tasks) this needs no cron: each offer schedules a run of
 `expire_due_offers` at its deadline (`run_after`), and each run schedules the next one for the
@@ -14,7 +15,13 @@ from django.tasks import task
 
 from config.tasks import schedule_once
 from sessions.models import Shift
-from sessions.services import expire_class_offers, expire_offers
+from sessions.services import (
+    advance_cover_rounds,
+    expire_class_offers,
+    expire_due_cover_requests,
+    expire_offers,
+)
+from sessions.services.cover import next_cover_run_at
 from sessions.services.registrations import (
     next_class_offer_deadline,
     next_registration_purge_at,
@@ -71,3 +78,20 @@ def schedule_purge(at: datetime | None):
     if at is None or not purge_personal_data.get_backend().supports_defer:
         return None
     return schedule_once(purge_personal_data, at)
+
+
+@task()
+def run_cover_requests() -> int:
+    """Cover requests (issue 13): close those past their deadline, ask the next round where
+    nobody answered in time; then schedule the next run for the next deadline or round."""
+    try:
+        return expire_due_cover_requests() + advance_cover_rounds()
+    finally:
+        schedule_cover_run(next_cover_run_at())
+
+
+def schedule_cover_run(at: datetime | None):
+    """Make sure a worker runs `run_cover_requests` at `at` (database backend only)."""
+    if at is None or not run_cover_requests.get_backend().supports_defer:
+        return None  # the immediate backend in tests, which call the services directly
+    return schedule_once(run_cover_requests, at)

@@ -11,10 +11,12 @@ from django.utils.translation import ngettext_lazy
 from notifications import texts
 
 TEMPLATES = {
-    # Translators: SMS to a supporter at 18:00 the day before a shift. One message: at most 70
-    # characters in Japanese with a 14-character place, e.g.
-    # "明日%(time)s %(place)s 参加は1、取消は2を返信".
-    "shift_evening_before": _("Tomorrow %(time)s %(place)s: reply 1 to confirm, 2 to cancel."),
+    # Translators: SMS to a supporter at 18:00 the day before a shift; 3 asks another supporter
+    # to take it (issue 13). One message: at most 70 characters in Japanese with a 14-character
+    # place, e.g. "明日%(time)s %(place)s 参加は1、取消は2、代わりを頼むなら3を返信".
+    "shift_evening_before": _(
+        "Tomorrow %(time)s %(place)s: reply 1 to confirm, 2 to cancel, 3 to ask for cover."
+    ),
     # Translators: SMS to a supporter the morning of a shift. At most 70 characters in Japanese.
     "shift_morning_of": _("Today %(time)s %(place)s. Reply 2 if you cannot come."),
     # Translators: SMS to a resident registered for a class, the day before. At most 70
@@ -167,6 +169,36 @@ TEMPLATES = {
     "reply_class_offer_refused": _(
         "Sorry, this seat can no longer be taken by text. Please call the office."
     ),
+    # Cover requests (issue 13). To supporters, in their language; a landline gets none.
+    # Translators: SMS to a supporter asked to take another supporter's shift; the link to
+    # take it follows on its own line.
+    "cover_offer": _(
+        "Can you cover %(date)s %(time)s %(place)s? Reply 1 or open the link by %(deadline)s:"
+    ),
+    # Translators: SMS to supporters asked to cover a shift, once another took it.
+    "cover_taken": _("Thank you: the shift %(date)s %(time)s %(place)s has been covered."),
+    # Translators: SMS to a supporter who asked for cover, once another supporter took the
+    # shift; %(name)s is their given name.
+    "cover_found": _(
+        "%(name)s will cover your shift %(date)s %(time)s %(place)s. You are free. Thank you!"
+    ),
+    # Translators: SMS to a supporter whose cover request found nobody in time; their answer
+    # 1 or 2 confirms or cancels the shift.
+    "cover_can_you_come": _(
+        "Nobody could cover %(date)s %(time)s %(place)s. Can you still come? Reply 1 yes, 2 no."
+    ),
+    # Translators: SMS to coordinators when a cover request found nobody in time.
+    "cover_not_found": _("No cover found: %(name)s, %(date)s %(time)s %(place)s."),
+    # Translators: reply when a supporter answers 3 to a reminder: other supporters are asked.
+    "reply_cover_asked": _(
+        "We are asking others to cover %(date)s %(time)s %(place)s. Until one does, it is yours."
+    ),
+    # Translators: reply when a supporter answers 1 to take a shift already covered.
+    "reply_cover_gone": _(
+        "Thank you. Sorry, the shift %(date)s %(time)s %(place)s is already covered."
+    ),
+    # Translators: reply to 1 or 3 about cover when the rules refuse; %(reason)s says why.
+    "reply_cover_refused": _("Shift %(date)s %(time)s: %(reason)s"),
 }
 
 REMINDER_TEMPLATES = (

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from sessions.views import class_desk, classes, public, requests, schedules, shifts, venues
+from sessions.views import (
+    class_desk,
+    classes,
+    cover,
+    public,
+    requests,
+    schedules,
+    shifts,
+    venues,
+)
 
 app_name = "helpdesk_sessions"
 
@@ -64,6 +73,14 @@ urlpatterns = [
         shifts.supporter_certificate,
         name="supporter_certificate",
     ),
+    # Cover requests (issue 13).
+    path("me/shifts/<int:shift_id>/cover/", cover.ask_for_cover, name="ask_for_cover"),
+    path(
+        "me/shifts/<int:shift_id>/cover/cancel/",
+        cover.cancel_cover_request,
+        name="cancel_cover",
+    ),
+    path("cover/<str:token>/", cover.cover, name="cover"),
     path("sessions/<int:session_id>/roster/", shifts.roster, name="roster"),
     path(
         "sessions/<int:session_id>/roster/<str:action>/",

@@ -23,6 +23,8 @@ from notifications.services import queue_sms
 from sessions.models import (
     ClassSeries,
     ContactAccess,
+    CoverOffer,
+    CoverRequest,
     DispatchInvitation,
     RequestEvent,
     Session,
@@ -44,6 +46,9 @@ NO_ADD_PAGE = {
     "helpdesk_sessions.requestevent",
     "helpdesk_sessions.contactaccess",
     "helpdesk_sessions.dispatchinvitation",
+    # Asked and answered by supporters (issue 13).
+    "helpdesk_sessions.coverrequest",
+    "helpdesk_sessions.coveroffer",
     "consultations.tallyconfirmation",  # confirm_tally writes it (issue 11)
     "consultations.feedback",  # residents' anonymous answers (issue 11)
     # The tally and a coordinator's corrections write them, with who and when (issue 11).
@@ -113,6 +118,11 @@ def make_session_with_shifts() -> Session:
 
 
 # One row of each model, with the relations its changelist shows.
+def make_cover_request():
+    shift = factories.shift()
+    return CoverRequest.objects.create(shift=shift, deadline=shift.session.starts_at)
+
+
 MAKERS = {
     "supporters.user": lambda: factories.supporter().user,
     "supporters.skill": make_skill,
@@ -136,6 +146,10 @@ MAKERS = {
     ),
     "helpdesk_sessions.contactaccess": lambda: ContactAccess.objects.create(
         request=factories.dispatch_request(), user=factories.user(), where="page"
+    ),
+    "helpdesk_sessions.coverrequest": lambda: make_cover_request(),
+    "helpdesk_sessions.coveroffer": lambda: CoverOffer.objects.create(
+        request=make_cover_request(), supporter=factories.supporter()
     ),
     "helpdesk_sessions.dispatchinvitation": lambda: DispatchInvitation.objects.create(
         session=factories.session(kind="dispatch"), supporter=factories.supporter()

@@ -110,6 +110,11 @@ PATHS = [
     # A supporter's year (issue 13): the certificate of hours.
     "/api/me/certificate",
     "/api/supporters/{supporter_id}/certificate",
+    # Cover requests (issue 13).
+    "/api/shifts/{shift_id}/cover",
+    "/api/shifts/{shift_id}/cover/cancel",
+    "/api/cover-requests",
+    "/api/cover-requests/{request_id}/take",
 ]
 
 

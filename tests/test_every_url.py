@@ -114,6 +114,22 @@ PAGES = [
     # Shift board and My shifts (issue 5): supporters; coordinators may see the board.
     ("helpdesk_sessions:board", {}, "get", None, {**signed_in(200), "stranger": 403}),
     ("helpdesk_sessions:my_shifts", {}, "get", None, {**signed_in(403), "supporter": 200}),
+    # Cover requests (issue 13): the text's link is its own proof; the rest a supporter's own.
+    ("helpdesk_sessions:cover", {"token": "no-such-token"}, "get", None, everyone(404)),
+    (
+        "helpdesk_sessions:ask_for_cover",
+        {"shift_id": 999999},
+        "get",
+        None,
+        {**signed_in(403), "supporter": 404},
+    ),
+    (
+        "api:list_cover_requests",
+        {},
+        "get",
+        None,
+        {**signed_in(403, anonymous=401), "coordinator": 200},
+    ),
     ("api:board", {}, "get", None, {**signed_in(200, anonymous=401), "stranger": 403}),
     ("api:my_shifts", {}, "get", None, {**signed_in(403, anonymous=401), "supporter": 200}),
     ("api:my_hours", {}, "get", None, {**signed_in(403, anonymous=401), "supporter": 200}),

@@ -17,6 +17,8 @@ PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "k3!v9#Lw2@qZ8$yT5^uR1&oP7*sD4(fG6)hJ0_lK-mN+bV=cX<zA>eW?",
     "DJANGO_ALLOWED_HOSTS": "digisapo.example.jp",
+    # Production runs PostgreSQL (the check does not connect to it).
+    "DATABASE_URL": "postgres://digisapo@db.example.jp:5432/digisapo",
     "DIGISAPO_PUBLIC_URL": "https://digisapo.example.jp",
     "DIGISAPO_PARTICIPANT_KEY_SECRET": "Qm7#pL2@vX9$kR4^wT8&nB1*",
 }

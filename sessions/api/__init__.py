@@ -2,6 +2,7 @@
 
 from sessions.api.class_desk import class_desk_router
 from sessions.api.classes import classes_router
+from sessions.api.cover import cover_requests_router, shift_cover_router
 from sessions.api.requests import requests_router
 from sessions.api.schedules import call_off_router, schedules_router
 from sessions.api.shifts import board_router, checkin_router, router
@@ -12,7 +13,9 @@ __all__ = [
     "checkin_router",
     "class_desk_router",
     "classes_router",
+    "cover_requests_router",
     "requests_router",
     "router",
     "schedules_router",
+    "shift_cover_router",
 ]

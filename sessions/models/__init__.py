@@ -1,5 +1,7 @@
-"""The sessions app's models, in two modules: sessions and shifts; residents' requests."""
+"""The sessions app's models, in three modules: sessions and shifts; residents' requests;
+supporters' cover requests."""
 
+from sessions.models.cover import CoverOffer, CoverRequest, CoverRequestQuerySet
 from sessions.models.requests import (
     REFERENCE_ALPHABET,
     ClassRegistration,
@@ -24,6 +26,9 @@ __all__ = [
     "ClassRegistration",
     "ClassSeries",
     "ContactAccess",
+    "CoverOffer",
+    "CoverRequest",
+    "CoverRequestQuerySet",
     "DispatchInvitation",
     "DispatchRequest",
     "DispatchRequestQuerySet",

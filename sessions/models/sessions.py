@@ -701,6 +701,14 @@ class ShiftQuerySet(PublicContentQuerySet):
             for kind, label in Session.Kind.choices
         ]
 
+    def with_open_cover(self):
+        """Annotate `cover_deadline`: until when an open cover request looks for someone to
+        take the shift (issue 13), else None; in the same query."""
+        from sessions.models.cover import CoverRequest  # it refers to this module's models
+
+        open_request = CoverRequest.objects.open().filter(shift=OuterRef("pk"))
+        return self.annotate(cover_deadline=Subquery(open_request.values("deadline")[:1]))
+
     def upcoming(self):
         """Shifts on sessions not over yet and not cancelled, soonest first."""
         return (
@@ -850,6 +858,16 @@ class Shift(models.Model):
     def is_offer_open(self) -> bool:
         """A place is offered to this supporter and its time has not run out."""
         return self.status == self.Status.OFFERED and self.offer_expires_at > timezone.now()
+
+    @property
+    def can_ask_for_cover(self) -> bool:
+        """A place the supporter holds on a session neither cancelled nor started: they may ask
+        someone to take it (`request_cover` decides whether there is still time)."""
+        return (
+            self.status == self.Status.SIGNED_UP
+            and not self.session.is_cancelled
+            and not self.session.has_started
+        )
 
     @property
     def can_be_cancelled(self) -> bool:

@@ -89,6 +89,7 @@ def cancel_session(session, *, by, reason: str = "") -> Session:
         reschedule_for_session(session)
         _tell_of_cancellation(session)
         _withdraw_invitations(session)
+        _cover().withdraw_cover_requests(session=session)
         logger.info("Session %s cancelled by user %s", session.pk, getattr(by, "pk", None))
     return session
 
@@ -126,8 +127,16 @@ def move_session(session, starts_at, ends_at, *, by) -> Session:
         session.save(update_fields=["starts_at", "ends_at", "updated_at"])
         bump_calendar_sequence(session)
         reschedule_for_session(session)
+        _cover().move_cover_deadlines(session)
         logger.info("Session %s moved by user %s", session.pk, getattr(by, "pk", None))
     return session
+
+
+def _cover():
+    """The cover requests' rules (issue 13), which reach this module through the suggestions."""
+    from sessions.services import cover
+
+    return cover
 
 
 def _withdraw_invitations(session: Session) -> None:

@@ -76,6 +76,9 @@ def cancel_shift(shift: Shift, *, by, notify: bool = True) -> Shift:
         bump_calendar_sequence(shift)
         cancel_pending(shift, purpose=OutboundMessage.Purpose.REMINDER)
         cancel_pending(shift, purpose=OutboundMessage.Purpose.WAITLIST_OFFER)
+        from sessions.services.cover import withdraw_cover_requests  # it imports the rules
+
+        withdraw_cover_requests(shift=shift)  # nobody needs to cover a shift given up
         logger.info("Shift %s (%s) cancelled by user %s", shift.pk, was, getattr(by, "pk", None))
         # An offer declined or a place in line given up needs no text to anyone.
         user = shift.supporter.user

@@ -78,6 +78,23 @@ def suggest_supporters(request: DispatchRequest, *, limit: int | None = None) ->
     if request.session_id is None or request.status != DispatchRequest.Status.SCHEDULED:
         raise RequestError("not_scheduled", NOT_SCHEDULED)
     session = Session.objects.select_related("district").get(pk=request.session_id)
+    wanted_skills = Skill.objects.filter(
+        Q(topics__dispatch_requests=request) | Q(code__in=request.devices or [])
+    )
+    suggestions = rank_supporters(
+        session, wanted_skills=wanted_skills, language=wanted_language(request)
+    )
+    return suggestions if limit is None else suggestions[:limit]
+
+
+def rank_supporters(session, *, wanted_skills=None, language: str = "") -> list[Suggestion]:
+    """Active supporters who could take a place on `session`, best first, as
+    `suggest_supporters` ranks them for a group visit: the skills wanted (`wanted_skills`, a
+    queryset of `Skill`; none by default) and the language (`language`, empty for Japanese)
+    are the request's, when there is one. Cover requests (issue 13) rank with neither.
+
+    A fixed number of queries, whatever the number of supporters.
+    """
     neighbours = (
         set(session.district.neighbours.values_list("pk", flat=True))
         if session.district_id
@@ -85,15 +102,16 @@ def suggest_supporters(request: DispatchRequest, *, limit: int | None = None) ->
     )
     weekday = timezone.localtime(session.starts_at).weekday()
     part = Availability.part_of(session.starts_at)
-    language = wanted_language(request)
+    if wanted_skills is None:
+        wanted_skills = Skill.objects.none()
     suggestions = []
-    for supporter in candidates(request, session, weekday, part, language):
+    for supporter in candidates(session, weekday, part, language, wanted_skills):
         refusal = refusal_for(supporter, session, started_ok=True, busy=supporter.is_busy)
         if refusal is not None and refusal.code != "overlap":
             continue
         suggestions.append(suggestion_for(supporter, session, neighbours, weekday, part, language))
     suggestions.sort(key=rank)
-    return suggestions if limit is None else suggestions[:limit]
+    return suggestions
 
 
 def wanted_language(request: DispatchRequest) -> str:
@@ -102,11 +120,8 @@ def wanted_language(request: DispatchRequest) -> str:
     return "" if code in ("", "ja") else code
 
 
-def candidates(request, session, weekday: int, part: str, language: str):
+def candidates(session, weekday: int, part: str, language: str, wanted_skills):
     """Active supporters with what the ranking reads, in a fixed number of queries."""
-    wanted_skills = Skill.objects.filter(
-        Q(topics__dispatch_requests=request) | Q(code__in=request.devices or [])
-    )
     year = FiscalYear.current()
     shifts_this_year = (
         Shift.objects.holding_place()

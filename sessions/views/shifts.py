@@ -32,6 +32,7 @@ from sessions.forms import (
 )
 from sessions.models import (
     ContactAccess,
+    CoverRequest,
     DispatchInvitation,
     DispatchRequest,
     Session,
@@ -426,16 +427,17 @@ def my_shifts(request):
         "my-shifts",
         supporter.pk,
         "sessions/my_shifts.html",
-        lambda _: _my_shifts_content(request, supporter),
+        lambda csrf_token: _my_shifts_content(request, supporter, csrf_token),
     )
 
 
-def _my_shifts_content(request, supporter) -> str:
+def _my_shifts_content(request, supporter, csrf_token) -> str:
     mine = Shift.objects.filter(supporter=supporter)
     places = "session__venue__district", "session__district"
     past = mine.holding_place().past().select_related(*places)
     context = {
-        "upcoming": mine.active().upcoming().select_related(*places),
+        "csrf_token": csrf_token,  # a placeholder each response fills in (`kept_page`)
+        "upcoming": mine.active().upcoming().with_open_cover().select_related(*places),
         "past": Paginator(past, PAST_SHIFTS_PAGE_SIZE).get_page(request.GET.get("page")),
         "hours": mine.hours_served(),
     }
@@ -509,6 +511,7 @@ def roster(request, session_id):
         "roles": Shift.Role.choices,
         "attendance_open": timezone.now() >= session.starts_at - ATTENDANCE_OPENS_BEFORE,
         "dispatch_request": dispatch_request,
+        "cover_requests": CoverRequest.objects.open().filter(shift__session=session).for_list(),
     }
     return render(request, "sessions/roster.html", context)
 
