@@ -205,32 +205,12 @@ def _check_tally_open(session, by) -> None:
         raise TallyError("closed")
 
 
-def record_consultation(
-    session,
-    *,
-    by,
-    topic,
-    device: str,
-    age_band: str = AgeBand.UNKNOWN,
-    language: str = "ja",
-    resolved: bool = True,
-    minutes: int = 15,
-    key=None,
-) -> tuple[Consultation, bool]:
-    """One resident's question at `session`, as statistics (never a name). `key`: the phone's
-    key for this tap; the same key again (a double tap, a resend) is the same entry, `created`
-    False. Two supporters recording at once both count: each entry is its own row."""
-    consultation, created, _count = record_counted(
-        session,
-        by=by,
-        topic=topic,
-        device=device,
-        age_band=age_band,
-        language=language,
-        resolved=resolved,
-        minutes=minutes,
-        key=key,
-    )
+def record_consultation(session, **entry) -> tuple[Consultation, bool]:
+    """One resident's question at `session`, as statistics (never a name); `entry` as
+    `record_counted` takes it. `key`: the phone's key for this tap; the same key again (a double
+    tap, a resend) is the same entry, `created` False. Two supporters recording at once both
+    count: each entry is its own row."""
+    consultation, created, _count = record_counted(session, **entry)
     return consultation, created
 
 

@@ -63,18 +63,6 @@ def _row_dict(row: Row) -> dict:
     return {"key": row.key, "label": str(row.label), "values": dict(row.values)}
 
 
-def table_from_dict(data: dict) -> Table:
-    """A table as it was published (the snapshot a closed year keeps)."""
-    return Table(
-        key=data["key"],
-        title=data["title"],
-        definition=data.get("definition", ""),
-        columns=[Column(c["key"], c["label"], c["kind"]) for c in data["columns"]],
-        rows=[Row(r["key"], r["label"], r["values"]) for r in data["rows"]],
-        total=Row(**data["total"]) if data.get("total") else None,
-    )
-
-
 def share(part, whole) -> float | None:
     """part / whole as a fraction, None where there is nothing to divide."""
     return round(part / whole, 4) if whole else None
