@@ -285,3 +285,11 @@ def made_once(django_db_blocker, command: str, *, now, debug: bool, stdout=None)
         call_command(command, stdout=stdout)
         yield
         transaction.set_rollback(True)
+
+
+def started_today(minutes: int = 20) -> datetime:
+    """A start `minutes` ago, but never before today's midnight in Tokyo: a supporter records a
+    session's tally on its own day only, and a browser test against the live server cannot
+    freeze the clock (run just after midnight, "20 minutes ago" was yesterday)."""
+    now = timezone.localtime()
+    return max(now - timedelta(minutes=minutes), now.replace(hour=0, minute=0, second=0))

@@ -3,11 +3,9 @@ phone, counted at once, shown as not yet sent, and sent when the connection retu
 each tap makes a resend record nothing more. At 390×844, the phone set offline by the browser."""
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from consultations.models import Consultation
@@ -21,7 +19,7 @@ SENT_WITHIN_MS = 30_000  # the script retries on `online`, on load and every 20 
 @pytest.fixture
 def desk(db):
     """A help desk that started 20 minutes ago, with one supporter on it."""
-    session = factories.session(starts_at=timezone.now() - timedelta(minutes=20))
+    session = factories.session(starts_at=factories.started_today())
     session.helper = factories.supporter()
     factories.shift(session=session, supporter=session.helper)
     factories.topic(code="line", name="LINE")

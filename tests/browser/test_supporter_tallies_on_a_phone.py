@@ -20,7 +20,7 @@ def record(page):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_supporter_records_five_consultations_and_undoes_one(live_server, page, pytestconfig):
-    desk = factories.session(starts_at=timezone.now() - timedelta(minutes=20))
+    desk = factories.session(starts_at=factories.started_today())
     supporter = factories.supporter()
     factories.shift(session=desk, supporter=supporter)
     factories.topic(code="line", name="LINE")
@@ -58,7 +58,7 @@ def test_a_supporter_records_five_consultations_and_undoes_one(live_server, page
 def test_a_resident_answers_the_sessions_question_on_a_phone(live_server, page, pytestconfig):
     from consultations.models import Feedback
 
-    desk = factories.session(starts_at=timezone.now() - timedelta(minutes=20))
+    desk = factories.session(starts_at=factories.started_today())
     check(page, f"/sessions/{desk.pk}/feedback/", live_server)
 
     page.get_by_role("button", name="よかった").click()
@@ -71,7 +71,7 @@ def test_a_resident_answers_the_sessions_question_on_a_phone(live_server, page, 
 
 @pytest.mark.django_db(transaction=True)
 def test_without_javascript_every_tap_is_a_plain_form_post(browser, live_server):
-    desk = factories.session(starts_at=timezone.now() - timedelta(minutes=20))
+    desk = factories.session(starts_at=factories.started_today())
     supporter = factories.supporter()
     factories.shift(session=desk, supporter=supporter)
     factories.topic(code="line", name="LINE")
