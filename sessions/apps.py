@@ -31,6 +31,12 @@ class SessionsConfig(AppConfig):
         register_reply_handler(answer_cover_reply, actions=COVER_ACTIONS)
         register_reply_handler(answer_class_offer, actions=CLASS_ACTIONS)
         register_reply_handler(answer_representative, actions=REQUEST_ACTIONS)
+        from notifications.planners import register_reminder_planner
+        from sessions.services.missed import missed_shift_questions
+
+        # The morning after a session, its lead (or the coordinators) is asked about the shifts
+        # nobody checked in nor marked (issue 13).
+        register_reminder_planner(missed_shift_questions)
         from sessions.services.membership import on_supporter_leaving
         from supporters.signals import supporter_leaving
 

@@ -199,6 +199,20 @@ TEMPLATES = {
     ),
     # Translators: reply to 1 or 3 about cover when the rules refuse; %(reason)s says why.
     "reply_cover_refused": _("Shift %(date)s %(time)s: %(reason)s"),
+    # Missed shifts (issue 13). Kind, never a penalty.
+    # Translators: SMS the morning after a session to its lead (or the coordinators): who was
+    # neither checked in nor marked; %(names)s are their given names; the roster's link follows.
+    "missed_shift_question": ngettext_lazy(
+        "%(date)s %(time)s %(place)s: did %(names)s come? Please mark it on the roster:",
+        "%(date)s %(time)s %(place)s: did %(names)s (%(count)s supporters) come? Please mark "
+        "it on the roster:",
+        "count",
+    ),
+    # Translators: SMS to a supporter marked as not coming to a shift; friendly, no penalty.
+    "missed_you": _(
+        "We missed you at %(place)s on %(date)s. Is everything all right? If you cannot come "
+        "next time, reply 3 to the reminder and someone can cover. — Maebashi Digital Supporters"
+    ),
 }
 
 REMINDER_TEMPLATES = (

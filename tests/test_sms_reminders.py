@@ -218,6 +218,8 @@ def test_every_template_renders_in_every_language(template, language):
         "position": 3,
         # Volunteer insurance (issue 13): the office's number.
         "phone": "027-224-1111",
+        # Missed shifts (issue 13): the given names of those nobody marked.
+        "names": "花子, 一郎",
     }
     assert texts.render_sms(template, language, **context)
 

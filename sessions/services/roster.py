@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sessions.models import Shift
+from sessions.services.missed import tell_of_no_show
 from sessions.services.rules import (
     ATTENDANCE,
     ATTENDANCE_OPENS_BEFORE,
@@ -52,7 +53,9 @@ def mark_attendance(shift: Shift, status: str, *, by) -> Shift:
         raise ShiftError("invalid")
     with transaction.atomic():
         shift = (
-            Shift.objects.select_for_update(of=("self",)).select_related("session").get(pk=shift.pk)
+            Shift.objects.select_for_update(of=("self",))
+            .select_related("session__venue", "supporter__user")
+            .get(pk=shift.pk)
         )
         if shift.status not in (Shift.Status.SIGNED_UP, *ATTENDANCE):
             raise ShiftError("not_on_roster")
@@ -66,4 +69,7 @@ def mark_attendance(shift: Shift, status: str, *, by) -> Shift:
                 shift.checked_in_at = None  # only attended shifts carry a check-in time
             shift.save(update_fields=["status", "checked_in_at", "updated_at"])
             logger.info("Shift %s marked %s by user %s", shift.pk, status, by.pk)
+            if status == Shift.Status.NO_SHOW:
+                # A kind word, never a penalty: the hours are simply not counted (issue 13).
+                tell_of_no_show(shift)
     return shift
